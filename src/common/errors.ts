@@ -1,0 +1,99 @@
+/**
+ * Errors that name what happened. Services throw these; `HttpErrorFilter` alone decides the status
+ * code and body each one gets, so the wire contract lives in one place.
+ */
+export abstract class DomainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidFileExtensionError extends DomainError {
+  constructor(readonly filename: string) {
+    super('Invalid file extension');
+  }
+}
+
+/** The key in a request is not a syntactically valid reference key. */
+export class InvalidReferenceKeyError extends DomainError {
+  constructor(
+    readonly key: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export class ReferenceNotFoundError extends DomainError {
+  constructor(
+    readonly key: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export class NoFaceDetectedError extends DomainError {
+  constructor() {
+    super('No face detected in the image. Please upload an image with a clear face.');
+  }
+}
+
+export class InvalidImageError extends DomainError {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** A required multipart field is absent: answered as FastAPI does, 422 with one entry per field. */
+export class MissingFieldsError extends DomainError {
+  constructor(readonly fields: string[]) {
+    super(`Field required: ${fields.join(', ')}`);
+  }
+}
+
+export class UploadTooLargeError extends DomainError {
+  constructor(readonly limitBytes: number) {
+    super(`Uploaded file is larger than the limit of ${limitBytes} bytes`);
+  }
+}
+
+/**
+ * Wraps an unexpected failure with the operation it broke, so the 500 detail reads as the old
+ * service's did ("Error processing image: ...").
+ */
+export class OperationFailedError extends DomainError {
+  constructor(
+    readonly operation: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${operation}: ${describeCause(cause)}`);
+  }
+}
+
+/** A short, client-safe reason: the error's class and message, never a stack or SQL text. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(ER_|SQLITE_|ECONN|ETIMEDOUT|PROTOCOL_)/.test(code)) {
+      return `database error (${code})`;
+    }
+    return cause.message.split('\n')[0].slice(0, 200) || cause.name;
+  }
+  return String(cause).slice(0, 200);
+}
+
+/** The stored embedding was made by another model: a distance between the two means nothing. */
+export class ModelMismatchError extends DomainError {
+  constructor(
+    readonly key: string,
+    readonly storedModel: string,
+    readonly currentModel: string,
+  ) {
+    super(
+      `Reference ${key} was enrolled with model ${storedModel}, but this service uses ` +
+        `${currentModel}; upload the reference photo again to compare with it`,
+    );
+  }
+}

@@ -1,0 +1,125 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+  PayloadTooLargeException,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import {
+  DomainError,
+  InvalidFileExtensionError,
+  InvalidImageError,
+  InvalidReferenceKeyError,
+  MissingFieldsError,
+  ModelMismatchError,
+  NoFaceDetectedError,
+  OperationFailedError,
+  ReferenceNotFoundError,
+  UploadTooLargeError,
+} from './errors.js';
+
+/** FastAPI's body for a missing field: what the old service's clients parse. */
+export interface FieldErrorBody {
+  loc: ['body', string];
+  msg: 'Field required';
+  type: 'missing';
+}
+
+const ROUTE_NOT_FOUND = /^Cannot [A-Z]+ \//;
+
+interface ErrorReply {
+  status: number;
+  detail: string | FieldErrorBody[];
+}
+
+/**
+ * The one place that turns errors into HTTP answers: `{"detail": ...}` bodies with the status codes
+ * of the documented contract. Anything unexpected becomes a 500 whose stack stays in the log.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  constructor(private readonly maxUploadBytes: number) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const reply = this.toReply(error);
+
+    if (reply.status >= 500) {
+      const stack = error instanceof OperationFailedError ? error.cause : error;
+      this.logger.error(
+        `${request.method} ${request.path} -> ${reply.status}: ${JSON.stringify(reply.detail)}`,
+        stack instanceof Error ? stack.stack : String(stack),
+      );
+    } else {
+      this.logger.debug(`${request.method} ${request.path} -> ${reply.status}`);
+    }
+    if (response.headersSent) return;
+    response.status(reply.status).json({ detail: reply.detail });
+  }
+
+  private toReply(error: unknown): ErrorReply {
+    if (error instanceof DomainError) return this.fromDomainError(error);
+    if (error instanceof PayloadTooLargeException) {
+      return this.fromDomainError(new UploadTooLargeError(this.maxUploadBytes));
+    }
+    if (error instanceof NotFoundException && ROUTE_NOT_FOUND.test(error.message)) {
+      // Nest says "Cannot GET /x"; the old FastAPI service said "Not Found".
+      return { status: HttpStatus.NOT_FOUND, detail: 'Not Found' };
+    }
+    if (error instanceof HttpException) {
+      const body = error.getResponse();
+      const message: unknown =
+        typeof body === 'string'
+          ? body
+          : ((body as { message?: unknown }).message ?? error.message);
+      return {
+        status: error.getStatus(),
+        detail: Array.isArray(message)
+          ? message.join('; ')
+          : typeof message === 'string'
+            ? message
+            : error.message,
+      };
+    }
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'Internal server error' };
+  }
+
+  private fromDomainError(error: DomainError): ErrorReply {
+    if (error instanceof MissingFieldsError) {
+      return {
+        status: HttpStatus.UNPROCESSABLE_ENTITY,
+        detail: error.fields.map((field) => ({
+          loc: ['body', field],
+          msg: 'Field required',
+          type: 'missing',
+        })),
+      };
+    }
+    if (error instanceof ReferenceNotFoundError) {
+      return { status: HttpStatus.NOT_FOUND, detail: error.message };
+    }
+    if (error instanceof ModelMismatchError) {
+      return { status: HttpStatus.CONFLICT, detail: error.message };
+    }
+    if (error instanceof UploadTooLargeError) {
+      return { status: HttpStatus.PAYLOAD_TOO_LARGE, detail: error.message };
+    }
+    if (
+      error instanceof InvalidFileExtensionError ||
+      error instanceof InvalidReferenceKeyError ||
+      error instanceof NoFaceDetectedError ||
+      error instanceof InvalidImageError
+    ) {
+      return { status: HttpStatus.BAD_REQUEST, detail: error.message };
+    }
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: error.message };
+  }
+}

@@ -1,0 +1,134 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+export const FACE_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type FaceBackendSetting = (typeof FACE_BACKENDS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevelSetting = (typeof LOG_LEVELS)[number];
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const normalised = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalised)) return true;
+  if (['false', '0', 'no', 'off'].includes(normalised)) return false;
+  return value;
+};
+
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))
+    ? Number(value)
+    : value;
+
+/**
+ * Every setting the service reads from its environment, with the defaults that make `npm start`
+ * work on a laptop. `.env.example` lists the same variables; keep the two in step.
+ */
+export class EnvironmentVariables {
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 5056;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** mysql://user:password@host:3306/database; unset means the embedded SQLite file. */
+  @IsOptional()
+  @Matches(/^mysql:\/\/[^/]+\/[^/?#]+/, {
+    message: 'DATABASE_URL must look like mysql://user:password@host:3306/database',
+  })
+  DATABASE_URL?: string;
+
+  @IsString()
+  DATA_DIR = './data';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  DB_RUN_MIGRATIONS = true;
+
+  @IsString()
+  MODELS_DIR = './models';
+
+  @IsIn(FACE_BACKENDS)
+  FACE_BACKEND: FaceBackendSetting = 'auto';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  FACE_WORKERS = availableParallelism();
+
+  /** Cosine distance at or below which two faces are the same person. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  FACE_MATCH_THRESHOLD = 0.07;
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.05)
+  @Max(0.99)
+  FACE_MIN_CONFIDENCE = 0.5;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  INFERENCE_TIMEOUT_MS = 30_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevelSetting = 'log';
+}
+
+export class InvalidEnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+/** Validates the raw environment once; names every bad variable in one error. */
+export function validateEnvironment(raw: Record<string, string | undefined>): EnvironmentVariables {
+  const known = Object.keys(new EnvironmentVariables());
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(
+      ([name, value]) => known.includes(name) && value !== undefined && value !== '',
+    ),
+  );
+  const env = plainToInstance(EnvironmentVariables, present);
+  const errors = validateSync(env, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new InvalidEnvironmentError(
+      errors.map((error) => {
+        const value = present[error.property];
+        const shown = error.property === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(value);
+        return `${error.property}=${shown}: ${Object.values(error.constraints ?? {}).join('; ')}`;
+      }),
+    );
+  }
+  env.DATA_DIR = resolve(env.DATA_DIR);
+  env.MODELS_DIR = resolve(env.MODELS_DIR);
+  return env;
+}

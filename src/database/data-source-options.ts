@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { CreateReferences1764288000000 } from '../../migrations/1764288000000-CreateReferences.js';
+import type { EnvironmentVariables } from '../config/environment.js';
+import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
+import { ReferenceEntity } from '../references/persistence/reference.entity.js';
+
+export const ENTITIES = [ReferenceEntity, ReferenceImageEntity];
+export const MIGRATIONS = [CreateReferences1764288000000];
+
+export type DatabaseSettings = Pick<
+  EnvironmentVariables,
+  'DATABASE_URL' | 'DATA_DIR' | 'DB_RUN_MIGRATIONS'
+>;
+
+/** MySQL/MariaDB when DATABASE_URL is set, otherwise an SQLite file under DATA_DIR. */
+export function dataSourceOptions(env: DatabaseSettings): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: env.DB_RUN_MIGRATIONS,
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    // Not 'error' or 'query': TypeORM would log the parameters, i.e. image bytes and embeddings.
+    logging: ['warn', 'migration'] as ('warn' | 'migration')[],
+  };
+  if (env.DATABASE_URL) {
+    return {
+      ...common,
+      type: 'mysql',
+      url: env.DATABASE_URL,
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      connectTimeout: 10_000,
+      poolSize: 10,
+    };
+  }
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: join(env.DATA_DIR, 'facegate.sqlite'),
+  };
+}
+
+/** Where the data lives, for the start-up log; never includes a password. */
+export function describeDatabase(env: DatabaseSettings): string {
+  if (!env.DATABASE_URL) return `SQLite ${join(env.DATA_DIR, 'facegate.sqlite')}`;
+  const url = new URL(env.DATABASE_URL);
+  return `MySQL ${url.hostname}:${url.port || '3306'}${url.pathname}`;
+}

@@ -1,0 +1,116 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { AppConfig } from '../config/app-config.js';
+import { InvalidImageError } from '../common/errors.js';
+import type {
+  FaceAnalysis,
+  UndecodableImage,
+  WorkerInfo,
+  WorkerOptions,
+  WorkerTask,
+} from './face-engine.types.js';
+import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
+
+/** Changes whenever the embedding pipeline changes in a way that moves distances. */
+const PIPELINE_VERSION = 1;
+
+export class InferenceTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`face analysis did not finish within ${timeoutMs} ms`);
+    this.name = 'InferenceTimeoutError';
+  }
+}
+
+/**
+ * Face detection and embedding, run in a pool of worker threads (one per core by default) so that
+ * inference never blocks the HTTP thread.
+ */
+@Injectable()
+export class FaceEngine implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(FaceEngine.name);
+  private pool?: Piscina;
+  private info?: WorkerInfo;
+  private recognitionModel?: string;
+
+  constructor(private readonly config: AppConfig) {}
+
+  async onModuleInit(): Promise<void> {
+    const { MODELS_DIR, FACE_BACKEND, FACE_WORKERS, FACE_MIN_CONFIDENCE } = this.config.env;
+    const models = await verifyModelFiles(MODELS_DIR);
+    this.recognitionModel =
+      `face-api/face_recognition_model@${models.sha256[RECOGNITION_WEIGHTS].slice(0, 12)}` +
+      `+p${PIPELINE_VERSION}`;
+
+    const workerData: WorkerOptions = {
+      backend: FACE_BACKEND,
+      modelsDir: MODELS_DIR,
+      minConfidence: FACE_MIN_CONFIDENCE,
+    };
+    this.pool = new Piscina({
+      filename: workerFile(),
+      minThreads: FACE_WORKERS,
+      maxThreads: FACE_WORKERS,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData,
+    });
+    const started = performance.now();
+    this.info = (await this.pool.run({ kind: 'info' } satisfies WorkerTask)) as WorkerInfo;
+    this.logger.log(
+      `Face engine ready: backend=${this.info.backend} (FACE_BACKEND=${FACE_BACKEND}), ` +
+        `tfjs ${this.info.tfjsVersion}, ${FACE_WORKERS} worker(s), model ${this.recognitionModel}, ` +
+        `started in ${Math.round(performance.now() - started)} ms`,
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = undefined;
+  }
+
+  /** The TensorFlow.js backend the workers run on. */
+  get backend(): string {
+    return this.requireStarted().info.backend;
+  }
+
+  /** Names the weights and pipeline that produce embeddings; stored with every reference. */
+  get model(): string {
+    return this.requireStarted().model;
+  }
+
+  /**
+   * Decodes the image and returns every face found, with its box and embedding. Throws
+   * `InvalidImageError` when the bytes are not a readable image.
+   */
+  async analyze(image: Buffer): Promise<FaceAnalysis> {
+    const { pool } = this.requireStarted();
+    const timeoutMs = this.config.env.INFERENCE_TIMEOUT_MS;
+    const task: WorkerTask = { kind: 'analyze', image };
+    let result: FaceAnalysis | UndecodableImage;
+    try {
+      result = (await pool.run(task, { signal: AbortSignal.timeout(timeoutMs) })) as
+        FaceAnalysis | UndecodableImage;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'AbortError') {
+        throw new InferenceTimeoutError(timeoutMs);
+      }
+      throw error;
+    }
+    if ('undecodable' in result) throw new InvalidImageError('Invalid image file');
+    return result;
+  }
+
+  private requireStarted(): { pool: Piscina; info: WorkerInfo; model: string } {
+    if (!this.pool || !this.info || !this.recognitionModel) {
+      throw new Error('FaceEngine used before it started');
+    }
+    return { pool: this.pool, info: this.info, model: this.recognitionModel };
+  }
+}
+
+function workerFile(): string {
+  const file = fileURLToPath(new URL('./face-engine.worker.js', import.meta.url));
+  if (!existsSync(file)) throw new Error(`Face engine worker not found at ${file}; run the build`);
+  return file;
+}

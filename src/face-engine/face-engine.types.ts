@@ -1,0 +1,45 @@
+import type { FaceBackendSetting } from '../config/environment.js';
+
+/** A face's bounding box in the pixel coordinates of the upright (EXIF-rotated) image. */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface DetectedFace {
+  box: FaceBox;
+  /** Detector confidence, 0..1. */
+  score: number;
+  /** The 128-d face descriptor. */
+  embedding: Float32Array;
+}
+
+export interface FaceAnalysis {
+  width: number;
+  height: number;
+  faces: DetectedFace[];
+  /** Milliseconds spent per stage inside the worker. */
+  timings: { decode: number; detect: number; total: number };
+}
+
+/** The bytes are not an image the decoder can read; the worker says so instead of throwing. */
+export interface UndecodableImage {
+  undecodable: string;
+}
+
+export type EngineBackend = 'tensorflow' | 'wasm' | 'cpu';
+
+export interface WorkerOptions {
+  backend: FaceBackendSetting;
+  modelsDir: string;
+  minConfidence: number;
+}
+
+export interface WorkerInfo {
+  backend: EngineBackend;
+  tfjsVersion: string;
+}
+
+export type WorkerTask = { kind: 'info' } | { kind: 'analyze'; image: Uint8Array };

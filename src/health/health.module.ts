@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { FaceEngineModule } from '../face-engine/face-engine.module.js';
+import { HealthController } from './health.controller.js';
+
+@Module({
+  imports: [TerminusModule, FaceEngineModule],
+  controllers: [HealthController],
+})
+export class HealthModule {}

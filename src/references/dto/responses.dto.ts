@@ -1,0 +1,108 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class UploadReferenceResponseDto {
+  @ApiProperty({ example: true })
+  success!: true;
+
+  @ApiProperty({ example: 'Reference embedding saved with key: 3f2b8c0e9d6a4b1f8e7d6c5b4a392817' })
+  message!: string;
+
+  @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817', pattern: '^[0-9a-f]{32}$' })
+  key!: string;
+}
+
+export class FacialAreaDto {
+  @ApiProperty({ example: 112 }) x!: number;
+  @ApiProperty({ example: 87 }) y!: number;
+  @ApiProperty({ example: 160 }) w!: number;
+  @ApiProperty({ example: 171 }) h!: number;
+}
+
+export class FacialAreasDto {
+  @ApiProperty({ type: FacialAreaDto, description: 'The face in the stored reference photo' })
+  img1!: FacialAreaDto;
+
+  @ApiProperty({ type: FacialAreaDto, description: 'The closest face in the new photo' })
+  img2!: FacialAreaDto;
+}
+
+export class VerificationResultDto {
+  @ApiProperty({ description: 'distance <= threshold', example: true })
+  verified!: boolean;
+
+  @ApiProperty({ description: 'Cosine distance between the two face embeddings', example: 0.031 })
+  distance!: number;
+
+  @ApiProperty({ description: 'The threshold in force (FACE_MATCH_THRESHOLD)', example: 0.07 })
+  threshold!: number;
+
+  @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })
+  model!: string;
+
+  @ApiProperty({ example: 'ssd_mobilenetv1' })
+  detector_backend!: string;
+
+  @ApiProperty({ example: 'cosine' })
+  similarity_metric!: string;
+
+  @ApiProperty({ type: FacialAreasDto })
+  facial_areas!: FacialAreasDto;
+
+  @ApiProperty({ description: 'Seconds spent on the comparison', example: 0.41 })
+  time!: number;
+}
+
+export class CompareWithReferenceResponseDto {
+  @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817' })
+  reference_key!: string;
+
+  @ApiProperty({ type: VerificationResultDto })
+  result!: VerificationResultDto;
+}
+
+export class ReferenceListItemDto {
+  @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817' })
+  key!: string;
+
+  @ApiProperty({ example: 'passport.jpg' })
+  filename!: string;
+}
+
+export class ListReferencesResponseDto {
+  @ApiProperty({ example: 1 })
+  count!: number;
+
+  @ApiProperty({ type: [ReferenceListItemDto], description: 'Oldest first' })
+  references!: ReferenceListItemDto[];
+}
+
+export class DeleteReferenceResponseDto {
+  @ApiProperty({ example: true })
+  success!: true;
+
+  @ApiProperty({
+    example: "Reference embedding with key '3f2b8c0e9d6a4b1f8e7d6c5b4a392817' has been deleted",
+  })
+  message!: string;
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ example: 'Invalid file extension' })
+  detail!: string;
+}
+
+export class FieldErrorDto {
+  @ApiProperty({ example: ['body', 'image'], type: [String] })
+  loc!: string[];
+
+  @ApiProperty({ example: 'Field required' })
+  msg!: string;
+
+  @ApiProperty({ example: 'missing' })
+  type!: string;
+}
+
+export class ValidationErrorResponseDto {
+  @ApiProperty({ type: [FieldErrorDto] })
+  detail!: FieldErrorDto[];
+}

@@ -1,0 +1,51 @@
+import { Column, Entity, OneToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { ReferenceImageEntity } from './reference-image.entity.js';
+
+/**
+ * One enrolled face: everything but the image bytes, so listing and comparing never touch a blob
+ * larger than the 512-byte embedding. (`references` is reserved in MySQL, hence the table name.)
+ */
+@Entity({ name: 'face_references' })
+export class ReferenceEntity {
+  /** Insertion order: what "oldest first" means. */
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id!: number;
+
+  @Column({ name: 'ref_key', type: 'varchar', length: 32, unique: true })
+  key!: string;
+
+  @Column({ type: 'varchar', length: 1024 })
+  filename!: string;
+
+  @Column({ name: 'content_type', type: 'varchar', length: 100 })
+  contentType!: string;
+
+  @Column({ name: 'size_bytes', type: 'integer' })
+  sizeBytes!: number;
+
+  /** The descriptor as little-endian float32s. */
+  @Column({ type: 'blob' })
+  embedding!: Buffer;
+
+  @Column({ name: 'box_x', type: 'integer' })
+  boxX!: number;
+
+  @Column({ name: 'box_y', type: 'integer' })
+  boxY!: number;
+
+  @Column({ name: 'box_width', type: 'integer' })
+  boxWidth!: number;
+
+  @Column({ name: 'box_height', type: 'integer' })
+  boxHeight!: number;
+
+  /** Weights and pipeline that made the embedding; embeddings of different models don't compare. */
+  @Column({ type: 'varchar', length: 100 })
+  model!: string;
+
+  @Column({ name: 'created_at', type: 'datetime' })
+  createdAt!: Date;
+
+  @OneToOne('ReferenceImageEntity', 'reference')
+  image?: ReferenceImageEntity;
+}

@@ -1,0 +1,35 @@
+import type { FaceBox } from '../face-engine/face-engine.types.js';
+
+export interface NewReference {
+  key: string;
+  filename: string;
+  contentType: string;
+  image: Buffer;
+  embedding: Float32Array;
+  box: FaceBox;
+  model: string;
+}
+
+/** What a comparison needs of a stored reference: no image bytes. */
+export interface StoredEmbedding {
+  key: string;
+  embedding: Float32Array;
+  box: FaceBox;
+  model: string;
+}
+
+export interface ReferenceListItem {
+  key: string;
+  filename: string;
+}
+
+/** Port for the reference store; `TypeOrmReferenceStore` is the adapter. */
+export abstract class ReferenceStore {
+  /** Stores image, embedding and metadata together, or nothing at all. */
+  abstract insert(reference: NewReference): Promise<void>;
+  abstract findEmbedding(key: string): Promise<StoredEmbedding | null>;
+  /** All references, oldest first. */
+  abstract list(): Promise<ReferenceListItem[]>;
+  /** Removes the reference with its image; false when there was none. */
+  abstract delete(key: string): Promise<boolean>;
+}

@@ -1,0 +1,152 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiInternalServerErrorResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { MissingFieldsError } from '../common/errors.js';
+import { CompareWithReferenceDto, UploadReferenceDto } from './dto/requests.dto.js';
+import {
+  CompareWithReferenceResponseDto,
+  DeleteReferenceResponseDto,
+  ErrorResponseDto,
+  ListReferencesResponseDto,
+  UploadReferenceResponseDto,
+  ValidationErrorResponseDto,
+} from './dto/responses.dto.js';
+import { ReferencesService, type UploadedImage } from './references.service.js';
+
+/** Throws the FastAPI-style 422 listing every required form field that is absent. */
+function requireFields(fields: Record<string, unknown>): void {
+  const missing = Object.entries(fields)
+    .filter(([, value]) => value === undefined)
+    .map(([name]) => name);
+  if (missing.length > 0) throw new MissingFieldsError(missing);
+}
+
+function toUploadedImage(file: Express.Multer.File): UploadedImage {
+  return { filename: file.originalname, contentType: file.mimetype, bytes: file.buffer };
+}
+
+@ApiTags('references')
+@Controller()
+export class ReferencesController {
+  constructor(private readonly references: ReferencesService) {}
+
+  @Post('upload_reference')
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('image'))
+  @ApiOperation({ summary: 'Enrol the face in a photo and store it under a new key' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadReferenceDto })
+  @ApiOkResponse({ type: UploadReferenceResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid file extension; Invalid image file; No face detected in the image.',
+  })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorResponseDto,
+    description: 'Upload over MAX_UPLOAD_BYTES',
+  })
+  @ApiUnprocessableEntityResponse({
+    type: ValidationErrorResponseDto,
+    description: 'No image field',
+  })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error processing image: ...',
+  })
+  async uploadReference(
+    @UploadedFile() image: Express.Multer.File | undefined,
+  ): Promise<UploadReferenceResponseDto> {
+    requireFields({ image });
+    const { key } = await this.references.upload(toUploadedImage(image!));
+    return { success: true, message: `Reference embedding saved with key: ${key}`, key };
+  }
+
+  @Post('compare_with_reference')
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('image'))
+  @ApiOperation({ summary: 'Say whether the face in a photo is the person stored under a key' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: CompareWithReferenceDto })
+  @ApiOkResponse({ type: CompareWithReferenceResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'Invalid file extension; Reference key must be alphanumeric; Invalid image file; ' +
+      'No face detected in the image.',
+  })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No reference image found with key' })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Reference made by another model' })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorResponseDto,
+    description: 'Upload over MAX_UPLOAD_BYTES',
+  })
+  @ApiUnprocessableEntityResponse({
+    type: ValidationErrorResponseDto,
+    description: 'No image or no reference_key field',
+  })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error processing image: ...',
+  })
+  async compareWithReference(
+    @UploadedFile() image: Express.Multer.File | undefined,
+    // Undefined when the request is not multipart at all.
+    @Body() body: CompareWithReferenceDto | undefined,
+  ): Promise<CompareWithReferenceResponseDto> {
+    requireFields({ image, reference_key: body?.reference_key });
+    const referenceKey = body!.reference_key!;
+    const result = await this.references.compare(toUploadedImage(image!), referenceKey);
+    return { reference_key: referenceKey, result };
+  }
+
+  @Get('list_references')
+  @ApiOperation({ summary: 'List stored references, oldest first' })
+  @ApiOkResponse({ type: ListReferencesResponseDto })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error listing embeddings: ...',
+  })
+  async listReferences(): Promise<ListReferencesResponseDto> {
+    const references = await this.references.list();
+    return { count: references.length, references };
+  }
+
+  @Delete('delete_reference/:key')
+  @ApiOperation({ summary: 'Delete a reference: its image and embedding together' })
+  @ApiOkResponse({ type: DeleteReferenceResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No reference embedding found with key',
+  })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error deleting embedding: ...',
+  })
+  async deleteReference(@Param('key') key: string): Promise<DeleteReferenceResponseDto> {
+    await this.references.delete(key);
+    return { success: true, message: `Reference embedding with key '${key}' has been deleted` };
+  }
+}

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { memoryStorage } from 'multer';
+import { AppConfig } from '../config/app-config.js';
+import { FaceEngineModule } from '../face-engine/face-engine.module.js';
+import { TypeOrmReferenceStore } from './persistence/typeorm-reference.store.js';
+import { ReferenceStore } from './reference-store.js';
+import { ReferencesController } from './references.controller.js';
+import { ReferencesService } from './references.service.js';
+
+@Module({
+  imports: [
+    FaceEngineModule,
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        storage: memoryStorage(),
+        // Multer stops reading at the limit and fails the request with 413.
+        limits: {
+          fileSize: config.env.MAX_UPLOAD_BYTES,
+          files: 1,
+          fields: 10,
+          fieldSize: 64 * 1024,
+        },
+        // Starlette read file names as UTF-8; busboy's default is latin1.
+        defParamCharset: 'utf8',
+      }),
+    }),
+  ],
+  controllers: [ReferencesController],
+  providers: [ReferencesService, { provide: ReferenceStore, useClass: TypeOrmReferenceStore }],
+})
+export class ReferencesModule {}

@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  DomainError,
+  InvalidFileExtensionError,
+  InvalidReferenceKeyError,
+  ModelMismatchError,
+  NoFaceDetectedError,
+  OperationFailedError,
+  ReferenceNotFoundError,
+} from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
+import { cosineDistance } from '../face-engine/cosine-distance.js';
+import { FaceEngine } from '../face-engine/face-engine.service.js';
+import type { DetectedFace, FaceBox } from '../face-engine/face-engine.types.js';
+import { ReferenceStore, type ReferenceListItem } from './reference-store.js';
+
+export interface UploadedImage {
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+export interface FacialArea {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface VerificationResult {
+  verified: boolean;
+  distance: number;
+  threshold: number;
+  model: string;
+  detector_backend: string;
+  similarity_metric: 'cosine';
+  facial_areas: { img1: FacialArea; img2: FacialArea };
+  time: number;
+}
+
+const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
+const REFERENCE_KEY = /^[A-Za-z0-9]+$/;
+/** Keys are 32 hex characters; anything longer cannot name a stored reference. */
+const MAX_KEY_LENGTH = 64;
+
+/** Runs `work`, letting domain errors through and wrapping anything else with the operation. */
+async function as<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    throw new OperationFailedError(operation, error);
+  }
+}
+
+function facialArea(box: FaceBox): FacialArea {
+  return { x: box.x, y: box.y, w: box.width, h: box.height };
+}
+
+/** Enrols, compares, lists and deletes reference faces: the logic behind the four endpoints. */
+@Injectable()
+export class ReferencesService {
+  constructor(
+    private readonly engine: FaceEngine,
+    private readonly store: ReferenceStore,
+    private readonly config: AppConfig,
+  ) {}
+
+  async upload(image: UploadedImage): Promise<{ key: string }> {
+    assertImageExtension(image.filename);
+    return as('Error processing image', async () => {
+      const face = await this.findOneFace(image.bytes);
+      const key = randomUUID().replaceAll('-', '');
+      await this.store.insert({
+        key,
+        filename: image.filename,
+        contentType: image.contentType,
+        image: image.bytes,
+        embedding: face.embedding,
+        box: face.box,
+        model: this.engine.model,
+      });
+      return { key };
+    });
+  }
+
+  async compare(image: UploadedImage, referenceKey: string): Promise<VerificationResult> {
+    assertImageExtension(image.filename);
+    if (!REFERENCE_KEY.test(referenceKey)) {
+      throw new InvalidReferenceKeyError(referenceKey, 'Reference key must be alphanumeric');
+    }
+    return as('Error processing image', async () => {
+      const started = performance.now();
+      const reference =
+        referenceKey.length <= MAX_KEY_LENGTH ? await this.store.findEmbedding(referenceKey) : null;
+      if (!reference) {
+        throw new ReferenceNotFoundError(
+          referenceKey,
+          `No reference image found with key: ${referenceKey}`,
+        );
+      }
+      if (reference.model !== this.engine.model) {
+        throw new ModelMismatchError(referenceKey, reference.model, this.engine.model);
+      }
+      const { faces } = await this.engine.analyze(image.bytes);
+      if (faces.length === 0) throw new NoFaceDetectedError();
+
+      // As DeepFace's verify does: every face in the new photo is compared, the closest decides.
+      const [closest] = faces
+        .map((face) => ({ face, distance: cosineDistance(reference.embedding, face.embedding) }))
+        .sort((a, b) => a.distance - b.distance);
+      const threshold = this.config.env.FACE_MATCH_THRESHOLD;
+      return {
+        verified: closest.distance <= threshold,
+        distance: closest.distance,
+        threshold,
+        model: this.engine.model,
+        detector_backend: 'ssd_mobilenetv1',
+        similarity_metric: 'cosine',
+        facial_areas: { img1: facialArea(reference.box), img2: facialArea(closest.face.box) },
+        time: Math.round(performance.now() - started) / 1000,
+      };
+    });
+  }
+
+  async list(): Promise<ReferenceListItem[]> {
+    return as('Error listing embeddings', () => this.store.list());
+  }
+
+  async delete(key: string): Promise<void> {
+    if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'Invalid reference key');
+    await as('Error deleting embedding', async () => {
+      const deleted = key.length <= MAX_KEY_LENGTH && (await this.store.delete(key));
+      if (!deleted) {
+        throw new ReferenceNotFoundError(key, `No reference embedding found with key: ${key}`);
+      }
+    });
+  }
+
+  /** The face to enrol: the most confident detection. */
+  private async findOneFace(bytes: Buffer): Promise<DetectedFace> {
+    const { faces } = await this.engine.analyze(bytes);
+    if (faces.length === 0) throw new NoFaceDetectedError();
+    return faces.reduce((best, face) => (face.score > best.score ? face : best));
+  }
+}
+
+function assertImageExtension(filename: string): void {
+  if (!IMAGE_EXTENSION.test(filename)) throw new InvalidFileExtensionError(filename);
+}

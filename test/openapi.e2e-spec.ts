@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { projectRoot } from '../src/common/project-root.js';
+import { generateOpenApiDocument, serialiseOpenApiDocument } from '../src/openapi.js';
+
+describe('the committed OpenAPI document', () => {
+  it('should match what the controllers and DTOs generate (run `npm run openapi` after a change)', async () => {
+    const committed = readFileSync(join(projectRoot(), 'openapi.json'), 'utf8');
+    const generated = serialiseOpenApiDocument(await generateOpenApiDocument());
+    assert.equal(generated, committed);
+  });
+
+  it('should document every status code of the contract', async () => {
+    const { paths } = await generateOpenApiDocument();
+    const codes = (path: string, method: 'get' | 'post' | 'delete') =>
+      Object.keys(paths[path][method]?.responses ?? {}).sort();
+    assert.deepEqual(codes('/upload_reference', 'post'), ['200', '400', '413', '422', '500']);
+    assert.deepEqual(codes('/compare_with_reference', 'post'), [
+      '200',
+      '400',
+      '404',
+      '409',
+      '413',
+      '422',
+      '500',
+    ]);
+    assert.deepEqual(codes('/list_references', 'get'), ['200', '500']);
+    assert.deepEqual(codes('/delete_reference/{key}', 'delete'), ['200', '400', '404', '500']);
+  });
+});

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { projectRoot } from '../src/common/project-root.js';
+import { startApp } from './support/app.js';
+
+function copyOfModels(): string {
+  const source = join(projectRoot(), 'models');
+  const copy = mkdtempSync(join(tmpdir(), 'facegate-models-'));
+  for (const name of readdirSync(source)) copyFileSync(join(source, name), join(copy, name));
+  return copy;
+}
+
+describe('start-up checks', () => {
+  it('should refuse to start when a model file was altered', async () => {
+    const models = copyOfModels();
+    try {
+      writeFileSync(join(models, 'face_recognition_model.bin'), 'tampered');
+      await assert.rejects(startApp({ MODELS_DIR: models }), (error: Error) => {
+        assert.match(error.message, /face_recognition_model\.bin has sha256 [0-9a-f]{64}, expected/);
+        assert.match(error.message, /npm run models/);
+        return true;
+      });
+    } finally {
+      rmSync(models, { recursive: true, force: true });
+    }
+  });
+
+  it('should refuse to start when a model file is missing', async () => {
+    const models = copyOfModels();
+    try {
+      rmSync(join(models, 'ssd_mobilenetv1_model.bin'));
+      await assert.rejects(startApp({ MODELS_DIR: models }), /ssd_mobilenetv1_model\.bin is missing/);
+    } finally {
+      rmSync(models, { recursive: true, force: true });
+    }
+  });
+
+  it('should exit 1 naming the variable when the configuration is invalid', () => {
+    const main = join(projectRoot(), 'build', 'src', 'main.js');
+    const run = spawnSync(process.execPath, [main], {
+      env: { ...process.env, PORT: 'eighty', FACE_BACKEND: 'gpu' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /PORT="eighty"/);
+    assert.match(run.stderr, /FACE_BACKEND="gpu"/);
+  });
+});

@@ -1,0 +1,36 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { validateEnvironment, type EnvironmentVariables } from '../../src/config/environment.js';
+import { projectRoot } from '../../src/common/project-root.js';
+
+export type EnvOverrides = Partial<Record<keyof EnvironmentVariables, string>>;
+
+/**
+ * The real application (real database, real models, real worker pool) as the service runs it, for
+ * supertest. Without DATABASE_URL it uses an SQLite file in a fresh temporary DATA_DIR.
+ */
+export async function startApp(overrides: EnvOverrides = {}): Promise<INestApplication> {
+  const env = validateEnvironment({
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-test-')),
+    MODELS_DIR: join(projectRoot(), 'models'),
+    FACE_BACKEND: 'wasm',
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  });
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(env)],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  configureApp(app);
+  await app.init();
+  return app;
+}
+
+export function fixture(name: string): Buffer {
+  return readFileSync(join(projectRoot(), 'test', 'fixtures', name));
+}

@@ -1,0 +1,68 @@
+import type { INestApplication } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { fixture } from './app.js';
+
+const KEY = /^[0-9a-f]{32}$/;
+
+/**
+ * The client session an old client runs: upload, list, compare the same person and a different
+ * one, delete, compare again. Shared by the MariaDB and the embedded SQLite specs.
+ */
+export async function runRoundTrip(app: INestApplication): Promise<void> {
+  const server = app.getHttpServer() as App;
+
+  const upload = await request(server)
+    .post('/upload_reference')
+    .attach('image', fixture('person-a-1.jpg'), 'person-a-1.jpg')
+    .expect(200);
+  const key = (upload.body as { key: string }).key;
+  assert.match(key, KEY);
+  assert.deepEqual(upload.body, {
+    success: true,
+    message: `Reference embedding saved with key: ${key}`,
+    key,
+  });
+
+  const listed = await request(server).get('/list_references').expect(200);
+  assert.deepEqual(listed.body, { count: 1, references: [{ key, filename: 'person-a-1.jpg' }] });
+
+  const same = await request(server)
+    .post('/compare_with_reference')
+    .attach('image', fixture('person-a-2.jpg'), 'person-a-2.jpg')
+    .field('reference_key', key)
+    .expect(200);
+  const sameResult = (
+    same.body as { result: { verified: boolean; distance: number; threshold: number } }
+  ).result;
+  assert.equal((same.body as { reference_key: string }).reference_key, key);
+  assert.equal(sameResult.verified, true, `same person at distance ${sameResult.distance}`);
+  assert.ok(sameResult.distance <= sameResult.threshold);
+
+  const other = await request(server)
+    .post('/compare_with_reference')
+    .attach('image', fixture('person-b-1.jpg'), 'person-b-1.jpg')
+    .field('reference_key', key)
+    .expect(200);
+  const otherResult = (
+    other.body as { result: { verified: boolean; distance: number; threshold: number } }
+  ).result;
+  assert.equal(otherResult.verified, false, `different person at distance ${otherResult.distance}`);
+  assert.ok(otherResult.distance > otherResult.threshold);
+
+  await request(server)
+    .delete(`/delete_reference/${key}`)
+    .expect(200, {
+      success: true,
+      message: `Reference embedding with key '${key}' has been deleted`,
+    });
+
+  await request(server)
+    .post('/compare_with_reference')
+    .attach('image', fixture('person-a-2.jpg'), 'person-a-2.jpg')
+    .field('reference_key', key)
+    .expect(404, { detail: `No reference image found with key: ${key}` });
+
+  await request(server).get('/list_references').expect(200, { count: 0, references: [] });
+}
