@@ -20,7 +20,10 @@ describe('start-up checks', () => {
     try {
       writeFileSync(join(models, 'face_recognition_model.bin'), 'tampered');
       await assert.rejects(startApp({ MODELS_DIR: models }), (error: Error) => {
-        assert.match(error.message, /face_recognition_model\.bin has sha256 [0-9a-f]{64}, expected/);
+        assert.match(
+          error.message,
+          /face_recognition_model\.bin has sha256 [0-9a-f]{64}, expected/,
+        );
         assert.match(error.message, /npm run models/);
         return true;
       });
@@ -33,7 +36,10 @@ describe('start-up checks', () => {
     const models = copyOfModels();
     try {
       rmSync(join(models, 'ssd_mobilenetv1_model.bin'));
-      await assert.rejects(startApp({ MODELS_DIR: models }), /ssd_mobilenetv1_model\.bin is missing/);
+      await assert.rejects(
+        startApp({ MODELS_DIR: models }),
+        /ssd_mobilenetv1_model\.bin is missing/,
+      );
     } finally {
       rmSync(models, { recursive: true, force: true });
     }

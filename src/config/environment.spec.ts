@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { describe, it } from 'node:test';
+import { InvalidEnvironmentError, validateEnvironment } from './environment.js';
+
+describe('validateEnvironment', () => {
+  it('should give laptop-friendly defaults for an empty environment', () => {
+    const env = validateEnvironment({});
+    assert.equal(env.PORT, 5056);
+    assert.equal(env.HOST, '0.0.0.0');
+    assert.equal(env.DATABASE_URL, undefined);
+    assert.equal(env.FACE_BACKEND, 'auto');
+    assert.equal(env.FACE_WORKERS, availableParallelism());
+    assert.equal(env.MAX_UPLOAD_BYTES, 10 * 1024 * 1024);
+    assert.equal(env.DB_RUN_MIGRATIONS, true);
+    assert.ok(isAbsolute(env.DATA_DIR) && isAbsolute(env.MODELS_DIR));
+  });
+
+  it('should read numbers and booleans from their string form, and treat empty as unset', () => {
+    const env = validateEnvironment({
+      PORT: '8080',
+      FACE_MATCH_THRESHOLD: '0.05',
+      DB_RUN_MIGRATIONS: 'false',
+      FACE_WORKERS: '',
+      DATABASE_URL: 'mysql://u:p@db:3306/faces',
+    });
+    assert.equal(env.PORT, 8080);
+    assert.equal(env.FACE_MATCH_THRESHOLD, 0.05);
+    assert.equal(env.DB_RUN_MIGRATIONS, false);
+    assert.equal(env.FACE_WORKERS, availableParallelism());
+    assert.equal(env.DATABASE_URL, 'mysql://u:p@db:3306/faces');
+  });
+
+  it('should name every bad variable at once', () => {
+    assert.throws(
+      () =>
+        validateEnvironment({
+          PORT: '70000',
+          FACE_BACKEND: 'gpu',
+          MAX_UPLOAD_BYTES: 'ten',
+          LOG_LEVEL: 'loud',
+        }),
+      (error: InvalidEnvironmentError) => {
+        const named = error.problems.map((problem) => problem.split('=')[0]).sort();
+        assert.deepEqual(named, ['FACE_BACKEND', 'LOG_LEVEL', 'MAX_UPLOAD_BYTES', 'PORT']);
+        return true;
+      },
+    );
+  });
+
+  it('should reject a DATABASE_URL that is not MySQL, without echoing it', () => {
+    assert.throws(
+      () => validateEnvironment({ DATABASE_URL: 'postgres://user:secret@db/faces' }),
+      (error: Error) => {
+        assert.match(error.message, /DATABASE_URL=\(hidden\)/);
+        assert.doesNotMatch(error.message, /secret/);
+        return true;
+      },
+    );
+  });
+});

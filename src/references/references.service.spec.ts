@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import {
+  InvalidFileExtensionError,
+  InvalidReferenceKeyError,
+  ModelMismatchError,
+  NoFaceDetectedError,
+  OperationFailedError,
+  ReferenceNotFoundError,
+} from '../common/errors.js';
+import { appConfigFrom } from '../config/app-config.js';
+import { validateEnvironment } from '../config/environment.js';
+import type { FaceEngine } from '../face-engine/face-engine.service.js';
+import type { DetectedFace, FaceAnalysis } from '../face-engine/face-engine.types.js';
+import {
+  ReferenceStore,
+  type NewReference,
+  type ReferenceListItem,
+  type StoredEmbedding,
+} from './reference-store.js';
+import { ReferencesService } from './references.service.js';
+
+const MODEL = 'test-model@1';
+
+function face(direction: number[], score = 0.9, x = 0): DetectedFace {
+  return {
+    box: { x, y: 0, width: 50, height: 60 },
+    score,
+    embedding: Float32Array.from(direction),
+  };
+}
+
+/** Answers analyze() with the faces queued by the test, counting the calls. */
+class FakeEngine {
+  readonly model = MODEL;
+  calls = 0;
+  faces: DetectedFace[] = [];
+  analyze(): Promise<FaceAnalysis> {
+    this.calls++;
+    return Promise.resolve({
+      width: 100,
+      height: 100,
+      faces: this.faces,
+      timings: { decode: 0, detect: 0, total: 0 },
+    });
+  }
+}
+
+class MemoryStore extends ReferenceStore {
+  rows: NewReference[] = [];
+  failWith?: Error;
+  insert(reference: NewReference): Promise<void> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    this.rows.push(reference);
+    return Promise.resolve();
+  }
+  findEmbedding(key: string): Promise<StoredEmbedding | null> {
+    const row = this.rows.find((candidate) => candidate.key === key);
+    return Promise.resolve(
+      row ? { key, embedding: row.embedding, box: row.box, model: row.model } : null,
+    );
+  }
+  list(): Promise<ReferenceListItem[]> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    return Promise.resolve(this.rows.map(({ key, filename }) => ({ key, filename })));
+  }
+  delete(key: string): Promise<boolean> {
+    const before = this.rows.length;
+    this.rows = this.rows.filter((row) => row.key !== key);
+    return Promise.resolve(this.rows.length < before);
+  }
+}
+
+const image = (filename: string) => ({
+  filename,
+  contentType: 'image/jpeg',
+  bytes: Buffer.from('x'),
+});
+
+describe('ReferencesService', () => {
+  let engine: FakeEngine;
+  let store: MemoryStore;
+  let service: ReferencesService;
+
+  beforeEach(() => {
+    engine = new FakeEngine();
+    store = new MemoryStore();
+    const config = appConfigFrom(validateEnvironment({ FACE_MATCH_THRESHOLD: '0.1' }));
+    service = new ReferencesService(engine as unknown as FaceEngine, store, config);
+  });
+
+  it('should enrol the most confident face under a 32-hex-character key', async () => {
+    engine.faces = [face([1, 0], 0.6), face([0, 1], 0.95, 7)];
+    const { key } = await service.upload(image('me.png'));
+    assert.match(key, /^[0-9a-f]{32}$/);
+    assert.deepEqual(Array.from(store.rows[0].embedding), [0, 1]);
+    assert.equal(store.rows[0].box.x, 7);
+    assert.equal(store.rows[0].model, MODEL);
+  });
+
+  it('should check the extension before doing any work', async () => {
+    await assert.rejects(service.upload(image('me.gif')), InvalidFileExtensionError);
+    await assert.rejects(service.compare(image('me.txt'), 'bad key!'), InvalidFileExtensionError);
+    assert.equal(engine.calls, 0);
+  });
+
+  it('should refuse a photo without a face', async () => {
+    await assert.rejects(service.upload(image('me.jpg')), NoFaceDetectedError);
+    assert.equal(store.rows.length, 0);
+  });
+
+  it('should let the closest face in the new photo decide, as DeepFace does', async () => {
+    engine.faces = [face([1, 0])];
+    const { key } = await service.upload(image('me.jpg'));
+    engine.faces = [face([0, 1], 0.99, 1), face([1, 0.05], 0.6, 2)];
+    const result = await service.compare(image('group.jpg'), key);
+    assert.equal(result.verified, true);
+    assert.equal(result.facial_areas.img2.x, 2);
+    assert.equal(result.threshold, 0.1);
+    assert.ok(result.distance < 0.01);
+  });
+
+  it('should say not verified when the distance is above the threshold', async () => {
+    engine.faces = [face([1, 0])];
+    const { key } = await service.upload(image('me.jpg'));
+    engine.faces = [face([0.7, 0.7])];
+    const result = await service.compare(image('other.jpg'), key);
+    assert.equal(result.verified, false);
+    assert.ok(Math.abs(result.distance - (1 - Math.SQRT1_2)) < 1e-6);
+  });
+
+  it('should validate the key, then look it up before running the model', async () => {
+    await assert.rejects(service.compare(image('a.jpg'), 'ab-cd'), InvalidReferenceKeyError);
+    await assert.rejects(service.compare(image('a.jpg'), 'abcd'), ReferenceNotFoundError);
+    await assert.rejects(
+      service.compare(image('a.jpg'), 'a'.repeat(10_000)),
+      ReferenceNotFoundError,
+    );
+    assert.equal(engine.calls, 0);
+  });
+
+  it('should refuse to compare with an embedding made by another model', async () => {
+    store.rows.push({
+      key: 'old',
+      filename: 'old.jpg',
+      contentType: 'image/jpeg',
+      image: Buffer.from('x'),
+      embedding: Float32Array.from([1, 0]),
+      box: { x: 0, y: 0, width: 1, height: 1 },
+      model: 'some-older-model',
+    });
+    await assert.rejects(service.compare(image('a.jpg'), 'old'), ModelMismatchError);
+    assert.equal(engine.calls, 0);
+  });
+
+  it('should wrap unexpected failures with the operation that failed', async () => {
+    engine.faces = [face([1, 0])];
+    store.failWith = new Error('connection lost');
+    await assert.rejects(service.upload(image('a.jpg')), (error: OperationFailedError) => {
+      assert.equal(error.message, 'Error processing image: connection lost');
+      return true;
+    });
+    await assert.rejects(
+      service.list(),
+      /^OperationFailedError: Error listing embeddings: connection lost$/,
+    );
+  });
+
+  it('should delete a stored reference and answer not found afterwards', async () => {
+    engine.faces = [face([1, 0])];
+    const { key } = await service.upload(image('a.jpg'));
+    await service.delete(key);
+    await assert.rejects(service.delete(key), ReferenceNotFoundError);
+    await assert.rejects(service.delete('a/b'), InvalidReferenceKeyError);
+  });
+});
