@@ -4,14 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { generateOpenApiDocument } from '../src/openapi.js';
-import { startApp } from './support/app.js';
+import { fixture, startApp } from './support/app.js';
 import { runRoundTrip } from './support/round-trip.js';
 
 describe('embedded SQLite default (no DATABASE_URL)', () => {
   let app: INestApplication;
 
   before(async () => {
-    app = await startApp();
+    // A limit above the fixtures' sizes and below the oversized upload of the 413 test.
+    app = await startApp({ MAX_UPLOAD_BYTES: '100000' });
   });
 
   after(async () => {
@@ -20,6 +21,14 @@ describe('embedded SQLite default (no DATABASE_URL)', () => {
 
   it('should serve the full client round trip', async () => {
     await runRoundTrip(app);
+  });
+
+  it('should answer 413 naming the limit for an upload over MAX_UPLOAD_BYTES', async () => {
+    const server = app.getHttpServer() as App;
+    await request(server)
+      .post('/upload_reference')
+      .attach('image', Buffer.concat([fixture('person-a-2.jpg'), Buffer.alloc(30_000)]), 'big.jpg')
+      .expect(413, { detail: 'Uploaded file is larger than the limit of 100000 bytes' });
   });
 
   it('should serve Swagger UI at /docs and the generated document at /docs-json', async () => {
