@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { EnvironmentVariables } from '../src/config/environment.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { runRoundTrip } from './support/round-trip.js';
@@ -113,7 +114,7 @@ describe('the four documented endpoints on MariaDB', () => {
           similarity_metric: string;
         };
       };
-      assert.equal(result.threshold, 0.07);
+      assert.equal(result.threshold, new EnvironmentVariables().FACE_MATCH_THRESHOLD);
       assert.equal(result.verified, result.distance <= result.threshold);
       assert.equal(result.similarity_metric, 'cosine');
     });

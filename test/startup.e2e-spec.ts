@@ -3,8 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../src/common/project-root.js';
+import { FaceEngine } from '../src/face-engine/face-engine.service.js';
 import { startApp } from './support/app.js';
 
 function copyOfModels(): string {
@@ -55,5 +57,38 @@ describe('start-up checks', () => {
     assert.equal(run.status, 1);
     assert.match(run.stderr, /PORT="eighty"/);
     assert.match(run.stderr, /FACE_BACKEND="gpu"/);
+  });
+});
+
+describe('backend selection', () => {
+  it('should run on the plain JavaScript CPU backend when asked', async () => {
+    const app = await startApp({ FACE_BACKEND: 'cpu', FACE_WORKERS: '1' });
+    try {
+      assert.equal(app.get(FaceEngine).backend, 'cpu');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('should use tfjs-node for FACE_BACKEND=tensorflow, or refuse to start saying it is missing', async () => {
+    let installed = true;
+    try {
+      createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    } catch {
+      installed = false;
+    }
+    if (installed) {
+      const app = await startApp({ FACE_BACKEND: 'tensorflow', FACE_WORKERS: '1' });
+      try {
+        assert.equal(app.get(FaceEngine).backend, 'tensorflow');
+      } finally {
+        await app.close();
+      }
+    } else {
+      await assert.rejects(
+        startApp({ FACE_BACKEND: 'tensorflow', FACE_WORKERS: '1' }),
+        /FACE_BACKEND=tensorflow but @tensorflow\/tfjs-node could not be loaded/,
+      );
+    }
   });
 });

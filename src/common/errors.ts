@@ -97,3 +97,12 @@ export class ModelMismatchError extends DomainError {
     );
   }
 }
+
+/** Enrolment needs exactly one face: with several it is ambiguous who is enrolled. */
+export class MultipleFacesError extends DomainError {
+  constructor(readonly count: number) {
+    super(
+      `Multiple faces detected in the image (${count}). Please upload an image with a single face.`,
+    );
+  }
+}

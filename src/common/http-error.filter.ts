@@ -16,6 +16,7 @@ import {
   InvalidReferenceKeyError,
   MissingFieldsError,
   ModelMismatchError,
+  MultipleFacesError,
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
@@ -116,6 +117,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       error instanceof InvalidFileExtensionError ||
       error instanceof InvalidReferenceKeyError ||
       error instanceof NoFaceDetectedError ||
+      error instanceof MultipleFacesError ||
       error instanceof InvalidImageError
     ) {
       return { status: HttpStatus.BAD_REQUEST, detail: error.message };

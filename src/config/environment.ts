@@ -78,7 +78,7 @@ export class EnvironmentVariables {
   @IsNumber()
   @Min(0)
   @Max(2)
-  FACE_MATCH_THRESHOLD = 0.07;
+  FACE_MATCH_THRESHOLD = 0.066;
 
   @Transform(toNumber)
   @IsNumber()
@@ -97,6 +97,13 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(1024 * 1024 * 1024)
   MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+  /** Images that declare more pixels are refused from their header, before any decoding. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1_000_000)
+  @Max(500_000_000)
+  MAX_IMAGE_PIXELS = 40_000_000;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelSetting = 'log';

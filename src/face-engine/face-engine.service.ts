@@ -14,7 +14,7 @@ import type {
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 
 /** Changes whenever the embedding pipeline changes in a way that moves distances. */
-const PIPELINE_VERSION = 1;
+const PIPELINE_VERSION = 2;
 
 export class InferenceTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
@@ -37,7 +37,8 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly config: AppConfig) {}
 
   async onModuleInit(): Promise<void> {
-    const { MODELS_DIR, FACE_BACKEND, FACE_WORKERS, FACE_MIN_CONFIDENCE } = this.config.env;
+    const { MODELS_DIR, FACE_BACKEND, FACE_WORKERS, FACE_MIN_CONFIDENCE, MAX_IMAGE_PIXELS } =
+      this.config.env;
     const models = await verifyModelFiles(MODELS_DIR);
     this.recognitionModel =
       `face-api/face_recognition_model@${models.sha256[RECOGNITION_WEIGHTS].slice(0, 12)}` +
@@ -47,6 +48,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       backend: FACE_BACKEND,
       modelsDir: MODELS_DIR,
       minConfidence: FACE_MIN_CONFIDENCE,
+      maxImagePixels: MAX_IMAGE_PIXELS,
     };
     this.pool = new Piscina({
       filename: workerFile(),
@@ -56,7 +58,13 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       workerData,
     });
     const started = performance.now();
-    this.info = (await this.pool.run({ kind: 'info' } satisfies WorkerTask)) as WorkerInfo;
+    try {
+      this.info = (await this.pool.run({ kind: 'info' } satisfies WorkerTask)) as WorkerInfo;
+    } catch (error) {
+      // A worker that cannot load its backend or models would be respawned forever: stop here.
+      await this.onModuleDestroy();
+      throw error;
+    }
     this.logger.log(
       `Face engine ready: backend=${this.info.backend} (FACE_BACKEND=${FACE_BACKEND}), ` +
         `tfjs ${this.info.tfjsVersion}, ${FACE_WORKERS} worker(s), model ${this.recognitionModel}, ` +
@@ -67,6 +75,11 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.pool?.destroy();
     this.pool = undefined;
+  }
+
+  /** Size of the worker pool: how many analyses run at once. */
+  get workers(): number {
+    return this.config.env.FACE_WORKERS;
   }
 
   /** The TensorFlow.js backend the workers run on. */

@@ -21,7 +21,7 @@ export interface FaceAnalysis {
   height: number;
   faces: DetectedFace[];
   /** Milliseconds spent per stage inside the worker. */
-  timings: { decode: number; detect: number; total: number };
+  timings: { decode: number; detect: number; embed: number; total: number };
 }
 
 /** The bytes are not an image the decoder can read; the worker says so instead of throwing. */
@@ -35,6 +35,8 @@ export interface WorkerOptions {
   backend: FaceBackendSetting;
   modelsDir: string;
   minConfidence: number;
+  /** Images declaring more pixels are refused before decoding (decompression bombs). */
+  maxImagePixels: number;
 }
 
 export interface WorkerInfo {

@@ -61,7 +61,9 @@ export class ReferencesController {
   @ApiOkResponse({ type: UploadReferenceResponseDto })
   @ApiBadRequestResponse({
     type: ErrorResponseDto,
-    description: 'Invalid file extension; Invalid image file; No face detected in the image.',
+    description:
+      'Invalid file extension; Invalid image file; No face detected in the image.; ' +
+      'Multiple faces detected in the image (n).',
   })
   @ApiPayloadTooLargeResponse({
     type: ErrorResponseDto,

@@ -4,6 +4,7 @@ import {
   InvalidFileExtensionError,
   InvalidReferenceKeyError,
   ModelMismatchError,
+  MultipleFacesError,
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
@@ -41,7 +42,7 @@ class FakeEngine {
       width: 100,
       height: 100,
       faces: this.faces,
-      timings: { decode: 0, detect: 0, total: 0 },
+      timings: { decode: 0, detect: 0, embed: 0, total: 0 },
     });
   }
 }
@@ -89,8 +90,20 @@ describe('ReferencesService', () => {
     service = new ReferencesService(engine as unknown as FaceEngine, store, config);
   });
 
-  it('should enrol the most confident face under a 32-hex-character key', async () => {
+  it('should refuse to enrol a photo with several faces, naming how many', async () => {
     engine.faces = [face([1, 0], 0.6), face([0, 1], 0.95, 7)];
+    await assert.rejects(service.upload(image('us.png')), (error: MultipleFacesError) => {
+      assert.equal(
+        error.message,
+        'Multiple faces detected in the image (2). Please upload an image with a single face.',
+      );
+      return true;
+    });
+    assert.equal(store.rows.length, 0);
+  });
+
+  it('should enrol the one face under a 32-hex-character key', async () => {
+    engine.faces = [face([0, 1], 0.95, 7)];
     const { key } = await service.upload(image('me.png'));
     assert.match(key, /^[0-9a-f]{32}$/);
     assert.deepEqual(Array.from(store.rows[0].embedding), [0, 1]);

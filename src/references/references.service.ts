@@ -5,6 +5,7 @@ import {
   InvalidFileExtensionError,
   InvalidReferenceKeyError,
   ModelMismatchError,
+  MultipleFacesError,
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
@@ -138,11 +139,12 @@ export class ReferencesService {
     });
   }
 
-  /** The face to enrol: the most confident detection. */
+  /** The face to enrol: the only one in the photo. */
   private async findOneFace(bytes: Buffer): Promise<DetectedFace> {
     const { faces } = await this.engine.analyze(bytes);
     if (faces.length === 0) throw new NoFaceDetectedError();
-    return faces.reduce((best, face) => (face.score > best.score ? face : best));
+    if (faces.length > 1) throw new MultipleFacesError(faces.length);
+    return faces[0];
   }
 }
 

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  alignedChip,
+  faceGeometry,
+  meanOfNormalised,
+  padBlack,
+  type Point,
+  type RgbImage,
+} from './raster.js';
+
+function solid(width: number, height: number, value: number): RgbImage {
+  return { data: new Uint8Array(width * height * 3).fill(value), width, height };
+}
+
+/** 68 landmarks with the eyes and mouth where a frontal face has them, turned by `angle`. */
+function landmarks(angle: number, centre: Point = [100, 100], scale = 40): Point[] {
+  const points: Point[] = new Array<Point>(68).fill([0, 0]);
+  const place = (x: number, y: number): Point => [
+    centre[0] + scale * (x * Math.cos(angle) - y * Math.sin(angle)),
+    centre[1] + scale * (x * Math.sin(angle) + y * Math.cos(angle)),
+  ];
+  for (let index = 36; index < 42; index++) points[index] = place(-1, -1);
+  for (let index = 42; index < 48; index++) points[index] = place(1, -1);
+  for (let index = 48; index < 68; index++) points[index] = place(0, 1.2);
+  return points;
+}
+
+describe('padBlack', () => {
+  it('should add a black border of the given share of the longer side and keep the pixels', () => {
+    const { image, offset } = padBlack(solid(10, 4, 200), 0.5);
+    assert.equal(offset, 5);
+    assert.equal(image.width, 20);
+    assert.equal(image.height, 14);
+    assert.equal(image.data[0], 0);
+    assert.equal(image.data[(5 * 20 + 5) * 3], 200);
+    assert.equal(image.data[(8 * 20 + 14) * 3 + 2], 200);
+    assert.equal(image.data[(9 * 20 + 14) * 3], 0);
+  });
+});
+
+describe('faceGeometry', () => {
+  it('should measure the roll from the eyes', () => {
+    assert.ok(Math.abs(faceGeometry(landmarks(0)).angle) < 1e-9);
+    assert.ok(Math.abs(faceGeometry(landmarks(0.3)).angle - 0.3) < 1e-9);
+  });
+
+  it('should give the same chip size whatever the roll', () => {
+    assert.ok(Math.abs(faceGeometry(landmarks(0)).size - faceGeometry(landmarks(0.5)).size) <= 1);
+  });
+});
+
+describe('alignedChip', () => {
+  it('should sample inside the image and paint black outside it', () => {
+    const image = solid(200, 200, 120);
+    const inside = alignedChip(image, faceGeometry(landmarks(0.2)), 150);
+    assert.equal(inside.length, 150 * 150 * 3);
+    assert.ok(Math.abs(inside[(75 * 150 + 75) * 3] - 120) < 1e-3);
+    const nearEdge = alignedChip(image, faceGeometry(landmarks(0, [5, 5])), 150);
+    assert.equal(nearEdge[0], 0);
+  });
+});
+
+describe('meanOfNormalised', () => {
+  it('should weigh every vector the same whatever its length', () => {
+    assert.deepEqual(
+      Array.from(
+        meanOfNormalised([
+          [2, 0],
+          [0, 10],
+        ]),
+      ),
+      [0.5, 0.5],
+    );
+  });
+});

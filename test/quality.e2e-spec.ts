@@ -1,0 +1,159 @@
+import type { INestApplication } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { DataSource } from 'typeorm';
+import { fixture, startApp } from './support/app.js';
+
+interface Verification {
+  verified: boolean;
+  distance: number;
+  threshold: number;
+  facial_areas: { img2: { x: number; y: number; w: number; h: number } };
+}
+
+describe('recognition on the photos people upload', () => {
+  let app: INestApplication;
+  let server: App;
+  const references = new Map<string, string>();
+
+  const upload = (bytes: Buffer, name: string) =>
+    request(server).post('/upload_reference').attach('image', bytes, name);
+  const enrol = async (name: string): Promise<string> => {
+    const known = references.get(name);
+    if (known) return known;
+    const response = await upload(fixture(name), name);
+    assert.equal(response.status, 200, `${name}: ${JSON.stringify(response.body)}`);
+    const key = (response.body as { key: string }).key;
+    references.set(name, key);
+    return key;
+  };
+  const compare = async (bytes: Buffer, name: string, key: string): Promise<Verification> => {
+    const response = await request(server)
+      .post('/compare_with_reference')
+      .attach('image', bytes, name)
+      .field('reference_key', key);
+    assert.equal(response.status, 200, `${name}: ${JSON.stringify(response.body)}`);
+    return (response.body as { result: Verification }).result;
+  };
+
+  before(async () => {
+    app = await startApp();
+    server = app.getHttpServer() as App;
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  for (const name of ['person-a-1-exif6.jpg', 'person-a-1-exif3.jpg']) {
+    it(`should embed the EXIF-rotated ${name} as the upright photo (distance < 0.01)`, async () => {
+      const key = await enrol('person-a-1.jpg');
+      const result = await compare(fixture(name), name, key);
+      assert.ok(result.distance < 0.01, `distance ${result.distance}`);
+      assert.equal(result.verified, true);
+    });
+  }
+
+  for (const name of [
+    'person-a-1-grey.jpg',
+    'person-a-1-cmyk.jpg',
+    'person-a-1-16bit.png',
+    'person-a-1-alpha.png',
+  ]) {
+    it(`should enrol and verify ${name} like any other photo`, async () => {
+      await enrol(name);
+      const result = await compare(fixture(name), name, await enrol('person-a-1.jpg'));
+      assert.equal(result.verified, true, `distance ${result.distance}`);
+    });
+  }
+
+  for (const name of ['crop-amy-1.png', 'crop-sheldon-3.png', 'crop-penny-1.png', 'orl-s1-1.png']) {
+    it(`should find the face in the tight crop ${name}`, async () => {
+      await enrol(name);
+    });
+  }
+
+  it('should verify tight crops of the same person and tell different people apart', async () => {
+    const penny = await enrol('crop-penny-1.png');
+    assert.equal((await compare(fixture('crop-penny-2.png'), 'p.png', penny)).verified, true);
+    assert.equal((await compare(fixture('crop-amy-1.png'), 'a.png', penny)).verified, false);
+    const orl = await enrol('orl-s1-1.png');
+    assert.equal((await compare(fixture('orl-s1-2.png'), 'o.png', orl)).verified, true);
+    assert.equal((await compare(fixture('orl-s2-1.png'), 'o.png', orl)).verified, false);
+  });
+
+  it('should accept a 4800-pixel photo and match it to the small one', async () => {
+    const large = await sharp(fixture('person-a-2.jpg')).resize({ width: 4800 }).jpeg().toBuffer();
+    const { width, height } = await sharp(large).metadata();
+    assert.ok(Math.max(width, height) >= 4800);
+    const result = await compare(large, 'large.jpg', await enrol('person-a-1.jpg'));
+    assert.equal(result.verified, true, `distance ${result.distance}`);
+    assert.ok(result.facial_areas.img2.w > 500, 'the box is in full-resolution pixels');
+  });
+
+  it('should accept a photo whose face is about 100 pixels wide', async () => {
+    const small = await sharp(fixture('person-a-2.jpg')).resize({ width: 260 }).jpeg().toBuffer();
+    const result = await compare(small, 'small.jpg', await enrol('person-a-1.jpg'));
+    assert.ok(result.facial_areas.img2.w < 160, `face ${result.facial_areas.img2.w} px wide`);
+    assert.equal(result.verified, true, `distance ${result.distance}`);
+  });
+
+  it('should refuse to enrol a group photo, naming the number of faces', async () => {
+    await upload(fixture('group-6-faces.jpg'), 'group.jpg').expect(400, {
+      detail:
+        'Multiple faces detected in the image (6). Please upload an image with a single face.',
+    });
+  });
+
+  it('should find the enrolled person in a group photo and say which face matched', async () => {
+    // Penny sits in the middle of the bottom row of group-6-faces.jpg (710 x 473).
+    const result = await compare(
+      fixture('group-6-faces.jpg'),
+      'group.jpg',
+      await enrol('crop-penny-1.png'),
+    );
+    assert.equal(result.verified, true, `distance ${result.distance}`);
+    const box = result.facial_areas.img2;
+    const centreX = box.x + box.w / 2;
+    const centreY = box.y + box.h / 2;
+    assert.ok(centreX > 710 / 3 && centreX < (2 * 710) / 3, `centre x ${centreX}`);
+    assert.ok(centreY > 473 / 2, `centre y ${centreY}`);
+  });
+
+  it('should find no face in a blank image', async () => {
+    await upload(fixture('no-face.png'), 'blank.png').expect(400);
+  });
+
+  it('should answer 409 for a reference made by another model', async () => {
+    const key = await enrol('person-b-1.jpg');
+    await app
+      .get(DataSource)
+      .query('UPDATE face_references SET model = ? WHERE ref_key = ?', ['an-older-model', key]);
+    const response = await request(server)
+      .post('/compare_with_reference')
+      .attach('image', fixture('person-b-2.jpg'), 'b.jpg')
+      .field('reference_key', key)
+      .expect(409);
+    assert.match((response.body as { detail: string }).detail, /an-older-model/);
+  });
+
+  it('should separate the fixture pairs at the committed threshold', async () => {
+    const a = await enrol('person-a-1.jpg');
+    const same = [
+      await compare(fixture('person-a-2.jpg'), 'a2.jpg', a),
+      await compare(fixture('crop-penny-2.png'), 'p2.png', await enrol('crop-penny-1.png')),
+    ];
+    const different = [
+      await compare(fixture('person-b-2.jpg'), 'b2.jpg', a),
+      await compare(fixture('person-a-2.jpg'), 'a2.jpg', await enrol('person-b-2.jpg')),
+      await compare(fixture('crop-amy-1.png'), 'amy.png', await enrol('crop-sheldon-3.png')),
+    ];
+    for (const result of same)
+      assert.ok(result.distance <= result.threshold, `same ${result.distance}`);
+    for (const result of different)
+      assert.ok(result.distance > result.threshold, `different ${result.distance}`);
+  });
+});
