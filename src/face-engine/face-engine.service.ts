@@ -57,6 +57,11 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData,
     });
+    // A worker that dies outside a task (failed start, crash) is reported here, not as an
+    // uncaught exception; the task it held, if any, rejects on its own.
+    this.pool.on('error', (error: unknown) => {
+      this.logger.error(`Face engine worker failed: ${String(error)}`);
+    });
     const started = performance.now();
     try {
       this.info = (await this.pool.run({ kind: 'info' } satisfies WorkerTask)) as WorkerInfo;
@@ -110,7 +115,13 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       }
       throw error;
     }
-    if ('undecodable' in result) throw new InvalidImageError('Invalid image file');
+    if ('undecodable' in result) {
+      throw new InvalidImageError(
+        result.tooManyPixels
+          ? `Image too large: more than ${this.config.env.MAX_IMAGE_PIXELS} pixels (MAX_IMAGE_PIXELS)`
+          : 'Invalid image file',
+      );
+    }
     return result;
   }
 
