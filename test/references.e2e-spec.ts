@@ -7,6 +7,7 @@ import type { App } from 'supertest/types.js';
 import { EnvironmentVariables } from '../src/config/environment.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { pngDeclaring } from './support/png.js';
 import { runRoundTrip } from './support/round-trip.js';
 
 const NO_FACE = 'No face detected in the image. Please upload an image with a clear face.';
@@ -86,6 +87,34 @@ describe('the four documented endpoints on MariaDB', () => {
         .post('/upload_reference')
         .attach('image', Buffer.from('definitely not a jpeg'), 'fake.jpg')
         .expect(400, { detail: 'Invalid image file' });
+    });
+
+    it('should judge the type by the bytes: a GIF named .jpg is refused', async () => {
+      const gif = Buffer.from(
+        'GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;',
+        'latin1',
+      );
+      await request(server)
+        .post('/upload_reference')
+        .attach('image', gif, 'cat.jpg')
+        .expect(400, { detail: 'Invalid image file' });
+    });
+
+    it('should answer 400 Invalid image file for a truncated JPEG', async () => {
+      const jpeg = fixture('person-a-2.jpg');
+      await request(server)
+        .post('/upload_reference')
+        .attach('image', jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'cut.jpg')
+        .expect(400, { detail: 'Invalid image file' });
+    });
+
+    it('should refuse a PNG declaring 50,000 x 50,000 pixels from its header', async () => {
+      const started = performance.now();
+      await request(server)
+        .post('/upload_reference')
+        .attach('image', pngDeclaring(50_000, 50_000), 'bomb.png')
+        .expect(400, { detail: 'Image too large: more than 40000000 pixels (MAX_IMAGE_PIXELS)' });
+      assert.ok(performance.now() - started < 5000, 'answered without decoding');
     });
 
     it('should answer 422 in FastAPI form when the image field is missing', async () => {

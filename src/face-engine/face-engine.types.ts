@@ -27,6 +27,8 @@ export interface FaceAnalysis {
 /** The bytes are not an image the decoder can read; the worker says so instead of throwing. */
 export interface UndecodableImage {
   undecodable: string;
+  /** The header declares more pixels than MAX_IMAGE_PIXELS allows. */
+  tooManyPixels: boolean;
 }
 
 export type EngineBackend = 'tensorflow' | 'wasm' | 'cpu';

@@ -268,7 +268,8 @@ async function analyze(
   try {
     image = await decode(bytes, options.maxImagePixels);
   } catch (error) {
-    return { undecodable: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    return { undecodable: message, tooManyPixels: /pixel limit/i.test(message) };
   }
   const decoded = performance.now();
   const detections = await detect(engine, image, options.minConfidence);

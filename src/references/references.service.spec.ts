@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import {
   InvalidFileExtensionError,
+  InvalidImageError,
   InvalidReferenceKeyError,
   ModelMismatchError,
   MultipleFacesError,
@@ -72,10 +73,13 @@ class MemoryStore extends ReferenceStore {
   }
 }
 
-const image = (filename: string) => ({
+/** Enough of a JPEG for its signature: the fake engine never decodes it. */
+const JPEG_START = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
+
+const image = (filename: string, bytes: Buffer = JPEG_START) => ({
   filename,
   contentType: 'image/jpeg',
-  bytes: Buffer.from('x'),
+  bytes,
 });
 
 describe('ReferencesService', () => {
@@ -114,6 +118,13 @@ describe('ReferencesService', () => {
   it('should check the extension before doing any work', async () => {
     await assert.rejects(service.upload(image('me.gif')), InvalidFileExtensionError);
     await assert.rejects(service.compare(image('me.txt'), 'bad key!'), InvalidFileExtensionError);
+    assert.equal(engine.calls, 0);
+  });
+
+  it('should judge the image type by its bytes, not its name', async () => {
+    const gif = Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1');
+    await assert.rejects(service.upload(image('cat.jpg', gif)), InvalidImageError);
+    await assert.rejects(service.upload(image('empty.png', Buffer.alloc(0))), InvalidImageError);
     assert.equal(engine.calls, 0);
   });
 

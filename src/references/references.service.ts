@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   DomainError,
   InvalidFileExtensionError,
+  InvalidImageError,
   InvalidReferenceKeyError,
   ModelMismatchError,
   MultipleFacesError,
@@ -14,6 +15,7 @@ import { AppConfig } from '../config/app-config.js';
 import { cosineDistance } from '../face-engine/cosine-distance.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { DetectedFace, FaceBox } from '../face-engine/face-engine.types.js';
+import { sniffImageType, type AcceptedImageType } from './image-type.js';
 import { ReferenceStore, type ReferenceListItem } from './reference-store.js';
 
 export interface UploadedImage {
@@ -70,13 +72,14 @@ export class ReferencesService {
 
   async upload(image: UploadedImage): Promise<{ key: string }> {
     assertImageExtension(image.filename);
+    const contentType = await imageTypeOf(image.bytes);
     return as('Error processing image', async () => {
       const face = await this.findOneFace(image.bytes);
       const key = randomUUID().replaceAll('-', '');
       await this.store.insert({
         key,
         filename: image.filename,
-        contentType: image.contentType,
+        contentType,
         image: image.bytes,
         embedding: face.embedding,
         box: face.box,
@@ -91,6 +94,7 @@ export class ReferencesService {
     if (!REFERENCE_KEY.test(referenceKey)) {
       throw new InvalidReferenceKeyError(referenceKey, 'Reference key must be alphanumeric');
     }
+    await imageTypeOf(image.bytes);
     return as('Error processing image', async () => {
       const started = performance.now();
       const reference =
@@ -146,6 +150,13 @@ export class ReferencesService {
     if (faces.length > 1) throw new MultipleFacesError(faces.length);
     return faces[0];
   }
+}
+
+/** The type the bytes really are; anything but JPEG or PNG is refused before it is decoded. */
+async function imageTypeOf(bytes: Buffer): Promise<AcceptedImageType> {
+  const type = await sniffImageType(bytes);
+  if (!type) throw new InvalidImageError('Invalid image file');
+  return type;
 }
 
 function assertImageExtension(filename: string): void {
