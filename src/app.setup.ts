@@ -1,4 +1,5 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import helmet from 'helmet';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { AppConfig } from './config/app-config.js';
@@ -12,6 +13,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'photo shows the same person. Errors are `{"detail": "..."}`.',
     )
     .setVersion('1')
+    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
+    .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'bearer')
     .build();
   return SwaggerModule.createDocument(app, config);
 }
@@ -19,6 +22,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 /** Everything the running service and the e2e tests share beyond the module graph. */
 export function configureApp(app: INestApplication): void {
   const config = app.get(AppConfig);
+  // Security headers on every response; the CSP allows what Swagger UI loads from this origin.
+  // No upgrade-insecure-requests: on plain HTTP (a LAN host, a container) it would send the
+  // browser to https:// for Swagger UI's own scripts and break the page.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  const origins = config.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
+  if (origins?.length) app.enableCors({ origin: origins });
   app.useGlobalFilters(new HttpErrorFilter(config.env.MAX_UPLOAD_BYTES));
   // Checks the form fields' types (a repeated field arrives as an array); presence is checked by
   // the controllers, which answer a missing field with the FastAPI-style 422.

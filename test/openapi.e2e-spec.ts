@@ -16,17 +16,34 @@ describe('the committed OpenAPI document', () => {
     const { paths } = await generateOpenApiDocument();
     const codes = (path: string, method: 'get' | 'post' | 'delete') =>
       Object.keys(paths[path][method]?.responses ?? {}).sort();
-    assert.deepEqual(codes('/upload_reference', 'post'), ['200', '400', '413', '422', '500']);
+    assert.deepEqual(codes('/upload_reference', 'post'), [
+      '200',
+      '400',
+      '401',
+      '413',
+      '422',
+      '429',
+      '500',
+    ]);
     assert.deepEqual(codes('/compare_with_reference', 'post'), [
       '200',
       '400',
+      '401',
       '404',
       '409',
       '413',
       '422',
+      '429',
       '500',
     ]);
-    assert.deepEqual(codes('/list_references', 'get'), ['200', '500']);
-    assert.deepEqual(codes('/delete_reference/{key}', 'delete'), ['200', '400', '404', '500']);
+    assert.deepEqual(codes('/list_references', 'get'), ['200', '401', '429', '500']);
+    assert.deepEqual(codes('/delete_reference/{key}', 'delete'), [
+      '200',
+      '400',
+      '401',
+      '404',
+      '429',
+      '500',
+    ]);
   });
 });

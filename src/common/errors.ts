@@ -106,3 +106,10 @@ export class MultipleFacesError extends DomainError {
     );
   }
 }
+
+/** API_KEYS is set and the request has no valid key. */
+export class NotAuthenticatedError extends DomainError {
+  constructor() {
+    super('Not authenticated');
+  }
+}

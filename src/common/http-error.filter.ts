@@ -8,6 +8,7 @@ import {
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import {
   DomainError,
@@ -17,6 +18,7 @@ import {
   MissingFieldsError,
   ModelMismatchError,
   MultipleFacesError,
+  NotAuthenticatedError,
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
@@ -35,6 +37,7 @@ const ROUTE_NOT_FOUND = /^Cannot [A-Z]+ \//;
 interface ErrorReply {
   status: number;
   detail: string | FieldErrorBody[];
+  headers?: Record<string, string>;
 }
 
 /**
@@ -63,11 +66,20 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.debug(`${request.method} ${request.path} -> ${reply.status}`);
     }
     if (response.headersSent) return;
+    for (const [name, value] of Object.entries(reply.headers ?? {}))
+      response.setHeader(name, value);
     response.status(reply.status).json({ detail: reply.detail });
   }
 
   private toReply(error: unknown): ErrorReply {
     if (error instanceof DomainError) return this.fromDomainError(error);
+    if (error instanceof ThrottlerException) {
+      // ThrottlerGuard has already set Retry-After.
+      return {
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        detail: 'Too many requests: slow down and retry after the time in the Retry-After header',
+      };
+    }
     if (error instanceof PayloadTooLargeException) {
       return this.fromDomainError(new UploadTooLargeError(this.maxUploadBytes));
     }
@@ -106,6 +118,13 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (error instanceof ReferenceNotFoundError) {
       return { status: HttpStatus.NOT_FOUND, detail: error.message };
+    }
+    if (error instanceof NotAuthenticatedError) {
+      return {
+        status: HttpStatus.UNAUTHORIZED,
+        detail: error.message,
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      };
     }
     if (error instanceof ModelMismatchError) {
       return { status: HttpStatus.CONFLICT, detail: error.message };

@@ -49,6 +49,21 @@ describe('validateEnvironment', () => {
     );
   });
 
+  it('should reject short API keys without echoing them', () => {
+    assert.throws(
+      () => validateEnvironment({ API_KEYS: 'long-enough-key-123456,tiny' }),
+      (error: Error) => {
+        assert.match(error.message, /API_KEYS=\(hidden\)/);
+        assert.doesNotMatch(error.message, /tiny|long-enough/);
+        return true;
+      },
+    );
+    assert.equal(
+      validateEnvironment({ API_KEYS: 'long-enough-key-123456' }).API_KEYS,
+      'long-enough-key-123456',
+    );
+  });
+
   it('should reject a DATABASE_URL that is not MySQL, without echoing it', () => {
     assert.throws(
       () => validateEnvironment({ DATABASE_URL: 'postgres://user:secret@db/faces' }),

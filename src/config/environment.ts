@@ -105,9 +105,31 @@ export class EnvironmentVariables {
   @Max(500_000_000)
   MAX_IMAGE_PIXELS = 40_000_000;
 
+  /** Comma-separated API keys; when set, every endpoint but health and the docs needs one. */
+  @IsOptional()
+  @Matches(/^[^\s,]{16,}(,[^\s,]{16,})*$/, {
+    message: 'API_KEYS must be comma-separated keys of at least 16 characters, without spaces',
+  })
+  API_KEYS?: string;
+
+  /** Requests per minute per client address; 0 turns rate limiting off. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE = 0;
+
+  /** Comma-separated origins allowed by CORS; unset means no CORS headers at all. */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelSetting = 'log';
 }
+
+/** Variables whose values never appear in an error message or a log. */
+const SECRET = new Set(['DATABASE_URL', 'API_KEYS']);
 
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {
@@ -130,7 +152,7 @@ export function validateEnvironment(raw: Record<string, string | undefined>): En
     throw new InvalidEnvironmentError(
       errors.map((error) => {
         const value = present[error.property];
-        const shown = error.property === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(value);
+        const shown = SECRET.has(error.property) ? '(hidden)' : JSON.stringify(value);
         return `${error.property}=${shown}: ${Object.values(error.constraints ?? {}).join('; ')}`;
       }),
     );

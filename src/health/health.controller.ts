@@ -1,14 +1,18 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import {
   HealthCheck,
   HealthCheckService,
   TypeOrmHealthIndicator,
   type HealthCheckResult,
 } from '@nestjs/terminus';
+import { Public } from '../auth/public.decorator.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 
 @ApiTags('health')
+@Public()
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -12,6 +12,7 @@ import {
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse,
+  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
@@ -20,7 +21,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiSecurity,
   ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { MissingFieldsError } from '../common/errors.js';
@@ -48,6 +52,13 @@ function toUploadedImage(file: Express.Multer.File): UploadedImage {
 }
 
 @ApiTags('references')
+@ApiSecurity('api-key')
+@ApiBearerAuth('bearer')
+@ApiUnauthorizedResponse({
+  type: ErrorResponseDto,
+  description: 'Not authenticated (API_KEYS set)',
+})
+@ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Over RATE_LIMIT_PER_MINUTE' })
 @Controller()
 export class ReferencesController {
   constructor(private readonly references: ReferencesService) {}

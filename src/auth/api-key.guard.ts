@@ -1,0 +1,52 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { NotAuthenticatedError } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
+import { IS_PUBLIC } from './public.decorator.js';
+
+const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+/** The key a request presents, in `X-API-Key` or as `Authorization: Bearer <key>`. */
+export function presentedKey(request: Request): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header !== '') return header;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
+
+/**
+ * Off unless API_KEYS is set. Keys are compared as SHA-256 digests with `timingSafeEqual`, against
+ * every configured key without stopping early, so the time taken says nothing about any key.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly keys: Buffer[];
+
+  constructor(
+    config: AppConfig,
+    private readonly reflector: Reflector,
+  ) {
+    this.keys = (config.env.API_KEYS ?? '')
+      .split(',')
+      .filter((key) => key !== '')
+      .map(digest);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (this.keys.length === 0) return true;
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
+    const key = presentedKey(context.switchToHttp().getRequest<Request>());
+    if (key === undefined) throw new NotAuthenticatedError();
+    const presented = digest(key);
+    let matched = false;
+    for (const known of this.keys) matched = timingSafeEqual(presented, known) || matched;
+    if (!matched) throw new NotAuthenticatedError();
+    return true;
+  }
+}
