@@ -113,3 +113,17 @@ export class NotAuthenticatedError extends DomainError {
     super('Not authenticated');
   }
 }
+
+/** Every worker is busy and the wait queue is full: the client should come back shortly. */
+export class EngineBusyError extends DomainError {
+  constructor() {
+    super('Server busy: too many images are waiting for analysis; retry shortly');
+  }
+}
+
+/** A face analysis ran past INFERENCE_TIMEOUT_MS; its worker was replaced. */
+export class InferenceTimeoutError extends DomainError {
+  constructor(readonly timeoutMs: number) {
+    super(`Face analysis did not finish within ${timeoutMs} ms; retry shortly`);
+  }
+}

@@ -12,6 +12,8 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import {
   DomainError,
+  EngineBusyError,
+  InferenceTimeoutError,
   InvalidFileExtensionError,
   InvalidImageError,
   InvalidReferenceKeyError,
@@ -56,7 +58,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const reply = this.toReply(error);
 
-    if (reply.status >= 500) {
+    if (reply.status === 503) {
+      // Overload or a slow image: expected under load, worth a line but not a stack.
+      this.logger.warn(`${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}`);
+    } else if (reply.status >= 500) {
       const stack = error instanceof OperationFailedError ? error.cause : error;
       this.logger.error(
         `${request.method} ${request.path} -> ${reply.status}: ${JSON.stringify(reply.detail)}`,
@@ -118,6 +123,13 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (error instanceof ReferenceNotFoundError) {
       return { status: HttpStatus.NOT_FOUND, detail: error.message };
+    }
+    if (error instanceof EngineBusyError || error instanceof InferenceTimeoutError) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: error.message,
+        headers: { 'Retry-After': '5' },
+      };
     }
     if (error instanceof NotAuthenticatedError) {
       return {

@@ -92,6 +92,16 @@ export class EnvironmentVariables {
   @Max(600_000)
   INFERENCE_TIMEOUT_MS = 30_000;
 
+  /**
+   * Images that may wait for a free worker; beyond that requests get 503 with Retry-After instead
+   * of piling up in memory (each waiting upload is held in full, up to MAX_UPLOAD_BYTES).
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  FACE_QUEUE_LIMIT = 16;
+
   @Transform(toNumber)
   @IsInt()
   @Min(1024)

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../config/app-config.js';
-import { InvalidImageError } from '../common/errors.js';
+import { EngineBusyError, InferenceTimeoutError, InvalidImageError } from '../common/errors.js';
 import type {
   FaceAnalysis,
   UndecodableImage,
@@ -16,13 +16,6 @@ import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 /** Changes whenever the embedding pipeline changes in a way that moves distances. */
 const PIPELINE_VERSION = 2;
 
-export class InferenceTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`face analysis did not finish within ${timeoutMs} ms`);
-    this.name = 'InferenceTimeoutError';
-  }
-}
-
 /**
  * Face detection and embedding, run in a pool of worker threads (one per core by default) so that
  * inference never blocks the HTTP thread.
@@ -33,6 +26,8 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   private pool?: Piscina;
   private info?: WorkerInfo;
   private recognitionModel?: string;
+  /** Analyses running or waiting for a worker. */
+  private inFlight = 0;
 
   constructor(private readonly config: AppConfig) {}
 
@@ -103,7 +98,10 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
    */
   async analyze(image: Buffer): Promise<FaceAnalysis> {
     const { pool } = this.requireStarted();
-    const timeoutMs = this.config.env.INFERENCE_TIMEOUT_MS;
+    const { INFERENCE_TIMEOUT_MS: timeoutMs, FACE_WORKERS, FACE_QUEUE_LIMIT } = this.config.env;
+    // Counted here rather than with Piscina's maxQueue, which did not refuse work in our tests.
+    if (this.inFlight >= FACE_WORKERS + FACE_QUEUE_LIMIT) throw new EngineBusyError();
+    this.inFlight++;
     const task: WorkerTask = { kind: 'analyze', image };
     let result: FaceAnalysis | UndecodableImage;
     try {
@@ -114,6 +112,8 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
         throw new InferenceTimeoutError(timeoutMs);
       }
       throw error;
+    } finally {
+      this.inFlight--;
     }
     if ('undecodable' in result) {
       throw new InvalidImageError(

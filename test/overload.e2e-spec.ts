@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { fixture, startApp } from './support/app.js';
+
+describe('under more load than the workers can take', () => {
+  it('should queue up to FACE_QUEUE_LIMIT, answer 503 with Retry-After beyond it, and recover', async () => {
+    const app = await startApp({ FACE_WORKERS: '1', FACE_QUEUE_LIMIT: '1' });
+    try {
+      const server = app.getHttpServer() as App;
+      const key = (
+        (
+          await request(server)
+            .post('/upload_reference')
+            .attach('image', fixture('crop-penny-1.png'), 'penny.png')
+            .expect(200)
+        ).body as { key: string }
+      ).key;
+      // Six faces to embed make each of these compares last well over a second on one worker;
+      // sent at once over real sockets, all six reach the engine while the first still runs.
+      await app.listen(0, '127.0.0.1');
+      const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+      const group = fixture('group-6-faces.jpg');
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const body = new FormData();
+          body.append('image', new Blob([group]), 'group.jpg');
+          body.append('reference_key', key);
+          const response = await fetch(`http://127.0.0.1:${port}/compare_with_reference`, {
+            method: 'POST',
+            body,
+          });
+          return {
+            status: response.status,
+            retryAfter: response.headers.get('retry-after'),
+            body: (await response.json()) as { detail?: string },
+          };
+        }),
+      );
+      const statuses = responses.map((response) => response.status).sort();
+      assert.ok(statuses.includes(200), `statuses ${statuses.join(',')}`);
+      const busy = responses.filter((response) => response.status === 503);
+      assert.ok(busy.length >= 1, `statuses ${statuses.join(',')}`);
+      assert.deepEqual(
+        statuses.filter((status) => status !== 200 && status !== 503),
+        [],
+        'only 200 or 503',
+      );
+      for (const response of busy) {
+        assert.equal(response.retryAfter, '5');
+        assert.match(response.body.detail ?? '', /^Server busy/);
+      }
+      // Once the queue drains, the service answers normally again.
+      await request(server)
+        .post('/compare_with_reference')
+        .attach('image', fixture('crop-penny-2.png'), 'penny2.png')
+        .field('reference_key', key)
+        .expect(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
