@@ -127,3 +127,45 @@ export class InferenceTimeoutError extends DomainError {
     super(`Face analysis did not finish within ${timeoutMs} ms; retry shortly`);
   }
 }
+
+/** The database cannot be reached; the request may succeed once it is back. */
+export class DatabaseUnavailableError extends DomainError {
+  constructor(override readonly cause: unknown) {
+    super('Database unavailable');
+  }
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+]);
+
+/** Whether an error means "the database is not reachable" rather than "this query is wrong". */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+    const { code, driverError, cause } = current as {
+      code?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) return true;
+    if (
+      current instanceof Error &&
+      /connection (is )?(closed|lost)|pool is closed/i.test(current.message)
+    ) {
+      return true;
+    }
+    current = driverError ?? cause;
+  }
+  return false;
+}

@@ -11,6 +11,8 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import {
+  DatabaseUnavailableError,
+  describeCause,
   DomainError,
   EngineBusyError,
   InferenceTimeoutError,
@@ -60,7 +62,11 @@ export class HttpErrorFilter implements ExceptionFilter {
 
     if (reply.status === 503) {
       // Overload or a slow image: expected under load, worth a line but not a stack.
-      this.logger.warn(`${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}`);
+      const cause =
+        error instanceof DatabaseUnavailableError ? ` (${describeCause(error.cause)})` : '';
+      this.logger.warn(
+        `${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}${cause}`,
+      );
     } else if (reply.status >= 500) {
       const stack = error instanceof OperationFailedError ? error.cause : error;
       this.logger.error(
@@ -123,6 +129,13 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (error instanceof ReferenceNotFoundError) {
       return { status: HttpStatus.NOT_FOUND, detail: error.message };
+    }
+    if (error instanceof DatabaseUnavailableError) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: error.message,
+        headers: { 'Retry-After': '5' },
+      };
     }
     if (error instanceof EngineBusyError || error instanceof InferenceTimeoutError) {
       return {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import {
+  DatabaseUnavailableError,
   InvalidFileExtensionError,
   InvalidImageError,
   InvalidReferenceKeyError,
@@ -179,15 +180,22 @@ describe('ReferencesService', () => {
 
   it('should wrap unexpected failures with the operation that failed', async () => {
     engine.faces = [face([1, 0])];
-    store.failWith = new Error('connection lost');
+    store.failWith = new Error('disk full');
     await assert.rejects(service.upload(image('a.jpg')), (error: OperationFailedError) => {
-      assert.equal(error.message, 'Error processing image: connection lost');
+      assert.equal(error.message, 'Error processing image: disk full');
       return true;
     });
     await assert.rejects(
       service.list(),
-      /^OperationFailedError: Error listing embeddings: connection lost$/,
+      /^OperationFailedError: Error listing embeddings: disk full$/,
     );
+  });
+
+  it('should say the database is unavailable when it cannot be reached', async () => {
+    store.failWith = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), {
+      code: 'ECONNREFUSED',
+    });
+    await assert.rejects(service.list(), DatabaseUnavailableError);
   });
 
   it('should delete a stored reference and answer not found afterwards', async () => {

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
+  DatabaseUnavailableError,
   DomainError,
   InvalidFileExtensionError,
   InvalidImageError,
   InvalidReferenceKeyError,
+  isDatabaseUnavailable,
   ModelMismatchError,
   MultipleFacesError,
   NoFaceDetectedError,
@@ -53,6 +55,7 @@ async function as<T>(operation: string, work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (error instanceof DomainError) throw error;
+    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(error);
     throw new OperationFailedError(operation, error);
   }
 }
