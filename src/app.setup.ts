@@ -32,7 +32,6 @@ export function configureApp(app: INestApplication): void {
   // Checks the form fields' types (a repeated field arrives as an array); presence is checked by
   // the controllers, which answer a missing field with the FastAPI-style 422.
   app.useGlobalPipes(new ValidationPipe({ forbidUnknownValues: false }));
-  app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
   });

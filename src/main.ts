@@ -13,6 +13,34 @@ import { describeDatabase } from './database/data-source-options.js';
 
 const LEVELS: LogLevelSetting[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
+/** Longest a shutdown waits for requests in flight before it gives up on them. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * SIGTERM/SIGINT: stop accepting connections, let the requests in flight finish (they still need
+ * the worker pool and the database), then close the pool and the database and exit 0. Nest's own
+ * shutdown hooks would close the pool first and re-raise the signal.
+ */
+function handleShutdown(app: NestExpressApplication): void {
+  const logger = new Logger('Shutdown');
+  const shutdown = async (signal: NodeJS.Signals) => {
+    logger.log(`${signal} received: refusing new connections, finishing requests in flight`);
+    const timer = setTimeout(() => {
+      logger.error(`Requests still running after ${DRAIN_TIMEOUT_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, DRAIN_TIMEOUT_MS);
+    timer.unref();
+    const server = app.getHttpServer();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await app.close();
+    logger.log('Worker pool and database closed; exiting');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, (received) => void shutdown(received));
+  }
+}
+
 async function bootstrap(): Promise<void> {
   const env = validateEnvironment(process.env);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
@@ -20,6 +48,7 @@ async function bootstrap(): Promise<void> {
   });
   configureApp(app);
   await app.listen(env.PORT, env.HOST);
+  handleShutdown(app);
   Logger.log(
     `facegate listening on http://${env.HOST}:${env.PORT} (docs at /docs), database: ${describeDatabase(env)}`,
     'Bootstrap',

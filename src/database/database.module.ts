@@ -7,7 +7,13 @@ import { dataSourceOptions } from './data-source-options.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => dataSourceOptions(config.env),
+      // A database that is not up yet (compose, a restart) gets ten tries, 3 s apart, each logged;
+      // then start-up fails and the process exits non-zero for the orchestrator to act on.
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.env),
+        retryAttempts: 10,
+        retryDelay: 3000,
+      }),
     }),
   ],
 })
