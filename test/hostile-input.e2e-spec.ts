@@ -168,7 +168,8 @@ describe('hostile input', () => {
     // CI runs a 45-second pass; FUZZ_SECONDS and FUZZ_CASES allow a longer one.
     const maxCases = Number(process.env.FUZZ_CASES ?? 3000);
     const seconds = Number(process.env.FUZZ_SECONDS ?? 45);
-    const deadline = performance.now() + seconds * 1000;
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
     const statuses = new Map<number, number>();
     await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
@@ -219,7 +220,7 @@ describe('hostile input', () => {
     await Promise.all([worker(), worker()]);
     const summary = [...statuses].map(([status, count]) => `${status}: ${count}`).join(', ');
     console.log(
-      `fuzz: ${cases} cases in ${Math.round(45_000 - (deadline - performance.now()))} ms; ${summary}`,
+      `fuzz: ${cases} cases in ${Math.round(performance.now() - started)} ms; ${summary}`,
     );
     assert.ok(cases >= 200, `only ${cases} cases ran`);
     for (const status of statuses.keys())
