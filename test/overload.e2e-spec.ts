@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { fixture, startApp } from './support/app.js';
@@ -58,6 +59,43 @@ describe('under more load than the workers can take', () => {
         .post('/compare_with_reference')
         .attach('image', fixture('crop-penny-2.png'), 'penny2.png')
         .field('reference_key', key)
+        .expect(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('an analysis that runs too long', () => {
+  it('should answer 503 after INFERENCE_TIMEOUT_MS, replace the worker, and serve the next request', async () => {
+    const app = await startApp({ FACE_WORKERS: '1', INFERENCE_TIMEOUT_MS: '2000' });
+    try {
+      const server = app.getHttpServer() as App;
+      // Four copies of the six-face group: 24 faces to embed, several seconds on one worker.
+      const group = fixture('group-6-faces.jpg');
+      const { width, height } = await sharp(group).metadata();
+      const crowd = await sharp({
+        create: { width: width * 2, height: height * 2, channels: 3, background: '#000' },
+      })
+        .composite([
+          { input: group, left: 0, top: 0 },
+          { input: group, left: width, top: 0 },
+          { input: group, left: 0, top: height },
+          { input: group, left: width, top: height },
+        ])
+        .jpeg()
+        .toBuffer();
+      const started = performance.now();
+      const slow = await request(server)
+        .post('/upload_reference')
+        .attach('image', crowd, 'crowd.jpg')
+        .expect(503);
+      assert.match((slow.body as { detail: string }).detail, /did not finish within 2000 ms/);
+      assert.equal(slow.headers['retry-after'], '5');
+      assert.ok(performance.now() - started < 6000, 'answered near the timeout, not at the end');
+      await request(server)
+        .post('/upload_reference')
+        .attach('image', fixture('person-a-1.jpg'), 'a.jpg')
         .expect(200);
     } finally {
       await app.close();
