@@ -246,6 +246,37 @@ describe('the four documented endpoints on MariaDB', () => {
     });
   });
 
+  describe('GET /references/{key} and /references/{key}/image', () => {
+    it('should describe a reference without its bytes', async () => {
+      const key = await enrol('person-b-2.jpg');
+      const response = await request(server).get(`/references/${key}`).expect(200);
+      const body = response.body as Record<string, unknown> & { face_box: { w: number } };
+      assert.equal(body.key, key);
+      assert.equal(body.filename, 'person-b-2.jpg');
+      assert.equal(body.content_type, 'image/jpeg');
+      assert.equal(body.size_bytes, fixture('person-b-2.jpg').length);
+      assert.ok(body.face_box.w > 20);
+      assert.match(body.model as string, /\+p\d+$/);
+      assert.ok(Math.abs(Date.parse(body.created_at as string) - Date.now()) < 60_000);
+      assert.deepEqual(Object.keys(body).sort(), [
+        'content_type',
+        'created_at',
+        'face_box',
+        'filename',
+        'key',
+        'model',
+        'size_bytes',
+      ]);
+    });
+
+    it('should answer 400 and 404 as delete does', async () => {
+      await request(server).get('/references/a-b').expect(400, { detail: 'Invalid reference key' });
+      await request(server)
+        .get('/references/abc/image')
+        .expect(404, { detail: 'No reference embedding found with key: abc' });
+    });
+  });
+
   describe('when the database fails', () => {
     it('should answer 500 with the documented prefix, and leave no half-written upload', async () => {
       const before = (

@@ -18,6 +18,23 @@ export interface StoredEmbedding {
   model: string;
 }
 
+/** Everything stored about a reference but its bytes and embedding. */
+export interface ReferenceMetadata {
+  key: string;
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  box: FaceBox;
+  model: string;
+  createdAt: Date;
+}
+
+export interface StoredImage {
+  contentType: string;
+  filename: string;
+  bytes: Buffer;
+}
+
 export interface ReferenceListItem {
   key: string;
   filename: string;
@@ -28,6 +45,8 @@ export abstract class ReferenceStore {
   /** Stores image, embedding and metadata together, or nothing at all. */
   abstract insert(reference: NewReference): Promise<void>;
   abstract findEmbedding(key: string): Promise<StoredEmbedding | null>;
+  abstract findMetadata(key: string): Promise<ReferenceMetadata | null>;
+  abstract readImage(key: string): Promise<StoredImage | null>;
   /** All references, oldest first. */
   abstract list(): Promise<ReferenceListItem[]>;
   /** Removes the reference with its image; false when there was none. */

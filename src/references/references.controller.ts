@@ -6,6 +6,7 @@ import {
   HttpCode,
   Param,
   Post,
+  StreamableFile,
   UploadedFile,
   UseInterceptors,
 } from '@nestjs/common';
@@ -21,6 +22,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiProduces,
   ApiSecurity,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -34,6 +36,7 @@ import {
   DeleteReferenceResponseDto,
   ErrorResponseDto,
   ListReferencesResponseDto,
+  ReferenceMetadataDto,
   UploadReferenceResponseDto,
   ValidationErrorResponseDto,
 } from './dto/responses.dto.js';
@@ -144,6 +147,53 @@ export class ReferencesController {
   async listReferences(): Promise<ListReferencesResponseDto> {
     const references = await this.references.list();
     return { count: references.length, references };
+  }
+
+  @Get('references/:key')
+  @ApiOperation({ summary: 'What is stored about a reference (no image bytes, no embedding)' })
+  @ApiOkResponse({ type: ReferenceMetadataDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No reference embedding found with key',
+  })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error reading reference: ...',
+  })
+  async getReference(@Param('key') key: string): Promise<ReferenceMetadataDto> {
+    const found = await this.references.describe(key);
+    return {
+      key: found.key,
+      filename: found.filename,
+      content_type: found.contentType,
+      size_bytes: found.sizeBytes,
+      face_box: { x: found.box.x, y: found.box.y, w: found.box.width, h: found.box.height },
+      model: found.model,
+      created_at: found.createdAt.toISOString(),
+    };
+  }
+
+  @Get('references/:key/image')
+  @ApiOperation({ summary: 'The uploaded photo, byte for byte, with its content type' })
+  @ApiProduces('image/jpeg', 'image/png')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No reference embedding found with key',
+  })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error reading reference: ...',
+  })
+  async getReferenceImage(@Param('key') key: string): Promise<StreamableFile> {
+    const image = await this.references.image(key);
+    return new StreamableFile(image.bytes, {
+      type: image.contentType,
+      length: image.bytes.length,
+      disposition: `inline; filename*=UTF-8''${encodeURIComponent(image.filename)}`,
+    });
   }
 
   @Delete('delete_reference/:key')

@@ -63,6 +63,12 @@ class MemoryStore extends ReferenceStore {
       row ? { key, embedding: row.embedding, box: row.box, model: row.model } : null,
     );
   }
+  findMetadata(): Promise<null> {
+    return Promise.resolve(null);
+  }
+  readImage(): Promise<null> {
+    return Promise.resolve(null);
+  }
   list(): Promise<ReferenceListItem[]> {
     if (this.failWith) return Promise.reject(this.failWith);
     return Promise.resolve(this.rows.map(({ key, filename }) => ({ key, filename })));

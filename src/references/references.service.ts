@@ -18,7 +18,12 @@ import { cosineDistance } from '../face-engine/cosine-distance.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { DetectedFace, FaceBox } from '../face-engine/face-engine.types.js';
 import { sniffImageType, type AcceptedImageType } from './image-type.js';
-import { ReferenceStore, type ReferenceListItem } from './reference-store.js';
+import {
+  ReferenceStore,
+  type ReferenceListItem,
+  type ReferenceMetadata,
+  type StoredImage,
+} from './reference-store.js';
 
 export interface UploadedImage {
   filename: string;
@@ -136,13 +141,31 @@ export class ReferencesService {
     return as('Error listing embeddings', () => this.store.list());
   }
 
+  /** What is stored about a reference, without its bytes or embedding. */
+  async describe(key: string): Promise<ReferenceMetadata> {
+    assertStoredKey(key);
+    return as('Error reading reference', async () => {
+      const found = key.length <= MAX_KEY_LENGTH ? await this.store.findMetadata(key) : null;
+      if (!found) throw referenceNotFound(key);
+      return found;
+    });
+  }
+
+  /** The uploaded bytes, as stored. */
+  async image(key: string): Promise<StoredImage> {
+    assertStoredKey(key);
+    return as('Error reading reference', async () => {
+      const found = key.length <= MAX_KEY_LENGTH ? await this.store.readImage(key) : null;
+      if (!found) throw referenceNotFound(key);
+      return found;
+    });
+  }
+
   async delete(key: string): Promise<void> {
-    if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'Invalid reference key');
+    assertStoredKey(key);
     await as('Error deleting embedding', async () => {
       const deleted = key.length <= MAX_KEY_LENGTH && (await this.store.delete(key));
-      if (!deleted) {
-        throw new ReferenceNotFoundError(key, `No reference embedding found with key: ${key}`);
-      }
+      if (!deleted) throw referenceNotFound(key);
     });
   }
 
@@ -160,6 +183,15 @@ async function imageTypeOf(bytes: Buffer): Promise<AcceptedImageType> {
   const type = await sniffImageType(bytes);
   if (!type) throw new InvalidImageError('Invalid image file');
   return type;
+}
+
+/** The key check of the endpoints that name a reference in their path. */
+function assertStoredKey(key: string): void {
+  if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'Invalid reference key');
+}
+
+function referenceNotFound(key: string): ReferenceNotFoundError {
+  return new ReferenceNotFoundError(key, `No reference embedding found with key: ${key}`);
 }
 
 function assertImageExtension(filename: string): void {

@@ -25,6 +25,18 @@ export async function runRoundTrip(app: INestApplication): Promise<void> {
     key,
   });
 
+  const image = await request(server)
+    .get(`/references/${key}/image`)
+    .buffer(true)
+    .parse((response, done) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => done(null, Buffer.concat(chunks)));
+    })
+    .expect(200)
+    .expect('Content-Type', 'image/jpeg');
+  assert.ok(Buffer.compare(image.body as Buffer, fixture('person-a-1.jpg')) === 0, 'byte-equal');
+
   const listed = await request(server).get('/list_references').expect(200);
   assert.deepEqual(listed.body, { count: 1, references: [{ key, filename: 'person-a-1.jpg' }] });
 
@@ -64,5 +76,9 @@ export async function runRoundTrip(app: INestApplication): Promise<void> {
     .field('reference_key', key)
     .expect(404, { detail: `No reference image found with key: ${key}` });
 
+  await request(server)
+    .get(`/references/${key}`)
+    .expect(404, { detail: `No reference embedding found with key: ${key}` });
+  await request(server).get(`/references/${key}/image`).expect(404);
   await request(server).get('/list_references').expect(200, { count: 0, references: [] });
 }

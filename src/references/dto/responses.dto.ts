@@ -106,3 +106,26 @@ export class ValidationErrorResponseDto {
   @ApiProperty({ type: [FieldErrorDto] })
   detail!: FieldErrorDto[];
 }
+
+export class ReferenceMetadataDto {
+  @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817' })
+  key!: string;
+
+  @ApiProperty({ example: 'passport.jpg' })
+  filename!: string;
+
+  @ApiProperty({ example: 'image/jpeg', description: 'From the bytes, not from the client' })
+  content_type!: string;
+
+  @ApiProperty({ example: 34564 })
+  size_bytes!: number;
+
+  @ApiProperty({ type: FacialAreaDto, description: 'The enrolled face' })
+  face_box!: FacialAreaDto;
+
+  @ApiProperty({ description: 'Weights and pipeline that made the embedding' })
+  model!: string;
+
+  @ApiProperty({ example: '2026-11-27T22:55:04.120Z' })
+  created_at!: string;
+}

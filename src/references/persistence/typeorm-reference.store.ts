@@ -5,7 +5,9 @@ import {
   ReferenceStore,
   type NewReference,
   type ReferenceListItem,
+  type ReferenceMetadata,
   type StoredEmbedding,
+  type StoredImage,
 } from '../reference-store.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { ReferenceEntity } from './reference.entity.js';
@@ -71,6 +73,49 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
       model: row.model,
     };
+  }
+
+  async findMetadata(key: string): Promise<ReferenceMetadata | null> {
+    const row = await this.dataSource.getRepository(ReferenceEntity).findOne({
+      select: {
+        key: true,
+        filename: true,
+        contentType: true,
+        sizeBytes: true,
+        boxX: true,
+        boxY: true,
+        boxWidth: true,
+        boxHeight: true,
+        model: true,
+        createdAt: true,
+      },
+      where: { key },
+    });
+    if (!row) return null;
+    return {
+      key: row.key,
+      filename: row.filename,
+      contentType: row.contentType,
+      sizeBytes: row.sizeBytes,
+      box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
+      model: row.model,
+      createdAt: row.createdAt,
+    };
+  }
+
+  async readImage(key: string): Promise<StoredImage | null> {
+    const row = await this.dataSource
+      .getRepository(ReferenceImageEntity)
+      .createQueryBuilder('image')
+      .innerJoin('image.reference', 'reference')
+      .select([
+        'image.bytes AS bytes',
+        'reference.contentType AS contentType',
+        'reference.filename AS filename',
+      ])
+      .where('reference.key = :key', { key })
+      .getRawOne<{ bytes: Buffer; contentType: string; filename: string }>();
+    return row ? { bytes: row.bytes, contentType: row.contentType, filename: row.filename } : null;
   }
 
   async list(): Promise<ReferenceListItem[]> {
