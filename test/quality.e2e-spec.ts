@@ -157,3 +157,60 @@ describe('recognition on the photos people upload', () => {
       assert.ok(result.distance > result.threshold, `different ${result.distance}`);
   });
 });
+
+describe('POST /verify', () => {
+  let app: INestApplication;
+  let server: App;
+
+  before(async () => {
+    app = await startApp();
+    server = app.getHttpServer() as App;
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  const verify = (first: string, second: string) =>
+    request(server)
+      .post('/verify')
+      .attach('image1', fixture(first), first)
+      .attach('image2', fixture(second), second);
+
+  it('should verify the same person and refuse different people, storing nothing', async () => {
+    const same = await verify('person-a-1.jpg', 'person-a-2.jpg').expect(200);
+    const sameResult = (same.body as { result: Verification }).result;
+    assert.equal(sameResult.verified, true, `distance ${sameResult.distance}`);
+    const other = await verify('person-a-1.jpg', 'person-b-1.jpg').expect(200);
+    assert.equal((other.body as { result: Verification }).result.verified, false);
+    await request(server).get('/list_references').expect(200, { count: 0, references: [] });
+  });
+
+  it('should find the person in a group photo and give both boxes', async () => {
+    const response = await verify('crop-penny-1.png', 'group-6-faces.jpg').expect(200);
+    const result = (
+      response.body as {
+        result: Verification & { facial_areas: { img1: { w: number } } };
+      }
+    ).result;
+    assert.equal(result.verified, true, `distance ${result.distance}`);
+    assert.ok(result.facial_areas.img1.w > 0 && result.facial_areas.img2.w > 0);
+  });
+
+  it('should answer 400 without a face and 422 naming missing photos', async () => {
+    await verify('person-a-1.jpg', 'no-face.png').expect(400, {
+      detail: 'No face detected in the image. Please upload an image with a clear face.',
+    });
+    await request(server)
+      .post('/verify')
+      .attach('image1', fixture('person-a-1.jpg'), 'a.jpg')
+      .expect(422, {
+        detail: [{ loc: ['body', 'image2'], msg: 'Field required', type: 'missing' }],
+      });
+    await request(server)
+      .post('/verify')
+      .attach('image1', fixture('person-a-1.jpg'), 'a.gif')
+      .attach('image2', fixture('person-a-2.jpg'), 'b.jpg')
+      .expect(400, { detail: 'Invalid file extension' });
+  });
+});

@@ -8,9 +8,10 @@ import {
   Post,
   StreamableFile,
   UploadedFile,
+  UploadedFiles,
   UseInterceptors,
 } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { FileFieldsInterceptor, FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -30,7 +31,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { MissingFieldsError } from '../common/errors.js';
-import { CompareWithReferenceDto, UploadReferenceDto } from './dto/requests.dto.js';
+import { CompareWithReferenceDto, UploadReferenceDto, VerifyDto } from './dto/requests.dto.js';
 import {
   CompareWithReferenceResponseDto,
   DeleteReferenceResponseDto,
@@ -39,6 +40,7 @@ import {
   ReferenceMetadataDto,
   UploadReferenceResponseDto,
   ValidationErrorResponseDto,
+  VerifyResponseDto,
 } from './dto/responses.dto.js';
 import { ReferencesService, type UploadedImage } from './references.service.js';
 
@@ -135,6 +137,46 @@ export class ReferencesController {
     const referenceKey = body!.reference_key!;
     const result = await this.references.compare(toUploadedImage(image!), referenceKey);
     return { reference_key: referenceKey, result };
+  }
+
+  @Post('verify')
+  @HttpCode(200)
+  @UseInterceptors(
+    FileFieldsInterceptor([
+      { name: 'image1', maxCount: 1 },
+      { name: 'image2', maxCount: 1 },
+    ]),
+  )
+  @ApiOperation({ summary: 'Say whether two photos show the same person; nothing is stored' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: VerifyDto })
+  @ApiOkResponse({ type: VerifyResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid file extension; Invalid image file; No face detected in the image.',
+  })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorResponseDto,
+    description: 'Upload over MAX_UPLOAD_BYTES',
+  })
+  @ApiUnprocessableEntityResponse({
+    type: ValidationErrorResponseDto,
+    description: 'No image1 or no image2 field',
+  })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error processing image: ...',
+  })
+  async verify(
+    @UploadedFiles()
+    files: { image1?: Express.Multer.File[]; image2?: Express.Multer.File[] } | undefined,
+  ): Promise<VerifyResponseDto> {
+    const image1 = files?.image1?.[0];
+    const image2 = files?.image2?.[0];
+    requireFields({ image1, image2 });
+    return {
+      result: await this.references.verify(toUploadedImage(image1!), toUploadedImage(image2!)),
+    };
   }
 
   @Get('list_references')

@@ -18,7 +18,8 @@ import { ReferencesService } from './references.service.js';
         // Multer stops reading at the limit and fails the request with 413.
         limits: {
           fileSize: config.env.MAX_UPLOAD_BYTES,
-          files: 1,
+          // Two: /verify takes image1 and image2; the other endpoints refuse a second file.
+          files: 2,
           fields: 10,
           fieldSize: 64 * 1024,
         },

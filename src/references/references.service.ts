@@ -118,23 +118,49 @@ export class ReferencesService {
       }
       const { faces } = await this.engine.analyze(image.bytes);
       if (faces.length === 0) throw new NoFaceDetectedError();
-
-      // As DeepFace's verify does: every face in the new photo is compared, the closest decides.
-      const [closest] = faces
-        .map((face) => ({ face, distance: cosineDistance(reference.embedding, face.embedding) }))
-        .sort((a, b) => a.distance - b.distance);
-      const threshold = this.config.env.FACE_MATCH_THRESHOLD;
-      return {
-        verified: closest.distance <= threshold,
-        distance: closest.distance,
-        threshold,
-        model: this.engine.model,
-        detector_backend: 'ssd_mobilenetv1',
-        similarity_metric: 'cosine',
-        facial_areas: { img1: facialArea(reference.box), img2: facialArea(closest.face.box) },
-        time: Math.round(performance.now() - started) / 1000,
-      };
+      return this.verdict([reference], faces, started);
     });
+  }
+
+  /** Two photos, nothing stored: the same verdict as a compare, over every pair of faces. */
+  async verify(first: UploadedImage, second: UploadedImage): Promise<VerificationResult> {
+    assertImageExtension(first.filename);
+    assertImageExtension(second.filename);
+    await imageTypeOf(first.bytes);
+    await imageTypeOf(second.bytes);
+    return as('Error processing image', async () => {
+      const started = performance.now();
+      const [one, two] = await Promise.all([
+        this.engine.analyze(first.bytes),
+        this.engine.analyze(second.bytes),
+      ]);
+      if (one.faces.length === 0 || two.faces.length === 0) throw new NoFaceDetectedError();
+      return this.verdict(one.faces, two.faces, started);
+    });
+  }
+
+  /** As DeepFace's verify does: every pair of faces is compared and the closest pair decides. */
+  private verdict(
+    first: Pick<DetectedFace, 'box' | 'embedding'>[],
+    second: Pick<DetectedFace, 'box' | 'embedding'>[],
+    started: number,
+  ): VerificationResult {
+    const [closest] = first
+      .flatMap((a) =>
+        second.map((b) => ({ a, b, distance: cosineDistance(a.embedding, b.embedding) })),
+      )
+      .sort((x, y) => x.distance - y.distance);
+    const threshold = this.config.env.FACE_MATCH_THRESHOLD;
+    return {
+      verified: closest.distance <= threshold,
+      distance: closest.distance,
+      threshold,
+      model: this.engine.model,
+      detector_backend: 'ssd_mobilenetv1',
+      similarity_metric: 'cosine',
+      facial_areas: { img1: facialArea(closest.a.box), img2: facialArea(closest.b.box) },
+      time: Math.round(performance.now() - started) / 1000,
+    };
   }
 
   async list(): Promise<ReferenceListItem[]> {

@@ -25,3 +25,12 @@ export class CompareWithReferenceDto {
   @IsString()
   reference_key?: string;
 }
+
+/** Multipart form of `POST /verify`: two photos, nothing stored. */
+export class VerifyDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'A JPEG or PNG photo' })
+  image1!: unknown;
+
+  @ApiProperty({ type: 'string', format: 'binary', description: 'Another JPEG or PNG photo' })
+  image2!: unknown;
+}

@@ -129,3 +129,8 @@ export class ReferenceMetadataDto {
   @ApiProperty({ example: '2026-11-27T22:55:04.120Z' })
   created_at!: string;
 }
+
+export class VerifyResponseDto {
+  @ApiProperty({ type: VerificationResultDto })
+  result!: VerificationResultDto;
+}
