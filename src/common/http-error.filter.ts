@@ -130,14 +130,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (error instanceof ReferenceNotFoundError) {
       return { status: HttpStatus.NOT_FOUND, detail: error.message };
     }
-    if (error instanceof DatabaseUnavailableError) {
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        detail: error.message,
-        headers: { 'Retry-After': '5' },
-      };
-    }
-    if (error instanceof EngineBusyError || error instanceof InferenceTimeoutError) {
+    if (
+      error instanceof DatabaseUnavailableError ||
+      error instanceof EngineBusyError ||
+      error instanceof InferenceTimeoutError
+    ) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
         detail: error.message,

@@ -43,18 +43,15 @@ const sets: LabelledSet[] = [
 const engine = new FaceEngine(appConfigFrom(validateEnvironment(process.env)));
 await engine.onModuleInit();
 const cacheFile = args.cache ? resolve(args.cache) : undefined;
-const cache: Record<string, ImageResult> =
+const cached =
   cacheFile && existsSync(cacheFile)
-    ? (
-        JSON.parse(readFileSync(cacheFile, 'utf8')) as {
-          model: string;
-          images: Record<string, ImageResult>;
-        }
-      ).model === engine.model
-      ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as { images: Record<string, ImageResult> })
-          .images
-      : {}
-    : {};
+    ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as {
+        model: string;
+        images: Record<string, ImageResult>;
+      })
+    : undefined;
+// Embeddings of another model or pipeline are not reused.
+const cache: Record<string, ImageResult> = cached?.model === engine.model ? cached.images : {};
 
 const images = [...new Set(sets.flatMap((set) => set.images))].filter((path) => !cache[path]);
 let done = 0;

@@ -169,29 +169,36 @@ export class ReferencesService {
 
   /** What is stored about a reference, without its bytes or embedding. */
   async describe(key: string): Promise<ReferenceMetadata> {
-    assertStoredKey(key);
-    return as('Error reading reference', async () => {
-      const found = key.length <= MAX_KEY_LENGTH ? await this.store.findMetadata(key) : null;
-      if (!found) throw referenceNotFound(key);
-      return found;
-    });
+    return this.stored(key, 'Error reading reference', () => this.store.findMetadata(key));
   }
 
   /** The uploaded bytes, as stored. */
   async image(key: string): Promise<StoredImage> {
-    assertStoredKey(key);
-    return as('Error reading reference', async () => {
-      const found = key.length <= MAX_KEY_LENGTH ? await this.store.readImage(key) : null;
-      if (!found) throw referenceNotFound(key);
-      return found;
-    });
+    return this.stored(key, 'Error reading reference', () => this.store.readImage(key));
   }
 
   async delete(key: string): Promise<void> {
-    assertStoredKey(key);
-    await as('Error deleting embedding', async () => {
-      const deleted = key.length <= MAX_KEY_LENGTH && (await this.store.delete(key));
-      if (!deleted) throw referenceNotFound(key);
+    await this.stored(key, 'Error deleting embedding', async () =>
+      (await this.store.delete(key)) ? true : null,
+    );
+  }
+
+  /**
+   * The shared path of the endpoints that name a reference in their URL: the key check (400),
+   * the store call, and 404 when it finds nothing. Keys longer than any stored one are not looked up.
+   */
+  private async stored<T>(
+    key: string,
+    operation: string,
+    read: () => Promise<T | null>,
+  ): Promise<T> {
+    if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'Invalid reference key');
+    return as(operation, async () => {
+      const found = key.length <= MAX_KEY_LENGTH ? await read() : null;
+      if (found === null) {
+        throw new ReferenceNotFoundError(key, `No reference embedding found with key: ${key}`);
+      }
+      return found;
     });
   }
 
@@ -209,15 +216,6 @@ async function imageTypeOf(bytes: Buffer): Promise<AcceptedImageType> {
   const type = await sniffImageType(bytes);
   if (!type) throw new InvalidImageError('Invalid image file');
   return type;
-}
-
-/** The key check of the endpoints that name a reference in their path. */
-function assertStoredKey(key: string): void {
-  if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'Invalid reference key');
-}
-
-function referenceNotFound(key: string): ReferenceNotFoundError {
-  return new ReferenceNotFoundError(key, `No reference embedding found with key: ${key}`);
 }
 
 function assertImageExtension(filename: string): void {
