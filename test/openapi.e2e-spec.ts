@@ -36,7 +36,9 @@ describe('the committed OpenAPI document', () => {
       '429',
       '500',
     ]);
-    assert.deepEqual(codes('/list_references', 'get'), ['200', '401', '429', '500']);
+    assert.deepEqual(codes('/list_references', 'get'), ['200', '400', '401', '429', '500']);
+    assert.deepEqual(codes('/subjects', 'get'), ['200', '401', '429', '500']);
+    assert.deepEqual(codes('/identify', 'post'), ['200', '400', '401', '413', '422', '429', '500']);
     assert.deepEqual(codes('/verify', 'post'), ['200', '400', '401', '413', '422', '429', '500']);
     assert.deepEqual(codes('/references/{key}', 'get'), ['200', '400', '401', '404', '429', '500']);
     assert.deepEqual(codes('/references/{key}/image', 'get'), [

@@ -266,7 +266,9 @@ describe('the four documented endpoints on MariaDB', () => {
         'key',
         'model',
         'size_bytes',
+        'subject',
       ]);
+      assert.equal(body.subject, null);
     });
 
     it('should answer 400 and 404 as delete does', async () => {

@@ -115,6 +115,16 @@ export class EnvironmentVariables {
   @Max(500_000_000)
   MAX_IMAGE_PIXELS = 40_000_000;
 
+  /**
+   * How often the identification index reads the uploads and deletes that other replicas on the
+   * same database made; this replica's own apply at once.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  INDEX_REFRESH_MS = 2000;
+
   /** Comma-separated API keys; when set, every endpoint but health and the docs needs one. */
   @IsOptional()
   @Matches(/^[^\s,]{16,}(,[^\s,]{16,})*$/, {

@@ -2,12 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { CreateReferences1764288000000 } from '../../migrations/1764288000000-CreateReferences.js';
+import { SubjectsAndChanges1764460800000 } from '../../migrations/1764460800000-SubjectsAndChanges.js';
 import type { EnvironmentVariables } from '../config/environment.js';
+import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
 import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
 import { ReferenceEntity } from '../references/persistence/reference.entity.js';
 
-export const ENTITIES = [ReferenceEntity, ReferenceImageEntity];
-export const MIGRATIONS = [CreateReferences1764288000000];
+export const ENTITIES = [ReferenceEntity, ReferenceImageEntity, ReferenceChangeEntity];
+export const MIGRATIONS = [CreateReferences1764288000000, SubjectsAndChanges1764460800000];
 
 export type DatabaseSettings = Pick<
   EnvironmentVariables,

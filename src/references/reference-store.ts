@@ -3,6 +3,7 @@ import type { FaceBox } from '../face-engine/face-engine.types.js';
 export interface NewReference {
   key: string;
   filename: string;
+  subject: string | null;
   contentType: string;
   image: Buffer;
   embedding: Float32Array;
@@ -18,10 +19,21 @@ export interface StoredEmbedding {
   model: string;
 }
 
+/** What the identification index holds of a reference. */
+export interface IndexedReference {
+  id: number;
+  key: string;
+  filename: string;
+  subject: string | null;
+  embedding: Float32Array;
+  model: string;
+}
+
 /** Everything stored about a reference but its bytes and embedding. */
 export interface ReferenceMetadata {
   key: string;
   filename: string;
+  subject: string | null;
   contentType: string;
   sizeBytes: number;
   box: FaceBox;
@@ -38,17 +50,59 @@ export interface StoredImage {
 export interface ReferenceListItem {
   key: string;
   filename: string;
+  subject: string | null;
+}
+
+export interface ReferencePageRequest {
+  /** All of them when undefined. */
+  limit?: number;
+  offset: number;
+  subject?: string;
+}
+
+export interface ReferencePage {
+  /** How many references match, over all pages. */
+  total: number;
+  items: ReferenceListItem[];
+}
+
+export interface SubjectCount {
+  subject: string;
+  references: number;
+}
+
+export interface ReferenceChange {
+  /** Position in the change log: the watermark a reader has read up to. */
+  id: number;
+  referenceId: number;
+  kind: 'insert' | 'delete';
 }
 
 /** Port for the reference store; `TypeOrmReferenceStore` is the adapter. */
 export abstract class ReferenceStore {
-  /** Stores image, embedding and metadata together, or nothing at all. */
-  abstract insert(reference: NewReference): Promise<void>;
+  /**
+   * Stores image, embedding and metadata together with an entry in the change log, or nothing at
+   * all; returns the reference's id.
+   */
+  abstract insert(reference: NewReference): Promise<number>;
   abstract findEmbedding(key: string): Promise<StoredEmbedding | null>;
   abstract findMetadata(key: string): Promise<ReferenceMetadata | null>;
   abstract readImage(key: string): Promise<StoredImage | null>;
-  /** All references, oldest first. */
-  abstract list(): Promise<ReferenceListItem[]>;
-  /** Removes the reference with its image; false when there was none. */
-  abstract delete(key: string): Promise<boolean>;
+  /** References oldest first, optionally of one subject, a page at a time. */
+  abstract list(page: ReferencePageRequest): Promise<ReferencePage>;
+  /** Every subject with its number of references, by name. */
+  abstract subjects(): Promise<SubjectCount[]>;
+  /** Removes the reference with its image and logs the change; its id, or null when there was none. */
+  abstract delete(key: string): Promise<number | null>;
+
+  /** Every reference, and the change log position they reflect. */
+  abstract indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }>;
+  /** The references with these ids that still exist. */
+  abstract findIndexed(ids: number[]): Promise<IndexedReference[]>;
+  /** Change log entries after `afterId`, in log order, at most `limit`. */
+  abstract changesSince(afterId: number, limit: number): Promise<ReferenceChange[]>;
+  /** Change log entries written at or after `since`, in log order, at most `limit`. */
+  abstract changesCreatedSince(since: Date, limit: number): Promise<ReferenceChange[]>;
+  /** Drops change log entries older than `before`; how many. */
+  abstract pruneChanges(before: Date): Promise<number>;
 }

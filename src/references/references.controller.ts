@@ -6,6 +6,7 @@ import {
   HttpCode,
   Param,
   Post,
+  Query,
   StreamableFile,
   UploadedFile,
   UploadedFiles,
@@ -14,56 +15,38 @@ import {
 import { FileFieldsInterceptor, FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
-  ApiConsumes,
   ApiInternalServerErrorResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
   ApiProduces,
-  ApiSecurity,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { MissingFieldsError } from '../common/errors.js';
-import { CompareWithReferenceDto, UploadReferenceDto, VerifyDto } from './dto/requests.dto.js';
+import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
+import { requireFields, toUploadedImage } from '../common/multipart.js';
+import { parsedFields } from '../common/validation.js';
+import {
+  CompareWithReferenceDto,
+  ListReferencesQueryDto,
+  UploadReferenceDto,
+  VerifyDto,
+} from './dto/requests.dto.js';
 import {
   CompareWithReferenceResponseDto,
   DeleteReferenceResponseDto,
   ErrorResponseDto,
   ListReferencesResponseDto,
+  ListSubjectsResponseDto,
   ReferenceMetadataDto,
   UploadReferenceResponseDto,
-  ValidationErrorResponseDto,
   VerifyResponseDto,
 } from './dto/responses.dto.js';
-import { ReferencesService, type UploadedImage } from './references.service.js';
-
-/** Throws the FastAPI-style 422 listing every required form field that is absent. */
-function requireFields(fields: Record<string, unknown>): void {
-  const missing = Object.entries(fields)
-    .filter(([, value]) => value === undefined)
-    .map(([name]) => name);
-  if (missing.length > 0) throw new MissingFieldsError(missing);
-}
-
-function toUploadedImage(file: Express.Multer.File): UploadedImage {
-  return { filename: file.originalname, contentType: file.mimetype, bytes: file.buffer };
-}
+import { ReferencesService } from './references.service.js';
 
 @ApiTags('references')
-@ApiSecurity('api-key')
-@ApiBearerAuth('bearer')
-@ApiUnauthorizedResponse({
-  type: ErrorResponseDto,
-  description: 'Not authenticated (API_KEYS set)',
-})
-@ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Over RATE_LIMIT_PER_MINUTE' })
+@ApiProtected()
 @Controller()
 export class ReferencesController {
   constructor(private readonly references: ReferencesService) {}
@@ -72,32 +55,23 @@ export class ReferencesController {
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('image'))
   @ApiOperation({ summary: 'Enrol the face in a photo and store it under a new key' })
-  @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadReferenceDto })
   @ApiOkResponse({ type: UploadReferenceResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
+  @ApiPhotoForm({
+    badRequest:
       'Invalid file extension; Invalid image file; No face detected in the image.; ' +
       'Multiple faces detected in the image (n).',
-  })
-  @ApiPayloadTooLargeResponse({
-    type: ErrorResponseDto,
-    description: 'Upload over MAX_UPLOAD_BYTES',
-  })
-  @ApiUnprocessableEntityResponse({
-    type: ValidationErrorResponseDto,
-    description: 'No image field',
-  })
-  @ApiInternalServerErrorResponse({
-    type: ErrorResponseDto,
-    description: 'Error processing image: ...',
+    missingFields: 'No image field',
   })
   async uploadReference(
     @UploadedFile() image: Express.Multer.File | undefined,
+    // Typed without `| undefined` (which would hide the class from the validation pipe), but
+    // undefined when the request is not multipart at all.
+    @Body() body: UploadReferenceDto,
   ): Promise<UploadReferenceResponseDto> {
     requireFields({ image });
-    const { key } = await this.references.upload(toUploadedImage(image!));
+    const subject = body?.subject?.trim() || null;
+    const { key } = await this.references.upload(toUploadedImage(image!), subject);
     return { success: true, message: `Reference embedding saved with key: ${key}`, key };
   }
 
@@ -105,28 +79,15 @@ export class ReferencesController {
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('image'))
   @ApiOperation({ summary: 'Say whether the face in a photo is the person stored under a key' })
-  @ApiConsumes('multipart/form-data')
   @ApiBody({ type: CompareWithReferenceDto })
   @ApiOkResponse({ type: CompareWithReferenceResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
-      'Invalid file extension; Reference key must be alphanumeric; Invalid image file; ' +
-      'No face detected in the image.',
-  })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No reference image found with key' })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Reference made by another model' })
-  @ApiPayloadTooLargeResponse({
-    type: ErrorResponseDto,
-    description: 'Upload over MAX_UPLOAD_BYTES',
-  })
-  @ApiUnprocessableEntityResponse({
-    type: ValidationErrorResponseDto,
-    description: 'No image or no reference_key field',
-  })
-  @ApiInternalServerErrorResponse({
-    type: ErrorResponseDto,
-    description: 'Error processing image: ...',
+  @ApiPhotoForm({
+    badRequest:
+      'Invalid file extension; Reference key must be alphanumeric; Invalid image file; ' +
+      'No face detected in the image.',
+    missingFields: 'No image or no reference_key field',
   })
   async compareWithReference(
     @UploadedFile() image: Express.Multer.File | undefined,
@@ -148,24 +109,11 @@ export class ReferencesController {
     ]),
   )
   @ApiOperation({ summary: 'Say whether two photos show the same person; nothing is stored' })
-  @ApiConsumes('multipart/form-data')
   @ApiBody({ type: VerifyDto })
   @ApiOkResponse({ type: VerifyResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid file extension; Invalid image file; No face detected in the image.',
-  })
-  @ApiPayloadTooLargeResponse({
-    type: ErrorResponseDto,
-    description: 'Upload over MAX_UPLOAD_BYTES',
-  })
-  @ApiUnprocessableEntityResponse({
-    type: ValidationErrorResponseDto,
-    description: 'No image1 or no image2 field',
-  })
-  @ApiInternalServerErrorResponse({
-    type: ErrorResponseDto,
-    description: 'Error processing image: ...',
+  @ApiPhotoForm({
+    badRequest: 'Invalid file extension; Invalid image file; No face detected in the image.',
+    missingFields: 'No image1 or no image2 field',
   })
   async verify(
     @UploadedFiles()
@@ -180,15 +128,45 @@ export class ReferencesController {
   }
 
   @Get('list_references')
-  @ApiOperation({ summary: 'List stored references, oldest first' })
+  @ApiOperation({
+    summary: 'List stored references, oldest first',
+    description:
+      'Without parameters, every reference. `limit` and `offset` page through them, `subject` ' +
+      'keeps one subject’s; `count` is the number that match, over all pages.',
+  })
   @ApiOkResponse({ type: ListReferencesResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'limit or offset out of range' })
   @ApiInternalServerErrorResponse({
     type: ErrorResponseDto,
     description: 'Error listing embeddings: ...',
   })
-  async listReferences(): Promise<ListReferencesResponseDto> {
-    const references = await this.references.list();
-    return { count: references.length, references };
+  async listReferences(
+    @Query(parsedFields) query: ListReferencesQueryDto,
+  ): Promise<ListReferencesResponseDto> {
+    const { total, items } = await this.references.list({
+      limit: query.limit,
+      offset: query.offset ?? 0,
+      subject: query.subject,
+    });
+    return {
+      count: total,
+      // The old service's items had key and filename only: subject appears only where there is one.
+      references: items.map(({ key, filename, subject }) =>
+        subject === null ? { key, filename } : { key, filename, subject },
+      ),
+    };
+  }
+
+  @Get('subjects')
+  @ApiOperation({ summary: 'Every subject with its number of references' })
+  @ApiOkResponse({ type: ListSubjectsResponseDto })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error listing subjects: ...',
+  })
+  async listSubjects(): Promise<ListSubjectsResponseDto> {
+    const subjects = await this.references.subjects();
+    return { count: subjects.length, subjects };
   }
 
   @Get('references/:key')
@@ -208,6 +186,7 @@ export class ReferencesController {
     return {
       key: found.key,
       filename: found.filename,
+      subject: found.subject,
       content_type: found.contentType,
       size_bytes: found.sizeBytes,
       face_box: { x: found.box.x, y: found.box.y, w: found.box.width, h: found.box.height },

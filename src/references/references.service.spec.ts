@@ -15,10 +15,12 @@ import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
 import type { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { DetectedFace, FaceAnalysis } from '../face-engine/face-engine.types.js';
+import type { ReferenceIndex } from '../identification/reference-index.js';
 import {
   ReferenceStore,
+  type IndexedReference,
   type NewReference,
-  type ReferenceListItem,
+  type ReferencePage,
   type StoredEmbedding,
 } from './reference-store.js';
 import { ReferencesService } from './references.service.js';
@@ -49,13 +51,24 @@ class FakeEngine {
   }
 }
 
+/** Records what the service tells the identification index. */
+class RecordingIndex {
+  added: IndexedReference[] = [];
+  removed: number[] = [];
+  onAdded(reference: IndexedReference): void {
+    this.added.push(reference);
+  }
+}
+
 class MemoryStore extends ReferenceStore {
-  rows: NewReference[] = [];
+  rows: (NewReference & { id: number })[] = [];
+  nextId = 1;
   failWith?: Error;
-  insert(reference: NewReference): Promise<void> {
+  insert(reference: NewReference): Promise<number> {
     if (this.failWith) return Promise.reject(this.failWith);
-    this.rows.push(reference);
-    return Promise.resolve();
+    const id = this.nextId++;
+    this.rows.push({ ...reference, id });
+    return Promise.resolve(id);
   }
   findEmbedding(key: string): Promise<StoredEmbedding | null> {
     const row = this.rows.find((candidate) => candidate.key === key);
@@ -69,15 +82,27 @@ class MemoryStore extends ReferenceStore {
   readImage(): Promise<null> {
     return Promise.resolve(null);
   }
-  list(): Promise<ReferenceListItem[]> {
+  list(): Promise<ReferencePage> {
     if (this.failWith) return Promise.reject(this.failWith);
-    return Promise.resolve(this.rows.map(({ key, filename }) => ({ key, filename })));
+    const items = this.rows.map(({ key, filename, subject }) => ({ key, filename, subject }));
+    return Promise.resolve({ total: items.length, items });
   }
-  delete(key: string): Promise<boolean> {
-    const before = this.rows.length;
-    this.rows = this.rows.filter((row) => row.key !== key);
-    return Promise.resolve(this.rows.length < before);
+  delete(key: string): Promise<number | null> {
+    const row = this.rows.find((candidate) => candidate.key === key);
+    this.rows = this.rows.filter((candidate) => candidate !== row);
+    return Promise.resolve(row?.id ?? null);
   }
+  // Not used by ReferencesService.
+  subjects = notUsed;
+  indexSnapshot = notUsed;
+  findIndexed = notUsed;
+  changesSince = notUsed;
+  changesCreatedSince = notUsed;
+  pruneChanges = notUsed;
+}
+
+function notUsed(): Promise<never> {
+  return Promise.reject(new Error('not used by ReferencesService'));
 }
 
 /** Enough of a JPEG for its signature: the fake engine never decodes it. */
@@ -92,13 +117,24 @@ const image = (filename: string, bytes: Buffer = JPEG_START) => ({
 describe('ReferencesService', () => {
   let engine: FakeEngine;
   let store: MemoryStore;
+  let index: RecordingIndex;
   let service: ReferencesService;
 
   beforeEach(() => {
     engine = new FakeEngine();
     store = new MemoryStore();
+    index = new RecordingIndex();
     const config = appConfigFrom(validateEnvironment({ FACE_MATCH_THRESHOLD: '0.1' }));
-    service = new ReferencesService(engine as unknown as FaceEngine, store, config);
+    const fakeIndex = {
+      added: (reference: IndexedReference) => index.onAdded(reference),
+      removed: (id: number) => index.removed.push(id),
+    };
+    service = new ReferencesService(
+      engine as unknown as FaceEngine,
+      store,
+      fakeIndex as unknown as ReferenceIndex,
+      config,
+    );
   });
 
   it('should refuse to enrol a photo with several faces, naming how many', async () => {
@@ -120,6 +156,24 @@ describe('ReferencesService', () => {
     assert.deepEqual(Array.from(store.rows[0].embedding), [0, 1]);
     assert.equal(store.rows[0].box.x, 7);
     assert.equal(store.rows[0].model, MODEL);
+    assert.equal(store.rows[0].subject, null);
+  });
+
+  it('should store the subject and hand the new reference to the identification index', async () => {
+    engine.faces = [face([0, 1])];
+    const { key } = await service.upload(image('amy.png'), 'amy');
+    assert.equal(store.rows[0].subject, 'amy');
+    assert.deepEqual(
+      index.added.map((added) => ({ ...added, embedding: Array.from(added.embedding) })),
+      [{ id: 1, key, filename: 'amy.png', subject: 'amy', embedding: [0, 1], model: MODEL }],
+    );
+  });
+
+  it('should not touch the index when storing fails', async () => {
+    engine.faces = [face([0, 1])];
+    store.failWith = new Error('disk full');
+    await assert.rejects(service.upload(image('amy.png'), 'amy'), OperationFailedError);
+    assert.deepEqual(index.added, []);
   });
 
   it('should check the extension before doing any work', async () => {
@@ -172,7 +226,9 @@ describe('ReferencesService', () => {
 
   it('should refuse to compare with an embedding made by another model', async () => {
     store.rows.push({
+      id: 99,
       key: 'old',
+      subject: null,
       filename: 'old.jpg',
       contentType: 'image/jpeg',
       image: Buffer.from('x'),
@@ -208,7 +264,9 @@ describe('ReferencesService', () => {
     engine.faces = [face([1, 0])];
     const { key } = await service.upload(image('a.jpg'));
     await service.delete(key);
+    assert.deepEqual(index.removed, [1]);
     await assert.rejects(service.delete(key), ReferenceNotFoundError);
+    assert.deepEqual(index.removed, [1]);
     await assert.rejects(service.delete('a/b'), InvalidReferenceKeyError);
   });
 });

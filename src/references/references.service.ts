@@ -1,35 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
-  DatabaseUnavailableError,
-  DomainError,
-  InvalidFileExtensionError,
-  InvalidImageError,
   InvalidReferenceKeyError,
-  isDatabaseUnavailable,
   ModelMismatchError,
   MultipleFacesError,
   NoFaceDetectedError,
-  OperationFailedError,
   ReferenceNotFoundError,
 } from '../common/errors.js';
+import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import { cosineDistance } from '../face-engine/cosine-distance.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { DetectedFace, FaceBox } from '../face-engine/face-engine.types.js';
-import { sniffImageType, type AcceptedImageType } from './image-type.js';
+import type { UploadedImage } from '../common/multipart.js';
+import { ReferenceIndex } from '../identification/reference-index.js';
+import { assertImageExtension, imageTypeOf } from './image-type.js';
 import {
   ReferenceStore,
-  type ReferenceListItem,
   type ReferenceMetadata,
+  type ReferencePage,
+  type ReferencePageRequest,
   type StoredImage,
+  type SubjectCount,
 } from './reference-store.js';
-
-export interface UploadedImage {
-  filename: string;
-  contentType: string;
-  bytes: Buffer;
-}
 
 export interface FacialArea {
   x: number;
@@ -49,21 +42,9 @@ export interface VerificationResult {
   time: number;
 }
 
-const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 const REFERENCE_KEY = /^[A-Za-z0-9]+$/;
 /** Keys are 32 hex characters; anything longer cannot name a stored reference. */
 const MAX_KEY_LENGTH = 64;
-
-/** Runs `work`, letting domain errors through and wrapping anything else with the operation. */
-async function as<T>(operation: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof DomainError) throw error;
-    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(error);
-    throw new OperationFailedError(operation, error);
-  }
-}
 
 function facialArea(box: FaceBox): FacialArea {
   return { x: box.x, y: box.y, w: box.width, h: box.height };
@@ -75,24 +56,31 @@ export class ReferencesService {
   constructor(
     private readonly engine: FaceEngine,
     private readonly store: ReferenceStore,
+    private readonly index: ReferenceIndex,
     private readonly config: AppConfig,
   ) {}
 
-  async upload(image: UploadedImage): Promise<{ key: string }> {
+  /** Enrols the one face in the photo, under a new key and optionally a subject. */
+  async upload(image: UploadedImage, subject: string | null = null): Promise<{ key: string }> {
     assertImageExtension(image.filename);
     const contentType = await imageTypeOf(image.bytes);
-    return as('Error processing image', async () => {
+    return asOperation('Error processing image', async () => {
       const face = await this.findOneFace(image.bytes);
       const key = randomUUID().replaceAll('-', '');
-      await this.store.insert({
+      const { filename } = image;
+      const { embedding, box } = face;
+      const model = this.engine.model;
+      const id = await this.store.insert({
         key,
-        filename: image.filename,
+        filename,
+        subject,
         contentType,
         image: image.bytes,
-        embedding: face.embedding,
-        box: face.box,
-        model: this.engine.model,
+        embedding,
+        box,
+        model,
       });
+      this.index.added({ id, key, filename, subject, embedding, model });
       return { key };
     });
   }
@@ -103,7 +91,7 @@ export class ReferencesService {
       throw new InvalidReferenceKeyError(referenceKey, 'Reference key must be alphanumeric');
     }
     await imageTypeOf(image.bytes);
-    return as('Error processing image', async () => {
+    return asOperation('Error processing image', async () => {
       const started = performance.now();
       const reference =
         referenceKey.length <= MAX_KEY_LENGTH ? await this.store.findEmbedding(referenceKey) : null;
@@ -128,7 +116,7 @@ export class ReferencesService {
     assertImageExtension(second.filename);
     await imageTypeOf(first.bytes);
     await imageTypeOf(second.bytes);
-    return as('Error processing image', async () => {
+    return asOperation('Error processing image', async () => {
       const started = performance.now();
       const [one, two] = await Promise.all([
         this.engine.analyze(first.bytes),
@@ -163,8 +151,13 @@ export class ReferencesService {
     };
   }
 
-  async list(): Promise<ReferenceListItem[]> {
-    return as('Error listing embeddings', () => this.store.list());
+  /** References oldest first; all of them unless a page is asked for. */
+  async list(page: ReferencePageRequest = { offset: 0 }): Promise<ReferencePage> {
+    return asOperation('Error listing embeddings', () => this.store.list(page));
+  }
+
+  async subjects(): Promise<SubjectCount[]> {
+    return asOperation('Error listing subjects', () => this.store.subjects());
   }
 
   /** What is stored about a reference, without its bytes or embedding. */
@@ -178,9 +171,8 @@ export class ReferencesService {
   }
 
   async delete(key: string): Promise<void> {
-    await this.stored(key, 'Error deleting embedding', async () =>
-      (await this.store.delete(key)) ? true : null,
-    );
+    const id = await this.stored(key, 'Error deleting embedding', () => this.store.delete(key));
+    this.index.removed(id);
   }
 
   /**
@@ -193,7 +185,7 @@ export class ReferencesService {
     read: () => Promise<T | null>,
   ): Promise<T> {
     if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'Invalid reference key');
-    return as(operation, async () => {
+    return asOperation(operation, async () => {
       const found = key.length <= MAX_KEY_LENGTH ? await read() : null;
       if (found === null) {
         throw new ReferenceNotFoundError(key, `No reference embedding found with key: ${key}`);
@@ -209,15 +201,4 @@ export class ReferencesService {
     if (faces.length > 1) throw new MultipleFacesError(faces.length);
     return faces[0];
   }
-}
-
-/** The type the bytes really are; anything but JPEG or PNG is refused before it is decoded. */
-async function imageTypeOf(bytes: Buffer): Promise<AcceptedImageType> {
-  const type = await sniffImageType(bytes);
-  if (!type) throw new InvalidImageError('Invalid image file');
-  return type;
-}
-
-function assertImageExtension(filename: string): void {
-  if (!IMAGE_EXTENSION.test(filename)) throw new InvalidFileExtensionError(filename);
 }

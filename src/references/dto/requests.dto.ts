@@ -1,5 +1,10 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+/** Subjects are names people type: any printable text, no control characters. */
+const SUBJECT = /^[^\p{Cc}]+$/u;
+const SUBJECT_MAX_LENGTH = 100;
 
 /** Multipart form of `POST /upload_reference`; the file itself arrives through multer. */
 export class UploadReferenceDto {
@@ -9,6 +14,52 @@ export class UploadReferenceDto {
     description: 'A JPEG or PNG photo with one face',
   })
   image!: unknown;
+
+  @ApiPropertyOptional({
+    description: 'The person the photo shows; groups several references of one person',
+    maxLength: SUBJECT_MAX_LENGTH,
+    example: 'amy',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(SUBJECT_MAX_LENGTH)
+  @Matches(SUBJECT, { message: 'subject must be printable text without control characters' })
+  subject?: string;
+}
+
+/** Query of `GET /list_references`: without any, every reference, as the old service listed them. */
+export class ListReferencesQueryDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'At most this many references',
+    minimum: 1,
+    maximum: 1000,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'Skip this many first',
+    minimum: 0,
+    default: 0,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(2 ** 31 - 1)
+  offset?: number;
+
+  @ApiPropertyOptional({ description: 'Only the references of this subject', example: 'amy' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(SUBJECT_MAX_LENGTH)
+  subject?: string;
 }
 
 /** Multipart form of `POST /compare_with_reference`. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class UploadReferenceResponseDto {
   @ApiProperty({ example: true })
@@ -66,14 +66,36 @@ export class ReferenceListItemDto {
 
   @ApiProperty({ example: 'passport.jpg' })
   filename!: string;
+
+  @ApiPropertyOptional({
+    example: 'amy',
+    description: 'Present when the reference was uploaded with a subject',
+  })
+  subject?: string;
 }
 
 export class ListReferencesResponseDto {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ example: 1, description: 'How many references match, over all pages' })
   count!: number;
 
   @ApiProperty({ type: [ReferenceListItemDto], description: 'Oldest first' })
   references!: ReferenceListItemDto[];
+}
+
+export class SubjectCountDto {
+  @ApiProperty({ example: 'amy' })
+  subject!: string;
+
+  @ApiProperty({ example: 3, description: 'References stored for the subject' })
+  references!: number;
+}
+
+export class ListSubjectsResponseDto {
+  @ApiProperty({ example: 1 })
+  count!: number;
+
+  @ApiProperty({ type: [SubjectCountDto], description: 'By name' })
+  subjects!: SubjectCountDto[];
 }
 
 export class DeleteReferenceResponseDto {
@@ -113,6 +135,9 @@ export class ReferenceMetadataDto {
 
   @ApiProperty({ example: 'passport.jpg' })
   filename!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'amy' })
+  subject!: string | null;
 
   @ApiProperty({ example: 'image/jpeg', description: 'From the bytes, not from the client' })
   content_type!: string;

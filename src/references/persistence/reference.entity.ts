@@ -39,6 +39,10 @@ export class ReferenceEntity {
   @Column({ name: 'box_height', type: 'integer' })
   boxHeight!: number;
 
+  /** Groups references of one person; null when the upload named none. */
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  subject!: string | null;
+
   /** Weights and pipeline that made the embedding; embeddings of different models don't compare. */
   @Column({ type: 'varchar', length: 100 })
   model!: string;

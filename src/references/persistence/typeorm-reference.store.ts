@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In, LessThan, MoreThan, MoreThanOrEqual, type EntityManager } from 'typeorm';
 import {
   ReferenceStore,
+  type IndexedReference,
   type NewReference,
-  type ReferenceListItem,
+  type ReferenceChange,
   type ReferenceMetadata,
+  type ReferencePage,
+  type ReferencePageRequest,
   type StoredEmbedding,
   type StoredImage,
+  type SubjectCount,
 } from '../reference-store.js';
+import { ReferenceChangeEntity, type ReferenceChangeKind } from './reference-change.entity.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { ReferenceEntity } from './reference.entity.js';
 
@@ -31,11 +36,12 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     super();
   }
 
-  async insert(reference: NewReference): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+  async insert(reference: NewReference): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
       const row = await manager.getRepository(ReferenceEntity).save({
         key: reference.key,
         filename: reference.filename,
+        subject: reference.subject,
         contentType: reference.contentType,
         sizeBytes: reference.image.length,
         embedding: embeddingToBytes(reference.embedding),
@@ -50,6 +56,8 @@ export class TypeOrmReferenceStore extends ReferenceStore {
         referenceId: row.id,
         bytes: reference.image,
       });
+      await logChange(manager, row.id, 'insert');
+      return row.id;
     });
   }
 
@@ -80,6 +88,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       select: {
         key: true,
         filename: true,
+        subject: true,
         contentType: true,
         sizeBytes: true,
         boxX: true,
@@ -95,6 +104,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     return {
       key: row.key,
       filename: row.filename,
+      subject: row.subject,
       contentType: row.contentType,
       sizeBytes: row.sizeBytes,
       box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
@@ -118,23 +128,124 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     return row ? { bytes: row.bytes, contentType: row.contentType, filename: row.filename } : null;
   }
 
-  async list(): Promise<ReferenceListItem[]> {
-    return this.dataSource.getRepository(ReferenceEntity).find({
-      select: { key: true, filename: true },
-      order: { id: 'ASC' },
-    });
+  async list({ limit, offset, subject }: ReferencePageRequest): Promise<ReferencePage> {
+    const references = this.dataSource.getRepository(ReferenceEntity);
+    const where = subject === undefined ? {} : { subject };
+    // Not findAndCount: its COUNT(DISTINCT selected columns) skips rows whose subject is NULL.
+    const [items, total] = await Promise.all([
+      references.find({
+        select: { key: true, filename: true, subject: true },
+        where,
+        order: { id: 'ASC' },
+        // TypeORM refuses an OFFSET without a LIMIT (MySQL has no such thing), even OFFSET 0.
+        skip: offset > 0 ? offset : undefined,
+        take: limit ?? (offset > 0 ? Number.MAX_SAFE_INTEGER : undefined),
+      }),
+      references.count({ where }),
+    ]);
+    return { total, items };
   }
 
-  async delete(key: string): Promise<boolean> {
+  async subjects(): Promise<SubjectCount[]> {
+    const rows = await this.dataSource
+      .getRepository(ReferenceEntity)
+      .createQueryBuilder('reference')
+      .select('reference.subject', 'subject')
+      .addSelect('COUNT(*)', 'references')
+      .where('reference.subject IS NOT NULL')
+      .groupBy('reference.subject')
+      .orderBy('reference.subject', 'ASC')
+      .getRawMany<{ subject: string; references: number | string }>();
+    // MySQL returns COUNT(*) as a string.
+    return rows.map((row) => ({ subject: row.subject, references: Number(row.references) }));
+  }
+
+  async delete(key: string): Promise<number | null> {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager
         .getRepository(ReferenceEntity)
         .findOne({ select: { id: true }, where: { key } });
-      if (!row) return false;
+      if (!row) return null;
       // Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per connection.
       await manager.getRepository(ReferenceImageEntity).delete({ referenceId: row.id });
       await manager.getRepository(ReferenceEntity).delete({ id: row.id });
-      return true;
+      await logChange(manager, row.id, 'delete');
+      return row.id;
     });
   }
+
+  async indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }> {
+    // Read the log position first: a change committed while the rows are read is replayed later,
+    // and replaying is idempotent.
+    const last = await this.dataSource
+      .getRepository(ReferenceChangeEntity)
+      .findOne({ select: { id: true }, where: {}, order: { id: 'DESC' } });
+    const rows = await this.dataSource
+      .getRepository(ReferenceEntity)
+      .find({ select: INDEXED_COLUMNS, order: { id: 'ASC' } });
+    return { watermark: last?.id ?? 0, references: rows.map(toIndexed) };
+  }
+
+  async findIndexed(ids: number[]): Promise<IndexedReference[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.dataSource
+      .getRepository(ReferenceEntity)
+      .find({ select: INDEXED_COLUMNS, where: { id: In(ids) }, order: { id: 'ASC' } });
+    return rows.map(toIndexed);
+  }
+
+  async changesSince(afterId: number, limit: number): Promise<ReferenceChange[]> {
+    return this.dataSource.getRepository(ReferenceChangeEntity).find({
+      select: { id: true, referenceId: true, kind: true },
+      where: { id: MoreThan(afterId) },
+      order: { id: 'ASC' },
+      take: limit,
+    });
+  }
+
+  async changesCreatedSince(since: Date, limit: number): Promise<ReferenceChange[]> {
+    return this.dataSource.getRepository(ReferenceChangeEntity).find({
+      select: { id: true, referenceId: true, kind: true },
+      where: { createdAt: MoreThanOrEqual(since) },
+      order: { id: 'ASC' },
+      take: limit,
+    });
+  }
+
+  async pruneChanges(before: Date): Promise<number> {
+    const result = await this.dataSource
+      .getRepository(ReferenceChangeEntity)
+      .delete({ createdAt: LessThan(before) });
+    return result.affected ?? 0;
+  }
+}
+
+const INDEXED_COLUMNS = {
+  id: true,
+  key: true,
+  filename: true,
+  subject: true,
+  embedding: true,
+  model: true,
+} as const;
+
+function toIndexed(row: ReferenceEntity): IndexedReference {
+  return {
+    id: row.id,
+    key: row.key,
+    filename: row.filename,
+    subject: row.subject,
+    embedding: embeddingFromBytes(row.embedding),
+    model: row.model,
+  };
+}
+
+async function logChange(
+  manager: EntityManager,
+  referenceId: number,
+  kind: ReferenceChangeKind,
+): Promise<void> {
+  await manager
+    .getRepository(ReferenceChangeEntity)
+    .insert({ referenceId, kind, createdAt: new Date() });
 }

@@ -1,0 +1,52 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConsumes,
+  ApiInternalServerErrorResponse,
+  ApiPayloadTooLargeResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { ErrorResponseDto, ValidationErrorResponseDto } from '../references/dto/responses.dto.js';
+
+/** A controller behind API_KEYS and the rate limit: the Authorize button and their answers. */
+export function ApiProtected(): ClassDecorator {
+  return applyDecorators(
+    ApiSecurity('api-key'),
+    ApiBearerAuth('bearer'),
+    ApiUnauthorizedResponse({
+      type: ErrorResponseDto,
+      description: 'Not authenticated (API_KEYS set)',
+    }),
+    ApiTooManyRequestsResponse({
+      type: ErrorResponseDto,
+      description: 'Over RATE_LIMIT_PER_MINUTE',
+    }),
+  );
+}
+
+/** What every endpoint that takes a photo in a multipart form documents alike. */
+export function ApiPhotoForm(answers: {
+  badRequest: string;
+  missingFields: string;
+}): MethodDecorator {
+  return applyDecorators(
+    ApiConsumes('multipart/form-data'),
+    ApiBadRequestResponse({ type: ErrorResponseDto, description: answers.badRequest }),
+    ApiPayloadTooLargeResponse({
+      type: ErrorResponseDto,
+      description: 'Upload over MAX_UPLOAD_BYTES',
+    }),
+    ApiUnprocessableEntityResponse({
+      type: ValidationErrorResponseDto,
+      description: answers.missingFields,
+    }),
+    ApiInternalServerErrorResponse({
+      type: ErrorResponseDto,
+      description: 'Error processing image: ...',
+    }),
+  );
+}

@@ -1,0 +1,89 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { FacialAreaDto } from '../../references/dto/responses.dto.js';
+
+/** Multipart form of `POST /identify`. */
+export class IdentifyDto {
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: 'A JPEG or PNG photo with one or more faces',
+  })
+  image!: unknown;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'How many of the closest references to return per face',
+    default: 5,
+    minimum: 1,
+    maximum: 100,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    description: 'A match is verified at or below this distance; FACE_MATCH_THRESHOLD by default',
+    minimum: 0,
+    maximum: 2,
+    example: 0.066,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
+  threshold?: number;
+}
+
+export class IdentityMatchDto {
+  @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817' })
+  key!: string;
+
+  @ApiProperty({ example: 'amy-1.png' })
+  filename!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'amy' })
+  subject!: string | null;
+
+  @ApiProperty({ description: 'Cosine distance to the face', example: 0.031 })
+  distance!: number;
+
+  @ApiProperty({ description: 'distance <= threshold', example: true })
+  verified!: boolean;
+}
+
+export class IdentifiedFaceDto {
+  @ApiProperty({ type: FacialAreaDto, description: 'The face in the photo' })
+  facial_area!: FacialAreaDto;
+
+  @ApiProperty({ type: [IdentityMatchDto], description: 'The closest references, closest first' })
+  matches!: IdentityMatchDto[];
+}
+
+export class IdentifyResponseDto {
+  @ApiProperty({
+    type: [IdentifiedFaceDto],
+    description: 'Every face found, left to right',
+  })
+  faces!: IdentifiedFaceDto[];
+
+  @ApiProperty({ description: 'The threshold applied', example: 0.066 })
+  threshold!: number;
+
+  @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })
+  model!: string;
+
+  @ApiProperty({
+    description: 'References searched: those enrolled with this model',
+    example: 1000,
+  })
+  references_searched!: number;
+
+  @ApiProperty({ description: 'Seconds spent on the identification', example: 0.62 })
+  time!: number;
+}

@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { NoFaceDetectedError } from '../common/errors.js';
+import { asOperation } from '../common/operation.js';
+import { AppConfig } from '../config/app-config.js';
+import { FaceEngine } from '../face-engine/face-engine.service.js';
+import type { FaceBox } from '../face-engine/face-engine.types.js';
+import { assertImageExtension, imageTypeOf } from '../references/image-type.js';
+import type { UploadedImage } from '../common/multipart.js';
+import { ReferenceIndex } from './reference-index.js';
+
+export interface IdentityMatch {
+  key: string;
+  filename: string;
+  subject: string | null;
+  distance: number;
+  verified: boolean;
+}
+
+export interface IdentifiedFace {
+  box: FaceBox;
+  matches: IdentityMatch[];
+}
+
+export interface Identification {
+  faces: IdentifiedFace[];
+  threshold: number;
+  model: string;
+  referencesSearched: number;
+  seconds: number;
+}
+
+export interface IdentifyOptions {
+  limit: number;
+  /** FACE_MATCH_THRESHOLD when undefined. */
+  threshold?: number;
+}
+
+/** 1:N: who, among the stored references, is each face in a photo. */
+@Injectable()
+export class IdentificationService {
+  constructor(
+    private readonly engine: FaceEngine,
+    private readonly index: ReferenceIndex,
+    private readonly config: AppConfig,
+  ) {}
+
+  async identify(image: UploadedImage, options: IdentifyOptions): Promise<Identification> {
+    assertImageExtension(image.filename);
+    await imageTypeOf(image.bytes);
+    return asOperation('Error processing image', async () => {
+      const started = performance.now();
+      const { faces } = await this.engine.analyze(image.bytes);
+      if (faces.length === 0) throw new NoFaceDetectedError();
+      const threshold = options.threshold ?? this.config.env.FACE_MATCH_THRESHOLD;
+      const identified: IdentifiedFace[] = [];
+      // Left to right: a stable order a client can match to the photo (rows are ambiguous in groups).
+      const leftToRight = [...faces].sort((a, b) => a.box.x - b.box.x);
+      for (const face of leftToRight) {
+        identified.push({
+          box: face.box,
+          matches: this.index.nearest(face.embedding, options.limit).map(({ entry, distance }) => ({
+            key: entry.key,
+            filename: entry.filename,
+            subject: entry.subject,
+            distance,
+            verified: distance <= threshold,
+          })),
+        });
+        // A search over a large index takes milliseconds: let other requests in between faces.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return {
+        faces: identified,
+        threshold,
+        model: this.engine.model,
+        referencesSearched: this.index.size,
+        seconds: Math.round(performance.now() - started) / 1000,
+      };
+    });
+  }
+}

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { appConfigFrom } from '../config/app-config.js';
+import { validateEnvironment } from '../config/environment.js';
+import type { FaceEngine } from '../face-engine/face-engine.service.js';
+import {
+  ReferenceStore,
+  type IndexedReference,
+  type ReferenceChange,
+} from '../references/reference-store.js';
+import { ReferenceIndex } from './reference-index.js';
+
+const MODEL = 'model@1';
+
+function unit(position: number): Float32Array {
+  const embedding = new Float32Array(128);
+  embedding[position] = 1;
+  return embedding;
+}
+
+/** The rows and change log of a database that other replicas write to. */
+class SharedStore extends ReferenceStore {
+  references = new Map<number, IndexedReference>();
+  changes: (ReferenceChange & { createdAt: Date })[] = [];
+  private nextChange = 1;
+
+  /** What another replica's upload does; `changeId` lets a test commit out of order. */
+  insertByOtherReplica(id: number, model = MODEL, changeId = this.nextChange++): void {
+    this.references.set(id, {
+      id,
+      key: `key${id}`,
+      filename: `${id}.jpg`,
+      subject: `person${id}`,
+      embedding: unit(id),
+      model,
+    });
+    this.changes.push({ id: changeId, referenceId: id, kind: 'insert', createdAt: new Date() });
+    this.changes.sort((a, b) => a.id - b.id);
+  }
+
+  deleteByOtherReplica(id: number): void {
+    this.references.delete(id);
+    this.changes.push({
+      id: this.nextChange++,
+      referenceId: id,
+      kind: 'delete',
+      createdAt: new Date(),
+    });
+  }
+
+  reserveChangeId(): number {
+    return this.nextChange++;
+  }
+
+  indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }> {
+    return Promise.resolve({
+      watermark: this.changes.at(-1)?.id ?? 0,
+      references: [...this.references.values()],
+    });
+  }
+  findIndexed(ids: number[]): Promise<IndexedReference[]> {
+    return Promise.resolve(ids.flatMap((id) => this.references.get(id) ?? []));
+  }
+  changesSince(afterId: number, limit: number): Promise<ReferenceChange[]> {
+    return Promise.resolve(this.changes.filter((c) => c.id > afterId).slice(0, limit));
+  }
+  changesCreatedSince(since: Date, limit: number): Promise<ReferenceChange[]> {
+    return Promise.resolve(this.changes.filter((c) => c.createdAt >= since).slice(0, limit));
+  }
+  pruneChanges(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  // Not used by the index.
+  insert = notUsed;
+  findEmbedding = notUsed;
+  findMetadata = notUsed;
+  readImage = notUsed;
+  list = notUsed;
+  subjects = notUsed;
+  delete = notUsed;
+}
+
+function notUsed(): Promise<never> {
+  return Promise.reject(new Error('not used by ReferenceIndex'));
+}
+
+describe('ReferenceIndex', () => {
+  let store: SharedStore;
+  let index: ReferenceIndex;
+
+  beforeEach(() => {
+    store = new SharedStore();
+    index = new ReferenceIndex(
+      store,
+      { model: MODEL } as FaceEngine,
+      appConfigFrom(validateEnvironment({})),
+    );
+  });
+  afterEach(() => index.onApplicationShutdown());
+
+  const closest = (position: number) => index.nearest(unit(position), 1)[0]?.entry.id;
+
+  it('should load every reference of the running model at start, and only those', async () => {
+    store.insertByOtherReplica(1);
+    store.insertByOtherReplica(2, 'older-model@0');
+    await index.onApplicationBootstrap();
+    assert.equal(index.size, 1);
+    assert.equal(closest(1), 1);
+  });
+
+  it("should apply another replica's uploads and deletes on refresh", async () => {
+    store.insertByOtherReplica(1);
+    await index.onApplicationBootstrap();
+    store.insertByOtherReplica(2);
+    store.insertByOtherReplica(3);
+    store.deleteByOtherReplica(1);
+    assert.equal(closest(2), 1);
+    await index.refresh();
+    assert.equal(index.size, 2);
+    assert.equal(closest(2), 2);
+    assert.equal(closest(3), 3);
+    assert.ok(index.nearest(unit(1), 5).every((n) => n.entry.id !== 1));
+  });
+
+  it('should not lose a change that commits after a later one was read', async () => {
+    await index.onApplicationBootstrap();
+    const slow = store.reserveChangeId();
+    store.insertByOtherReplica(2);
+    await index.refresh();
+    assert.equal(index.size, 1);
+    // The slower transaction commits now, with a change id below the watermark.
+    store.insertByOtherReplica(1, MODEL, slow);
+    await index.refresh();
+    assert.equal(index.size, 2);
+    assert.equal(closest(1), 1);
+  });
+
+  it('should apply its own replica’s writes at once, and read them again harmlessly', async () => {
+    await index.onApplicationBootstrap();
+    store.insertByOtherReplica(4);
+    index.added(store.references.get(4)!);
+    assert.equal(index.size, 1);
+    await index.refresh();
+    await index.refresh();
+    assert.equal(index.size, 1);
+    store.deleteByOtherReplica(4);
+    index.removed(4);
+    await index.refresh();
+    assert.equal(index.size, 0);
+  });
+
+  it('should share one refresh between concurrent callers', async () => {
+    await index.onApplicationBootstrap();
+    assert.equal(index.refresh(), index.refresh());
+    await index.refresh();
+  });
+});

@@ -1,0 +1,181 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { describeCause } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
+import { FaceEngine } from '../face-engine/face-engine.service.js';
+import {
+  ReferenceStore,
+  type IndexedReference,
+  type ReferenceChange,
+} from '../references/reference-store.js';
+import { EmbeddingMatrix, type Neighbour } from './embedding-matrix.js';
+
+const EMBEDDING_DIMENSION = 128;
+/** Change log entries read per query while catching up. */
+const CHANGE_BATCH = 5_000;
+/**
+ * How long after its id was taken a change can still become visible: ids are taken at insert
+ * time, so a slow transaction can commit after a later one has been read. Changes this recent are
+ * read again on every refresh; applying a change twice does nothing.
+ */
+const SETTLE_MS = 60_000;
+/** Change log entries older than this are dropped; a replica that was away longer reloads. */
+const CHANGE_RETENTION_MS = 24 * 3600_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+/**
+ * The in-memory index that `/identify` searches: every reference made by the running model, as
+ * unit vectors. Loaded at start; this replica's own uploads and deletes apply at once, other
+ * replicas' within INDEX_REFRESH_MS, by reading the change log past a watermark.
+ */
+@Injectable()
+export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ReferenceIndex.name);
+  private readonly matrix = new EmbeddingMatrix(EMBEDDING_DIMENSION);
+  /** References of another model: never searched, remembered so they are not fetched again. */
+  private readonly otherModel = new Set<number>();
+  /** Highest change log id read. */
+  private watermark = 0;
+  private lastRefreshed = 0;
+  private lastPruned = 0;
+  private refreshFailing = false;
+  private timer?: NodeJS.Timeout;
+  private refreshing?: Promise<void>;
+
+  constructor(
+    private readonly store: ReferenceStore,
+    private readonly engine: FaceEngine,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const started = performance.now();
+    await this.reload();
+    this.logger.log(
+      `Identification index loaded: ${this.matrix.size} reference(s)` +
+        (this.otherModel.size > 0 ? `, ${this.otherModel.size} of another model left out` : '') +
+        ` in ${Math.round(performance.now() - started)} ms`,
+    );
+    this.schedule();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** References searched by `nearest`. */
+  get size(): number {
+    return this.matrix.size;
+  }
+
+  /** The `limit` references closest to `embedding`, closest first. */
+  nearest(embedding: Float32Array, limit: number): Neighbour[] {
+    return this.matrix.nearest(embedding, limit);
+  }
+
+  /** A reference this replica has just stored. */
+  added(reference: IndexedReference): void {
+    this.put(reference);
+  }
+
+  /** A reference this replica has just deleted. */
+  removed(id: number): void {
+    this.matrix.remove(id);
+    this.otherModel.delete(id);
+  }
+
+  /**
+   * Reads the changes other replicas made since the last refresh and applies them. Concurrent
+   * callers share one refresh.
+   */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.catchUp().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.refresh()
+        .then(
+          () => {
+            if (this.refreshFailing) this.logger.log('Identification index refresh works again');
+            this.refreshFailing = false;
+          },
+          (error: unknown) => {
+            // Logged once per outage; the index keeps answering from what it has.
+            if (!this.refreshFailing) {
+              this.logger.warn(`Identification index refresh failed: ${describeCause(error)}`);
+            }
+            this.refreshFailing = true;
+          },
+        )
+        .finally(() => {
+          if (this.timer) this.schedule();
+        });
+    }, this.config.env.INDEX_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  private async catchUp(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastRefreshed > CHANGE_RETENTION_MS / 2) {
+      // Changes may have been pruned while this replica was not reading them.
+      await this.reload();
+      return;
+    }
+    const settled = new Date(now - SETTLE_MS);
+    const recent = await this.store.changesCreatedSince(settled, CHANGE_BATCH);
+    const changes: ReferenceChange[] = [...recent];
+    let batch: ReferenceChange[];
+    do {
+      batch = await this.store.changesSince(this.watermark, CHANGE_BATCH);
+      changes.push(...batch);
+      if (batch.length > 0) this.watermark = batch[batch.length - 1].id;
+    } while (batch.length === CHANGE_BATCH);
+    await this.apply(changes);
+    this.lastRefreshed = now;
+    if (now - this.lastPruned > PRUNE_EVERY_MS) {
+      this.lastPruned = now;
+      const pruned = await this.store.pruneChanges(new Date(now - CHANGE_RETENTION_MS));
+      if (pruned > 0) this.logger.log(`Pruned ${pruned} change log entries`);
+    }
+  }
+
+  /** Applies changes in log order; each is idempotent, so reading one twice is harmless. */
+  private async apply(changes: ReferenceChange[]): Promise<void> {
+    const deleted = new Set(changes.filter((c) => c.kind === 'delete').map((c) => c.referenceId));
+    for (const id of deleted) this.removed(id);
+    const inserted = changes
+      .filter((c) => c.kind === 'insert' && !deleted.has(c.referenceId))
+      .map((c) => c.referenceId)
+      .filter((id) => !this.matrix.has(id) && !this.otherModel.has(id));
+    for (const reference of await this.store.findIndexed([...new Set(inserted)])) {
+      this.put(reference);
+    }
+  }
+
+  private async reload(): Promise<void> {
+    const snapshot = await this.store.indexSnapshot();
+    this.matrix.clear();
+    this.otherModel.clear();
+    for (const reference of snapshot.references) this.put(reference);
+    this.watermark = snapshot.watermark;
+    this.lastRefreshed = Date.now();
+  }
+
+  private put(reference: IndexedReference): void {
+    if (reference.model === this.engine.model) {
+      const { id, key, filename, subject } = reference;
+      this.matrix.add({ id, key, filename, subject }, reference.embedding);
+    } else {
+      this.otherModel.add(reference.id);
+    }
+  }
+}
