@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { memoryStorage } from 'multer';
 import { AppConfig } from '../config/app-config.js';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
+import { ImageCipher } from './persistence/image-cipher.js';
 import { TypeOrmReferenceStore } from './persistence/typeorm-reference.store.js';
 import { ReferenceStore } from './reference-store.js';
 import { ReferencesController } from './references.controller.js';
@@ -29,6 +30,26 @@ import { ReferencesService } from './references.service.js';
     }),
   ],
   controllers: [ReferencesController],
-  providers: [ReferencesService, { provide: ReferenceStore, useClass: TypeOrmReferenceStore }],
+  providers: [
+    ReferencesService,
+    { provide: ReferenceStore, useClass: TypeOrmReferenceStore },
+    {
+      provide: ImageCipher,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        const cipher = ImageCipher.fromSettings(
+          config.env.ENCRYPTION_KEY,
+          config.env.ENCRYPTION_PREVIOUS_KEYS,
+        );
+        new Logger('ImageCipher').log(
+          cipher.currentKeyId
+            ? `Encryption at rest on: new images sealed with key id ${cipher.currentKeyId}; ` +
+                `readable key ids ${cipher.readableKeyIds.join(', ')}`
+            : 'Encryption at rest off (ENCRYPTION_KEY unset): images are stored as uploaded',
+        );
+        return cipher;
+      },
+    },
+  ],
 })
 export class ReferencesModule {}

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
@@ -9,6 +9,8 @@ import {
   type StoredEmbedding,
   type StoredImage,
 } from '../reference-store.js';
+import { EncryptionKeyNotConfiguredError } from '../../common/errors.js';
+import { ImageCipher } from './image-cipher.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { ReferenceEntity } from './reference.entity.js';
 
@@ -27,7 +29,12 @@ export function embeddingFromBytes(bytes: Buffer): Float32Array {
 
 @Injectable()
 export class TypeOrmReferenceStore extends ReferenceStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly logger = new Logger(TypeOrmReferenceStore.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cipher: ImageCipher,
+  ) {
     super();
   }
 
@@ -48,7 +55,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       });
       await manager.getRepository(ReferenceImageEntity).insert({
         referenceId: row.id,
-        bytes: reference.image,
+        bytes: this.cipher.seal(reference.image),
       });
     });
   }
@@ -115,7 +122,26 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       ])
       .where('reference.key = :key', { key })
       .getRawOne<{ bytes: Buffer; contentType: string; filename: string }>();
-    return row ? { bytes: row.bytes, contentType: row.contentType, filename: row.filename } : null;
+    if (!row) return null;
+    return {
+      bytes: this.open(key, row.bytes),
+      contentType: row.contentType,
+      filename: row.filename,
+    };
+  }
+
+  private open(key: string, stored: Buffer): Buffer {
+    try {
+      return this.cipher.open(stored);
+    } catch (error) {
+      if (error instanceof EncryptionKeyNotConfiguredError) {
+        this.logger.error(
+          `Image of reference ${key} is sealed with key id ${error.keyId}, which is neither ` +
+            'ENCRYPTION_KEY nor one of ENCRYPTION_PREVIOUS_KEYS',
+        );
+      }
+      throw error;
+    }
   }
 
   async list(): Promise<ReferenceListItem[]> {
