@@ -128,6 +128,13 @@ export class InferenceTimeoutError extends DomainError {
   }
 }
 
+/** The worker thread running an analysis died (crash, out of memory); the pool replaces it. */
+export class EngineWorkerFailedError extends DomainError {
+  constructor(override readonly cause: unknown) {
+    super('Face engine worker failed; try again');
+  }
+}
+
 /** The stored image is sealed with a key that neither ENCRYPTION_KEY nor a previous key is. */
 export class EncryptionKeyNotConfiguredError extends DomainError {
   constructor(readonly keyId: string) {

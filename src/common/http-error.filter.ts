@@ -15,6 +15,7 @@ import {
   describeCause,
   DomainError,
   EngineBusyError,
+  EngineWorkerFailedError,
   InferenceTimeoutError,
   InvalidFileExtensionError,
   InvalidImageError,
@@ -63,7 +64,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (reply.status === 503) {
       // Overload or a slow image: expected under load, worth a line but not a stack.
       const cause =
-        error instanceof DatabaseUnavailableError ? ` (${describeCause(error.cause)})` : '';
+        error instanceof DatabaseUnavailableError || error instanceof EngineWorkerFailedError
+          ? ` (${describeCause(error.cause)})`
+          : '';
       this.logger.warn(
         `${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}${cause}`,
       );
@@ -133,6 +136,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (
       error instanceof DatabaseUnavailableError ||
       error instanceof EngineBusyError ||
+      error instanceof EngineWorkerFailedError ||
       error instanceof InferenceTimeoutError
     ) {
       return {
