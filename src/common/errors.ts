@@ -128,6 +128,13 @@ export class InferenceTimeoutError extends DomainError {
   }
 }
 
+/** The client closed the connection before its answer was ready: its work is dropped. */
+export class ClientDisconnectedError extends DomainError {
+  constructor() {
+    super('Client closed the connection before the answer was sent; nothing was stored');
+  }
+}
+
 /** The worker thread running an analysis died (crash, out of memory); the pool replaces it. */
 export class EngineWorkerFailedError extends DomainError {
   constructor(override readonly cause: unknown) {

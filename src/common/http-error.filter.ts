@@ -11,6 +11,7 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import {
+  ClientDisconnectedError,
   DatabaseUnavailableError,
   describeCause,
   DomainError,
@@ -61,6 +62,14 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const reply = this.toReply(error);
 
+    if (error instanceof ClientDisconnectedError || request.socket.destroyed) {
+      // Nobody is left to answer (multer's "Request aborted" mid-upload, or the check before an
+      // upload is stored): a line for the operator, no stack, no response.
+      this.logger.log(
+        `${request.method} ${request.path}: client closed the connection (${describeCause(error)})`,
+      );
+      return;
+    }
     if (reply.status === 503) {
       // Overload or a slow image: expected under load, worth a line but not a stack.
       const cause =

@@ -42,8 +42,11 @@ export interface ReferenceListItem {
 
 /** Port for the reference store; `TypeOrmReferenceStore` is the adapter. */
 export abstract class ReferenceStore {
-  /** Stores image, embedding and metadata together, or nothing at all. */
-  abstract insert(reference: NewReference): Promise<void>;
+  /**
+   * Stores image, embedding and metadata together, or nothing at all: nothing either when `signal`
+   * has aborted by the time the rows are written (checked last thing before the commit).
+   */
+  abstract insert(reference: NewReference, signal?: AbortSignal): Promise<void>;
   abstract findEmbedding(key: string): Promise<StoredEmbedding | null>;
   abstract findMetadata(key: string): Promise<ReferenceMetadata | null>;
   abstract readImage(key: string): Promise<StoredImage | null>;

@@ -30,6 +30,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { ClientGoneSignal } from '../common/client-gone-signal.decorator.js';
 import { MissingFieldsError } from '../common/errors.js';
 import { CompareWithReferenceDto, UploadReferenceDto, VerifyDto } from './dto/requests.dto.js';
 import {
@@ -95,9 +96,10 @@ export class ReferencesController {
   })
   async uploadReference(
     @UploadedFile() image: Express.Multer.File | undefined,
+    @ClientGoneSignal() clientGone: AbortSignal,
   ): Promise<UploadReferenceResponseDto> {
     requireFields({ image });
-    const { key } = await this.references.upload(toUploadedImage(image!));
+    const { key } = await this.references.upload(toUploadedImage(image!), clientGone);
     return { success: true, message: `Reference embedding saved with key: ${key}`, key };
   }
 

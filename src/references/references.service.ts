@@ -78,21 +78,29 @@ export class ReferencesService {
     private readonly config: AppConfig,
   ) {}
 
-  async upload(image: UploadedImage): Promise<{ key: string }> {
+  /**
+   * `signal` aborts when the client has gone: the analysis is not started, or its result not
+   * stored (an analysis already running finishes; stopping it would cost its worker thread).
+   */
+  async upload(image: UploadedImage, signal?: AbortSignal): Promise<{ key: string }> {
     assertImageExtension(image.filename);
     const contentType = await imageTypeOf(image.bytes);
     return as('Error processing image', async () => {
+      signal?.throwIfAborted();
       const face = await this.findOneFace(image.bytes);
       const key = randomUUID().replaceAll('-', '');
-      await this.store.insert({
-        key,
-        filename: image.filename,
-        contentType,
-        image: image.bytes,
-        embedding: face.embedding,
-        box: face.box,
-        model: this.engine.model,
-      });
+      await this.store.insert(
+        {
+          key,
+          filename: image.filename,
+          contentType,
+          image: image.bytes,
+          embedding: face.embedding,
+          box: face.box,
+          model: this.engine.model,
+        },
+        signal,
+      );
       return { key };
     });
   }

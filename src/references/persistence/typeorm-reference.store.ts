@@ -38,7 +38,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     super();
   }
 
-  async insert(reference: NewReference): Promise<void> {
+  async insert(reference: NewReference, signal?: AbortSignal): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const row = await manager.getRepository(ReferenceEntity).save({
         key: reference.key,
@@ -57,6 +57,8 @@ export class TypeOrmReferenceStore extends ReferenceStore {
         referenceId: row.id,
         bytes: this.cipher.seal(reference.image),
       });
+      // Throwing here rolls both rows back: the window left is the commit itself.
+      signal?.throwIfAborted();
     });
   }
 
