@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import {
+  ClientDisconnectedError,
   DatabaseUnavailableError,
   InvalidFileExtensionError,
   InvalidImageError,
@@ -51,8 +52,10 @@ class FakeEngine {
 
 class MemoryStore extends ReferenceStore {
   rows: NewReference[] = [];
+  signals: (AbortSignal | undefined)[] = [];
   failWith?: Error;
-  insert(reference: NewReference): Promise<void> {
+  insert(reference: NewReference, signal?: AbortSignal): Promise<void> {
+    this.signals.push(signal);
     if (this.failWith) return Promise.reject(this.failWith);
     this.rows.push(reference);
     return Promise.resolve();
@@ -120,6 +123,17 @@ describe('ReferencesService', () => {
     assert.deepEqual(Array.from(store.rows[0].embedding), [0, 1]);
     assert.equal(store.rows[0].box.x, 7);
     assert.equal(store.rows[0].model, MODEL);
+  });
+
+  it('should not analyse an upload whose client has already gone, and pass the signal to the store', async () => {
+    engine.faces = [face([0, 1])];
+    const gone = new AbortController();
+    gone.abort(new ClientDisconnectedError());
+    await assert.rejects(service.upload(image('me.png'), gone.signal), ClientDisconnectedError);
+    assert.equal(engine.calls, 0);
+    const open = new AbortController().signal;
+    await service.upload(image('me.png'), open);
+    assert.equal(store.signals[0], open);
   });
 
   it('should check the extension before doing any work', async () => {
