@@ -7,8 +7,11 @@ import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { fixture, startApp } from './support/app.js';
 
+/** Concurrent compares sent at once: far more than one worker and a queue of one can take. */
+const FLOOD = 24;
+
 describe('under more load than the workers can take', () => {
-  it('should queue up to FACE_QUEUE_LIMIT, answer 503 with Retry-After beyond it, and recover', async () => {
+  it('should queue up to FACE_QUEUE_LIMIT, answer 503 with Retry-After beyond it, and recover', async (t) => {
     const app = await startApp({ FACE_WORKERS: '1', FACE_QUEUE_LIMIT: '1' });
     try {
       const server = app.getHttpServer() as App;
@@ -25,8 +28,14 @@ describe('under more load than the workers can take', () => {
       await app.listen(0, '127.0.0.1');
       const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
       const group = fixture('group-6-faces.jpg');
+      // Worker threads share the process, so this RSS covers the HTTP thread and the pool.
+      const baseline = process.memoryUsage.rss();
+      let peak = baseline;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage.rss());
+      }, 10);
       const responses = await Promise.all(
-        Array.from({ length: 6 }, async () => {
+        Array.from({ length: FLOOD }, async () => {
           const body = new FormData();
           body.append('image', new Blob([group]), 'group.jpg');
           body.append('reference_key', key);
@@ -41,6 +50,15 @@ describe('under more load than the workers can take', () => {
           };
         }),
       );
+      clearInterval(sampler);
+      const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+      const figure = `peak RSS under a flood of ${FLOOD} compares: ${mb(peak)} MB (${mb(baseline)} MB before)`;
+      t.diagnostic(figure);
+      console.log(figure);
+      // Generous: the engine holds at most FACE_WORKERS + FACE_QUEUE_LIMIT images at once, so
+      // growth is bounded by a few decoded photos plus the bodies in flight, far below this.
+      assert.ok(peak - baseline < 600 * 2 ** 20, figure);
+      assert.ok(peak < 2 * 2 ** 30, figure);
       const statuses = responses.map((response) => response.status).sort();
       assert.ok(statuses.includes(200), `statuses ${statuses.join(',')}`);
       const busy = responses.filter((response) => response.status === 503);

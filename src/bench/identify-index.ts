@@ -11,6 +11,7 @@ import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { EmbeddingMatrix } from '../identification/embedding-matrix.js';
+import { ImageCipher } from '../references/persistence/image-cipher.js';
 import { TypeOrmReferenceStore } from '../references/persistence/typeorm-reference.store.js';
 
 const DIMENSION = 128;
@@ -78,7 +79,10 @@ async function loadMs(serverUrl: string, size: number): Promise<number> {
         rows.flat(),
       );
     }
-    const store = new TypeOrmReferenceStore(dataSource);
+    const store = new TypeOrmReferenceStore(
+      dataSource,
+      ImageCipher.fromSettings(undefined, undefined),
+    );
     const started = performance.now();
     const { references } = await store.indexSnapshot();
     const matrix = new EmbeddingMatrix(DIMENSION, references.length);

@@ -128,6 +128,34 @@ export class InferenceTimeoutError extends DomainError {
   }
 }
 
+/** The client closed the connection before its answer was ready: its work is dropped. */
+export class ClientDisconnectedError extends DomainError {
+  constructor() {
+    super('Client closed the connection before the answer was sent; nothing was stored');
+  }
+}
+
+/** The worker thread running an analysis died (crash, out of memory); the pool replaces it. */
+export class EngineWorkerFailedError extends DomainError {
+  constructor(override readonly cause: unknown) {
+    super('Face engine worker failed; try again');
+  }
+}
+
+/** The stored image is sealed with a key that neither ENCRYPTION_KEY nor a previous key is. */
+export class EncryptionKeyNotConfiguredError extends DomainError {
+  constructor(readonly keyId: string) {
+    super('Stored image is encrypted with a key that is not configured');
+  }
+}
+
+/** The envelope does not authenticate: the bytes were altered, or are not an envelope at all. */
+export class StoredImageCorruptError extends DomainError {
+  constructor(readonly keyId: string) {
+    super('Stored image failed its integrity check');
+  }
+}
+
 /** The database cannot be reached; the request may succeed once it is back. */
 export class DatabaseUnavailableError extends DomainError {
   constructor(override readonly cause: unknown) {

@@ -11,10 +11,12 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import {
+  ClientDisconnectedError,
   DatabaseUnavailableError,
   describeCause,
   DomainError,
   EngineBusyError,
+  EngineWorkerFailedError,
   InferenceTimeoutError,
   InvalidFileExtensionError,
   InvalidImageError,
@@ -60,10 +62,20 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const reply = this.toReply(error);
 
+    if (error instanceof ClientDisconnectedError || request.socket.destroyed) {
+      // Nobody is left to answer (multer's "Request aborted" mid-upload, or the check before an
+      // upload is stored): a line for the operator, no stack, no response.
+      this.logger.log(
+        `${request.method} ${request.path}: client closed the connection (${describeCause(error)})`,
+      );
+      return;
+    }
     if (reply.status === 503) {
       // Overload or a slow image: expected under load, worth a line but not a stack.
       const cause =
-        error instanceof DatabaseUnavailableError ? ` (${describeCause(error.cause)})` : '';
+        error instanceof DatabaseUnavailableError || error instanceof EngineWorkerFailedError
+          ? ` (${describeCause(error.cause)})`
+          : '';
       this.logger.warn(
         `${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}${cause}`,
       );
@@ -133,6 +145,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (
       error instanceof DatabaseUnavailableError ||
       error instanceof EngineBusyError ||
+      error instanceof EngineWorkerFailedError ||
       error instanceof InferenceTimeoutError
     ) {
       return {

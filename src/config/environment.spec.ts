@@ -75,3 +75,34 @@ describe('validateEnvironment', () => {
     );
   });
 });
+
+describe('encryption keys', () => {
+  const base64Key = Buffer.alloc(32, 7).toString('base64');
+  const hexKey = Buffer.alloc(32, 9).toString('hex');
+
+  it('should accept a base64 or hex key and a list of previous keys', () => {
+    const env = validateEnvironment({
+      ENCRYPTION_KEY: base64Key,
+      ENCRYPTION_PREVIOUS_KEYS: `${hexKey},${base64Key}`,
+    });
+    assert.equal(env.ENCRYPTION_KEY, base64Key);
+    assert.equal(env.ENCRYPTION_PREVIOUS_KEYS, `${hexKey},${base64Key}`);
+  });
+
+  it('should refuse a key of the wrong length or form, without echoing it', () => {
+    assert.throws(
+      () =>
+        validateEnvironment({
+          ENCRYPTION_KEY: hexKey.slice(0, 62),
+          ENCRYPTION_PREVIOUS_KEYS: `${hexKey},not-a-key-secret`,
+        }),
+      (error: InvalidEnvironmentError) => {
+        assert.match(error.message, /ENCRYPTION_KEY=\(hidden\)/);
+        assert.match(error.message, /ENCRYPTION_PREVIOUS_KEYS=\(hidden\)/);
+        assert.doesNotMatch(error.message, new RegExp(hexKey.slice(0, 20)));
+        assert.doesNotMatch(error.message, /not-a-key-secret/);
+        return true;
+      },
+    );
+  });
+});

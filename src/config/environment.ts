@@ -20,6 +20,9 @@ export type FaceBackendSetting = (typeof FACE_BACKENDS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelSetting = (typeof LOG_LEVELS)[number];
 
+/** A 256-bit key: 64 hex characters, or 32 bytes in base64 (43 characters and one '='). */
+const KEY_TEXT = '(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?)';
+
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') return value;
   const normalised = value.trim().toLowerCase();
@@ -132,6 +135,24 @@ export class EnvironmentVariables {
   })
   API_KEYS?: string;
 
+  /**
+   * Encrypts stored image bytes at rest (AES-256-GCM): 32 bytes as base64 or 64 hex characters.
+   * This key seals every new image; unset leaves them in plaintext.
+   */
+  @IsOptional()
+  @Matches(new RegExp(`^${KEY_TEXT}$`), {
+    message: 'ENCRYPTION_KEY must be 32 bytes in base64 (44 characters) or 64 hex characters',
+  })
+  ENCRYPTION_KEY?: string;
+
+  /** Comma-separated keys of earlier ENCRYPTION_KEYs: they still open images, never seal them. */
+  @IsOptional()
+  @Matches(new RegExp(`^${KEY_TEXT}(,${KEY_TEXT})*$`), {
+    message:
+      'ENCRYPTION_PREVIOUS_KEYS must be comma-separated keys, each 32 bytes in base64 or 64 hex characters',
+  })
+  ENCRYPTION_PREVIOUS_KEYS?: string;
+
   /** Requests per minute per client address; 0 turns rate limiting off. */
   @Transform(toNumber)
   @IsInt()
@@ -149,7 +170,7 @@ export class EnvironmentVariables {
 }
 
 /** Variables whose values never appear in an error message or a log. */
-const SECRET = new Set(['DATABASE_URL', 'API_KEYS']);
+const SECRET = new Set(['DATABASE_URL', 'API_KEYS', 'ENCRYPTION_KEY', 'ENCRYPTION_PREVIOUS_KEYS']);
 
 export class InvalidEnvironmentError extends Error {
   constructor(readonly problems: string[]) {

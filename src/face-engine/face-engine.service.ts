@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../config/app-config.js';
-import { EngineBusyError, InferenceTimeoutError, InvalidImageError } from '../common/errors.js';
+import {
+  EngineBusyError,
+  EngineWorkerFailedError,
+  InferenceTimeoutError,
+  InvalidImageError,
+} from '../common/errors.js';
 import type {
   FaceAnalysis,
   UndecodableImage,
@@ -77,6 +82,11 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     this.pool = undefined;
   }
 
+  /** Analyses running or waiting for a worker right now. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
   /** Size of the worker pool: how many analyses run at once. */
   get workers(): number {
     return this.config.env.FACE_WORKERS;
@@ -111,6 +121,12 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       if (error instanceof Error && error.name === 'AbortError') {
         throw new InferenceTimeoutError(timeoutMs);
       }
+      if (isWorkerDeath(error)) {
+        this.logger.error(
+          `Face engine worker died during an analysis (${String(error)}); the pool replaces it`,
+        );
+        throw new EngineWorkerFailedError(error);
+      }
       throw error;
     } finally {
       this.inFlight--;
@@ -131,6 +147,19 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     }
     return { pool: this.pool, info: this.info, model: this.recognitionModel };
   }
+}
+
+/**
+ * Whether a task failed because its thread died rather than because the task threw: Piscina
+ * rejects the tasks of a thread that exits with "worker exited with code: N", and a thread over its
+ * resource limits fails with ERR_WORKER_OUT_OF_MEMORY.
+ */
+function isWorkerDeath(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    /^worker exited with code/.test(error.message) ||
+    (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+  );
 }
 
 function workerFile(): string {

@@ -82,9 +82,10 @@ export interface ReferenceChange {
 export abstract class ReferenceStore {
   /**
    * Stores image, embedding and metadata together with an entry in the change log, or nothing at
-   * all; returns the reference's id.
+   * all: nothing either when `signal` has aborted by the time the rows are written (checked last
+   * thing before the commit). Returns the reference's id.
    */
-  abstract insert(reference: NewReference): Promise<number>;
+  abstract insert(reference: NewReference, signal?: AbortSignal): Promise<number>;
   abstract findEmbedding(key: string): Promise<StoredEmbedding | null>;
   abstract findMetadata(key: string): Promise<ReferenceMetadata | null>;
   abstract readImage(key: string): Promise<StoredImage | null>;

@@ -33,6 +33,7 @@ import {
   UploadReferenceDto,
   VerifyDto,
 } from './dto/requests.dto.js';
+import { ClientGoneSignal } from '../common/client-gone-signal.decorator.js';
 import {
   CompareWithReferenceResponseDto,
   DeleteReferenceResponseDto,
@@ -68,10 +69,11 @@ export class ReferencesController {
     // Typed without `| undefined` (which would hide the class from the validation pipe), but
     // undefined when the request is not multipart at all.
     @Body() body: UploadReferenceDto,
+    @ClientGoneSignal() clientGone: AbortSignal,
   ): Promise<UploadReferenceResponseDto> {
     requireFields({ image });
     const subject = body?.subject?.trim() || null;
-    const { key } = await this.references.upload(toUploadedImage(image!), subject);
+    const { key } = await this.references.upload(toUploadedImage(image!), subject, clientGone);
     return { success: true, message: `Reference embedding saved with key: ${key}`, key };
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import {
+  ClientDisconnectedError,
   DatabaseUnavailableError,
   InvalidFileExtensionError,
   InvalidImageError,
@@ -63,8 +64,10 @@ class RecordingIndex {
 class MemoryStore extends ReferenceStore {
   rows: (NewReference & { id: number })[] = [];
   nextId = 1;
+  signals: (AbortSignal | undefined)[] = [];
   failWith?: Error;
-  insert(reference: NewReference): Promise<number> {
+  insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
+    this.signals.push(signal);
     if (this.failWith) return Promise.reject(this.failWith);
     const id = this.nextId++;
     this.rows.push({ ...reference, id });
@@ -174,6 +177,20 @@ describe('ReferencesService', () => {
     store.failWith = new Error('disk full');
     await assert.rejects(service.upload(image('amy.png'), 'amy'), OperationFailedError);
     assert.deepEqual(index.added, []);
+  });
+
+  it('should not analyse an upload whose client has already gone, and pass the signal to the store', async () => {
+    engine.faces = [face([0, 1])];
+    const gone = new AbortController();
+    gone.abort(new ClientDisconnectedError());
+    await assert.rejects(
+      service.upload(image('me.png'), null, gone.signal),
+      ClientDisconnectedError,
+    );
+    assert.equal(engine.calls, 0);
+    const open = new AbortController().signal;
+    await service.upload(image('me.png'), null, open);
+    assert.equal(store.signals[0], open);
   });
 
   it('should check the extension before doing any work', async () => {

@@ -60,26 +60,29 @@ export class ReferencesService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Enrols the one face in the photo, under a new key and optionally a subject. */
-  async upload(image: UploadedImage, subject: string | null = null): Promise<{ key: string }> {
+  /**
+   * Enrols the one face in the photo, under a new key and optionally a subject. `signal` aborts
+   * when the client has gone: the analysis is not started, or its result not stored (an analysis
+   * already running finishes; stopping it would cost its worker thread).
+   */
+  async upload(
+    image: UploadedImage,
+    subject: string | null = null,
+    signal?: AbortSignal,
+  ): Promise<{ key: string }> {
     assertImageExtension(image.filename);
     const contentType = await imageTypeOf(image.bytes);
     return asOperation('Error processing image', async () => {
+      signal?.throwIfAborted();
       const face = await this.findOneFace(image.bytes);
       const key = randomUUID().replaceAll('-', '');
       const { filename } = image;
       const { embedding, box } = face;
       const model = this.engine.model;
-      const id = await this.store.insert({
-        key,
-        filename,
-        subject,
-        contentType,
-        image: image.bytes,
-        embedding,
-        box,
-        model,
-      });
+      const id = await this.store.insert(
+        { key, filename, subject, contentType, image: image.bytes, embedding, box, model },
+        signal,
+      );
       this.index.added({ id, key, filename, subject, embedding, model });
       return { key };
     });

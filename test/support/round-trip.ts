@@ -6,6 +6,18 @@ import { fixture } from './app.js';
 
 const KEY = /^[0-9a-f]{32}$/;
 
+/** GET /references/{key}/image with the body kept as bytes. */
+export function downloadImage(server: App, key: string) {
+  return request(server)
+    .get(`/references/${key}/image`)
+    .buffer(true)
+    .parse((response, done) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+}
+
 /**
  * The client session an old client runs: upload, list, compare the same person and a different
  * one, delete, compare again. Shared by the MariaDB and the embedded SQLite specs.
@@ -25,16 +37,7 @@ export async function runRoundTrip(app: INestApplication): Promise<void> {
     key,
   });
 
-  const image = await request(server)
-    .get(`/references/${key}/image`)
-    .buffer(true)
-    .parse((response, done) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => done(null, Buffer.concat(chunks)));
-    })
-    .expect(200)
-    .expect('Content-Type', 'image/jpeg');
+  const image = await downloadImage(server, key).expect(200).expect('Content-Type', 'image/jpeg');
   assert.ok(Buffer.compare(image.body as Buffer, fixture('person-a-1.jpg')) === 0, 'byte-equal');
 
   const listed = await request(server).get('/list_references').expect(200);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, LessThan, MoreThan, MoreThanOrEqual, type EntityManager } from 'typeorm';
 import {
@@ -14,6 +14,8 @@ import {
   type SubjectCount,
 } from '../reference-store.js';
 import { ReferenceChangeEntity, type ReferenceChangeKind } from './reference-change.entity.js';
+import { EncryptionKeyNotConfiguredError } from '../../common/errors.js';
+import { ImageCipher } from './image-cipher.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { ReferenceEntity } from './reference.entity.js';
 
@@ -32,11 +34,16 @@ export function embeddingFromBytes(bytes: Buffer): Float32Array {
 
 @Injectable()
 export class TypeOrmReferenceStore extends ReferenceStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly logger = new Logger(TypeOrmReferenceStore.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cipher: ImageCipher,
+  ) {
     super();
   }
 
-  async insert(reference: NewReference): Promise<number> {
+  async insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const row = await manager.getRepository(ReferenceEntity).save({
         key: reference.key,
@@ -54,9 +61,11 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       });
       await manager.getRepository(ReferenceImageEntity).insert({
         referenceId: row.id,
-        bytes: reference.image,
+        bytes: this.cipher.seal(reference.image),
       });
       await logChange(manager, row.id, 'insert');
+      // Throwing here rolls all three rows back: the window left is the commit itself.
+      signal?.throwIfAborted();
       return row.id;
     });
   }
@@ -125,7 +134,26 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       ])
       .where('reference.key = :key', { key })
       .getRawOne<{ bytes: Buffer; contentType: string; filename: string }>();
-    return row ? { bytes: row.bytes, contentType: row.contentType, filename: row.filename } : null;
+    if (!row) return null;
+    return {
+      bytes: this.open(key, row.bytes),
+      contentType: row.contentType,
+      filename: row.filename,
+    };
+  }
+
+  private open(key: string, stored: Buffer): Buffer {
+    try {
+      return this.cipher.open(stored);
+    } catch (error) {
+      if (error instanceof EncryptionKeyNotConfiguredError) {
+        this.logger.error(
+          `Image of reference ${key} is sealed with key id ${error.keyId}, which is neither ` +
+            'ENCRYPTION_KEY nor one of ENCRYPTION_PREVIOUS_KEYS',
+        );
+      }
+      throw error;
+    }
   }
 
   async list({ limit, offset, subject }: ReferencePageRequest): Promise<ReferencePage> {
