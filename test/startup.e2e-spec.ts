@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { projectRoot } from '../src/common/project-root.js';
 import { FaceEngine } from '../src/face-engine/face-engine.service.js';
 import { fixture, startApp } from './support/app.js';
+import { startServiceProcess } from './support/service-process.js';
 
 function copyOfModels(): string {
   const source = join(projectRoot(), 'models');
@@ -95,46 +96,20 @@ describe('backend selection', () => {
 
 describe('graceful shutdown', () => {
   it('should finish a request in flight on SIGTERM, then exit 0', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, [join(projectRoot(), 'build', 'src', 'main.js')], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: '',
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-shutdown-')),
-        FACE_BACKEND: 'wasm',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const service = await startServiceProcess();
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no start within 60 s:\n${output}`)),
-          60_000,
-        );
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (output.includes('listening on')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      });
       const body = new FormData();
       body.append('image', new Blob([fixture('person-a-2.jpg')]), 'a.jpg');
-      const inFlight = fetch(`http://127.0.0.1:${port}/upload_reference`, { method: 'POST', body });
+      const inFlight = fetch(`${service.base}/upload_reference`, { method: 'POST', body });
       await new Promise((resolve) => setTimeout(resolve, 150));
-      child.kill('SIGTERM');
+      service.kill('SIGTERM');
       const response = await inFlight;
       assert.equal(response.status, 200, await response.text());
-      assert.equal(await exited, 0, output);
-      assert.match(output, /SIGTERM received/);
+      const output = service.stdout() + service.stderr();
+      assert.equal(await service.exited, 0, output);
+      assert.match(service.stdout(), /SIGTERM received/);
     } finally {
-      child.kill('SIGKILL');
+      service.kill('SIGKILL');
     }
   });
 });
