@@ -287,6 +287,10 @@ describe('logs of the running service', () => {
       });
       assert.equal(missingField.status, 422);
 
+      const stylesheet = await fetch(`${base}/docs/swagger-ui.css`, {
+        headers: { 'X-Request-Id': 'log-test-static' },
+      });
+      assert.equal(stylesheet.status, 200);
       service.kill('SIGTERM');
       assert.equal(await service.exited, 0, service.stdout() + service.stderr());
     } finally {
@@ -327,6 +331,10 @@ describe('logs of the running service', () => {
     assert.equal(upload.status, 200);
     assert.ok(Number(upload.requestBytes) > fixture('person-a-1.jpg').length);
     assert.equal(requestLine('log-test-422').status, 422);
+    // A file Swagger UI serves: its own path, though the static middleware rewrites req.url.
+    const staticFile = requestLine('log-test-static');
+    assert.equal(staticFile.path, '/docs/swagger-ui.css');
+    assert.equal(staticFile.route, 'unmatched');
     // The error filter's line about the 422 carries the id of its request too.
     assert.ok(
       lines.some((line) => line.reqId === 'log-test-422' && line.context === 'HttpErrorFilter'),

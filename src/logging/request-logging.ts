@@ -16,7 +16,8 @@ function requestLine(req: IncomingMessage, res: ServerResponse, durationMs: numb
   const responseBytes = Number(res.getHeader('content-length'));
   return {
     method: req.method,
-    path: (req.url ?? '').split('?', 1)[0],
+    // originalUrl: middleware mounted on a path (Swagger UI's files) rewrites req.url meanwhile.
+    path: (request.originalUrl ?? req.url ?? '').split('?', 1)[0],
     route: routeTemplate(request),
     status: res.headersSent ? res.statusCode : undefined,
     durationMs,
