@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { EnvironmentVariables } from './config/environment.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { ReferencesModule } from './references/references.module.js';
 
 @Module({})
@@ -22,6 +23,7 @@ export class AppModule {
         DatabaseModule,
         ReferencesModule,
         HealthModule,
+        MetricsModule,
       ],
       providers: [
         // Authentication first: an unauthenticated client is refused before it is counted.

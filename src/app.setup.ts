@@ -2,7 +2,11 @@ import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import helmet from 'helmet';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter.js';
+import type { Logger } from 'pino';
 import { AppConfig } from './config/app-config.js';
+import { createLogger } from './logging/logger.js';
+import { requestLogging } from './logging/request-logging.js';
+import { MetricsService } from './metrics/metrics.service.js';
 
 /** Builds the OpenAPI document from the controllers' and DTOs' decorators. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -19,9 +23,15 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return SwaggerModule.createDocument(app, config);
 }
 
-/** Everything the running service and the e2e tests share beyond the module graph. */
-export function configureApp(app: INestApplication): void {
+/**
+ * Everything the running service and the e2e tests share beyond the module graph. `logger` writes
+ * the request lines; give the one the application logs with (a new one at LOG_LEVEL otherwise).
+ */
+export function configureApp(app: INestApplication, logger?: Logger): void {
   const config = app.get(AppConfig);
+  // First, so that every response carries X-Request-Id and is logged and counted, errors included.
+  app.use(requestLogging(logger ?? createLogger(config.env.LOG_LEVEL)));
+  app.use(app.get(MetricsService).observeRequests);
   // Security headers on every response; the CSP allows what Swagger UI loads from this origin.
   // No upgrade-insecure-requests: on plain HTTP (a LAN host, a container) it would send the
   // browser to https:// for Swagger UI's own scripts and break the page.

@@ -4,14 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import {
-  InvalidEnvironmentError,
-  validateEnvironment,
-  type LogLevelSetting,
-} from './config/environment.js';
+import { InvalidEnvironmentError, validateEnvironment } from './config/environment.js';
 import { describeDatabase } from './database/data-source-options.js';
-
-const LEVELS: LogLevelSetting[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+import { createLogger } from './logging/logger.js';
+import { NestPinoLogger } from './logging/nest-pino-logger.js';
 
 /** Longest a shutdown waits for requests in flight before it gives up on them. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -43,10 +39,11 @@ function handleShutdown(app: NestExpressApplication): void {
 
 async function bootstrap(): Promise<void> {
   const env = validateEnvironment(process.env);
+  const logger = createLogger(env.LOG_LEVEL);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
-    logger: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1),
+    logger: new NestPinoLogger(logger),
   });
-  configureApp(app);
+  configureApp(app, logger);
   await app.listen(env.PORT, env.HOST);
   handleShutdown(app);
   Logger.log(

@@ -1,35 +1,25 @@
-import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { fixture, startApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { fixture } from './support/app.js';
+import { startAppBehindProxy, type AppBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const UNAVAILABLE = { detail: 'Database unavailable' };
 
 describe('when the database goes away while the service runs', () => {
-  let database: TestDatabase;
   let proxy: TcpProxy;
-  let app: INestApplication;
   let server: App;
+  let service: AppBehindProxy;
 
   before(async () => {
-    database = await createTestDatabase();
-    const direct = new URL(database.url);
-    proxy = new TcpProxy(direct.hostname, Number(direct.port || 3306));
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(await proxy.start());
-    app = await startApp({ DATABASE_URL: viaProxy.toString() });
-    server = app.getHttpServer() as App;
+    service = await startAppBehindProxy();
+    ({ server, proxy } = service);
   });
 
   after(async () => {
-    await app?.close();
-    await proxy?.cut();
-    await database?.drop();
+    await service?.close();
   });
 
   it('should answer 503 "Database unavailable" everywhere, then recover by itself', async () => {

@@ -96,23 +96,20 @@ describe('backend selection', () => {
 
 describe('graceful shutdown', () => {
   it('should finish a request in flight on SIGTERM, then exit 0', async () => {
-    const service = await startServiceProcess({
-      DATABASE_URL: '',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-shutdown-')),
-    });
-    const { child, exited } = service;
+    const service = await startServiceProcess();
     try {
       const body = new FormData();
       body.append('image', new Blob([fixture('person-a-2.jpg')]), 'a.jpg');
       const inFlight = fetch(`${service.base}/upload_reference`, { method: 'POST', body });
       await new Promise((resolve) => setTimeout(resolve, 150));
-      child.kill('SIGTERM');
+      service.kill('SIGTERM');
       const response = await inFlight;
       assert.equal(response.status, 200, await response.text());
-      assert.equal(await exited, 0, service.output());
-      assert.match(service.output(), /SIGTERM received/);
+      const output = service.stdout() + service.stderr();
+      assert.equal(await service.exited, 0, output);
+      assert.match(service.stdout(), /SIGTERM received/);
     } finally {
-      child.kill('SIGKILL');
+      service.kill('SIGKILL');
     }
   });
 });

@@ -33,6 +33,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   private recognitionModel?: string;
   /** Analyses running or waiting for a worker. */
   private inFlight = 0;
+  private readonly timingListeners: ((timings: FaceAnalysis['timings']) => void)[] = [];
 
   constructor(private readonly config: AppConfig) {}
 
@@ -102,6 +103,17 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     return this.requireStarted().model;
   }
 
+  /** Analyses waiting for a free worker, and analyses running on one. */
+  get load(): { queued: number; running: number } {
+    const queued = this.pool?.queueSize ?? 0;
+    return { queued, running: this.inFlight - queued };
+  }
+
+  /** Calls `listener` with the stage timings of every analysis that finishes (metrics). */
+  onTimings(listener: (timings: FaceAnalysis['timings']) => void): void {
+    this.timingListeners.push(listener);
+  }
+
   /**
    * Decodes the image and returns every face found, with its box and embedding. Throws
    * `InvalidImageError` when the bytes are not a readable image.
@@ -138,6 +150,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
           : 'Invalid image file',
       );
     }
+    for (const listener of this.timingListeners) listener(result.timings);
     return result;
   }
 

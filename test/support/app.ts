@@ -7,6 +7,8 @@ import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { validateEnvironment, type EnvironmentVariables } from '../../src/config/environment.js';
 import { projectRoot } from '../../src/common/project-root.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { NestPinoLogger } from '../../src/logging/nest-pino-logger.js';
 
 export type EnvOverrides = Partial<Record<keyof EnvironmentVariables, string>>;
 
@@ -25,8 +27,10 @@ export async function startApp(overrides: EnvOverrides = {}): Promise<INestAppli
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(env)],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  configureApp(app);
+  // LOG_LEVEL decides, as in the service: warnings and errors only unless a test asks for more.
+  const logger = createLogger(env.LOG_LEVEL);
+  const app = moduleRef.createNestApplication({ logger: new NestPinoLogger(logger) });
+  configureApp(app, logger);
   await app.init();
   return app;
 }

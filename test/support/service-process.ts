@@ -1,4 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { projectRoot } from '../../src/common/project-root.js';
@@ -9,32 +11,53 @@ export interface ServiceProcess {
   base: string;
   /** Everything it printed so far, stdout and stderr interleaved. */
   output(): string;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** The exit code, once the process has exited. */
   exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
 }
 
 /**
  * The built service (`build/src/main.js`) as a child process on a random local port, as `npm start`
- * runs it; resolves once it logs that it listens. The caller kills it.
+ * runs it: embedded SQLite in a fresh DATA_DIR unless `env` says otherwise, stdout and stderr
+ * captured. Resolves once it logs that it listens; the caller kills it.
  */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, [join(projectRoot(), 'build', 'src', 'main.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', FACE_BACKEND: 'wasm', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: '',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-process-')),
+      FACE_BACKEND: 'wasm',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stdout = '';
+  let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const started = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start within 120 s:\n${output}`)), 120_000);
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
+    const collect = (chunk: Buffer, stream: 'stdout' | 'stderr') => {
+      const text = chunk.toString();
+      output += text;
+      if (stream === 'stdout') stdout += text;
+      else stderr += text;
       if (output.includes('listening on')) {
         clearTimeout(timer);
         resolve();
       }
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
+    child.stdout.on('data', (chunk: Buffer) => collect(chunk, 'stdout'));
+    child.stderr.on('data', (chunk: Buffer) => collect(chunk, 'stderr'));
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before listening:\n${output}`));
@@ -46,5 +69,13 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     child.kill('SIGKILL');
     throw error;
   }
-  return { child, base: `http://127.0.0.1:${port}`, output: () => output, exited };
+  return {
+    child,
+    base: `http://127.0.0.1:${port}`,
+    output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    kill: (signal) => child.kill(signal),
+  };
 }

@@ -1,4 +1,8 @@
+import type { INestApplication } from '@nestjs/common';
+import type { App } from 'supertest/types.js';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { startApp, type EnvOverrides } from './app.js';
+import { createTestDatabase } from './database.js';
 
 /**
  * A TCP forwarder to the database that a test can cut and restore, to play a database that goes
@@ -43,5 +47,39 @@ export class TcpProxy {
   /** Listens again on the same port. */
   async restore(): Promise<void> {
     await this.start(this.port);
+  }
+}
+
+export interface AppBehindProxy {
+  app: INestApplication;
+  server: App;
+  /** Between the service and its database: cut it to play a database that went away. */
+  proxy: TcpProxy;
+  /** Closes the app, the proxy and drops the database. */
+  close(): Promise<void>;
+}
+
+/** The real app on a fresh test database that it reaches through a TcpProxy. */
+export async function startAppBehindProxy(overrides: EnvOverrides = {}): Promise<AppBehindProxy> {
+  const database = await createTestDatabase();
+  const url = new URL(database.url);
+  const proxy = new TcpProxy(url.hostname, Number(url.port || 3306));
+  url.port = String(await proxy.start());
+  try {
+    const app = await startApp({ DATABASE_URL: url.toString(), ...overrides });
+    return {
+      app,
+      server: app.getHttpServer() as App,
+      proxy,
+      async close() {
+        await app.close();
+        await proxy.cut();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await proxy.cut();
+    await database.drop();
+    throw error;
   }
 }

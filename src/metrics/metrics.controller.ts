@@ -1,0 +1,22 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Registry } from 'prom-client';
+import { Public } from '../auth/public.decorator.js';
+import { MetricsService } from './metrics.service.js';
+
+/** Prometheus' scrape target: no API key (like health), not rate-limited, not in the API docs. */
+@ApiExcludeController()
+@Public()
+@SkipThrottle()
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: MetricsService) {}
+
+  @Get()
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
+  @Header('Cache-Control', 'no-store')
+  scrape(): Promise<string> {
+    return this.metrics.render();
+  }
+}

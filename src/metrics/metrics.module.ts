@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { FaceEngineModule } from '../face-engine/face-engine.module.js';
+import { MetricsController } from './metrics.controller.js';
+import { MetricsService } from './metrics.service.js';
+
+@Module({
+  imports: [FaceEngineModule],
+  controllers: [MetricsController],
+  providers: [MetricsService],
+  exports: [MetricsService],
+})
+export class MetricsModule {}
