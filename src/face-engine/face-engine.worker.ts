@@ -35,6 +35,7 @@ import {
   type Point,
   type RgbImage,
 } from './pipeline/raster.js';
+import { nonMaxSuppression } from './pipeline/non-max-suppression.js';
 
 type FaceApiModule = typeof FaceApi;
 type TensorFlow = typeof import('@tensorflow/tfjs');
@@ -159,15 +160,41 @@ type StageTimings = FaceAnalysis['timings'];
  * not copy the box tensor for every overlap test. Same boxes, same scores.
  */
 async function locateFaces(
-  { faceapi, tf }: LoadedEngine,
+  { faceapi }: LoadedEngine,
   tensor: Tensor3D,
   minConfidence: number,
 ): Promise<FaceApi.FaceDetection[]> {
-  void tf;
-  return faceapi.nets.ssdMobilenetv1.locateFaces(
-    tensor,
-    new faceapi.SsdMobilenetv1Options({ minConfidence }),
-  );
+  const netInput = await faceapi.toNetInput(tensor);
+  const { boxes: allBoxes, scores: allScores } = faceapi.nets.ssdMobilenetv1.forwardInput(netInput);
+  try {
+    const [boxesData, scoresData] = await Promise.all([allBoxes[0].data(), allScores[0].data()]);
+    const options = new faceapi.SsdMobilenetv1Options({ minConfidence });
+    const indices = nonMaxSuppression(
+      boxesData,
+      scoresData,
+      options.maxResults,
+      0.5,
+      options.minConfidence,
+    );
+    const reshaped = netInput.getReshapedInputDimensions(0);
+    const inputSize = netInput.inputSize as number;
+    const padX = inputSize / reshaped.width;
+    const padY = inputSize / reshaped.height;
+    const imageDims = { width: netInput.getInputWidth(0), height: netInput.getInputHeight(0) };
+    return indices.map((index) => {
+      const top = Math.max(0, boxesData[4 * index]) * padY;
+      const bottom = Math.min(1, boxesData[4 * index + 2]) * padY;
+      const left = Math.max(0, boxesData[4 * index + 1]) * padX;
+      const right = Math.min(1, boxesData[4 * index + 3]) * padX;
+      return new faceapi.FaceDetection(
+        scoresData[index],
+        new faceapi.Rect(left, top, right - left, bottom - top),
+        imageDims,
+      );
+    });
+  } finally {
+    for (const tensor of [...allBoxes, ...allScores]) tensor.dispose();
+  }
 }
 
 /** The 68 landmarks of each detected face, in the coordinates of `tensor` (face-api's way). */
