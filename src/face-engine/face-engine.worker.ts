@@ -302,19 +302,17 @@ async function embed(
     tf.tensor3d(alignedChip(image, geometry, CHIP_SIDE), [CHIP_SIDE, CHIP_SIDE, 3], 'float32'),
     tf.tensor3d(await uprightChip(image, geometry.box), [CHIP_SIDE, CHIP_SIDE, 3], 'int32'),
   ];
-  const descriptors: Float32Array[] = [];
+  // Each chip and its mirror image, in the order the mean has always summed them.
+  const views = chips.flatMap((chip) => [chip, tf.reverse(chip, 1)]);
+  let descriptors: Float32Array[];
   try {
-    for (const chip of chips) {
-      const mirrored = tf.reverse(chip, 1);
-      try {
-        descriptors.push((await faceapi.computeFaceDescriptor(chip)) as Float32Array);
-        descriptors.push((await faceapi.computeFaceDescriptor(mirrored)) as Float32Array);
-      } finally {
-        mirrored.dispose();
-      }
-    }
+    // One forward pass over the four views: the same descriptors as four single passes (checked:
+    // equal to the last bit on WASM), at about 80% of the time.
+    descriptors = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(
+      views,
+    )) as Float32Array[];
   } finally {
-    for (const chip of chips) chip.dispose();
+    for (const view of views) view.dispose();
   }
   return meanOfNormalised(descriptors);
 }
