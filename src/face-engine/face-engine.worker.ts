@@ -2,20 +2,23 @@
  * Runs in a Piscina worker thread: loads TensorFlow.js and the face-api models once, then decodes,
  * detects and embeds images sent by `FaceEngine`. The HTTP thread never touches a tensor.
  *
- * The pipeline, each step measured on the labelled pairs (see the README's "Recognition quality"):
+ * The pipeline, each step measured on the labelled pairs (see the README's "Recognition quality"
+ * and, for the time each step takes, "Where the time goes"):
  * 1. Decode once with sharp: EXIF orientation applied, any colour space or bit depth to 8-bit sRGB,
- *    transparency flattened onto white.
- * 2. Detect (SSD MobileNet v1 + 68 landmarks) on a copy no larger than DETECT_MAX_SIDE: the
- *    detector sees 512 x 512 anyway, and a 12-megapixel tensor would only cost memory.
+ *    transparency flattened onto white. A JPEG over twice DETECT_MAX_SIDE is decoded straight to
+ *    the detection size (shrink-on-load); it is decoded in full only if a face is too small there.
+ * 2. Detect (SSD MobileNet v1, its layers fused) on a copy no larger than DETECT_MAX_SIDE: the
+ *    detector sees 512 x 512 anyway. Then the 68 landmarks of each face.
  * 3. When nothing is found, try again on black-padded copies: tight crops (ID photos, avatars)
  *    fill the frame more than the scenes the detector was trained on.
- * 4. Embed each face from the full-resolution image: the mean of four L2-normalised descriptors
- *    (the roll-aligned chip, the upright dlib chip, and the mirror image of each).
+ * 4. Embed each face: the mean of four L2-normalised descriptors (the roll-aligned chip, the
+ *    upright dlib chip, and the mirror image of each), computed in one batch, from the
+ *    full-resolution image or from a reduced one where the face still spans 2 x the chip size.
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { workerData } from 'piscina';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type * as FaceApi from '@vladmandic/face-api';
 import type {
   DetectedFace,
@@ -61,6 +64,14 @@ const require = createRequire(import.meta.url);
 const DETECT_MAX_SIDE = 1024;
 /** Side of the face chip the recognition net takes. */
 const CHIP_SIDE = 150;
+/** JPEGs whose longer side exceeds this are decoded at reduced scale (shrink-on-load). */
+const SHRINK_ON_LOAD_ABOVE = 2 * DETECT_MAX_SIDE;
+/**
+ * A face's chips are cut from the reduced copy of such a JPEG when the face spans at least this
+ * many of its pixels (the chip is then still downsampled, never enlarged); smaller faces are cut
+ * from a full decode.
+ */
+const MIN_CHIP_SOURCE_SIDE = 2 * CHIP_SIDE;
 
 /** Detection passes, in order; later ones run only when the earlier found no face. */
 function detectionCascade(minConfidence: number): { pad: number; minConfidence: number }[] {
@@ -125,11 +136,16 @@ function asUint8(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
 }
 
-async function decode(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
-  const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
+/** To 8-bit sRGB: EXIF orientation applied, transparency flattened onto white. */
+function decoder(bytes: Uint8Array, maxPixels: number) {
+  return sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
     .rotate()
     .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
+    .toColourspace('srgb');
+}
+
+async function rgb(pipeline: Sharp): Promise<RgbImage> {
+  const { data, info } = await pipeline
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3)
@@ -141,17 +157,50 @@ function rawInput(image: RgbImage) {
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
 }
 
-/** The image the detector sees, and the factor from its coordinates back to the full image. */
-async function detectionImage(image: RgbImage): Promise<{ image: RgbImage; scale: number }> {
-  const longest = Math.max(image.width, image.height);
-  if (longest <= DETECT_MAX_SIDE) return { image, scale: 1 };
-  const { data, info } = await rawInput(image)
-    .resize({ width: DETECT_MAX_SIDE, height: DETECT_MAX_SIDE, fit: 'inside' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+/** A decoded upload: what the detector sees, and the full-resolution pixels when decoded. */
+interface Photo {
+  /** Size of the upright photo at full resolution: boxes and landmarks are in these pixels. */
+  width: number;
+  height: number;
+  /** The copy the detector sees, no larger than DETECT_MAX_SIDE. */
+  detection: RgbImage;
+  /** Full-resolution pixels per detection-copy pixel. */
+  scale: number;
+  /** The full-resolution pixels; large JPEGs are only decoded in full when a face needs it. */
+  full?: RgbImage;
+}
+
+/**
+ * Decodes the upload. A JPEG larger than twice the detection size is decoded straight to the
+ * detection size with libjpeg's shrink-on-load (a 12-megapixel photo in about a quarter of the
+ * time of a full decode); anything else is decoded in full and resized for the detector.
+ */
+async function decode(bytes: Uint8Array, maxPixels: number): Promise<Photo> {
+  const header = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
+  const { width, height } = header.autoOrient;
+  if (header.format === 'jpeg' && Math.max(width, height) > SHRINK_ON_LOAD_ABOVE) {
+    const detection = await rgb(
+      decoder(bytes, maxPixels).resize({
+        width: DETECT_MAX_SIDE,
+        height: DETECT_MAX_SIDE,
+        fit: 'inside',
+      }),
+    );
+    return { width, height, detection, scale: width / detection.width };
+  }
+  const full = await rgb(decoder(bytes, maxPixels));
+  if (Math.max(full.width, full.height) <= DETECT_MAX_SIDE) {
+    return { width: full.width, height: full.height, detection: full, scale: 1, full };
+  }
+  const detection = await rgb(
+    rawInput(full).resize({ width: DETECT_MAX_SIDE, height: DETECT_MAX_SIDE, fit: 'inside' }),
+  );
   return {
-    image: { data: asUint8(data), width: info.width, height: info.height },
-    scale: image.width / info.width,
+    width: full.width,
+    height: full.height,
+    detection,
+    scale: full.width / detection.width,
+    full,
   };
 }
 
@@ -236,12 +285,11 @@ async function locateLandmarks(
 
 async function detect(
   engine: ReadyEngine,
-  image: RgbImage,
+  { detection: small, scale }: Photo,
   minConfidence: number,
   timings: StageTimings,
 ): Promise<Detection[]> {
   const { tf } = engine;
-  const { image: small, scale } = await detectionImage(image);
   for (const stage of detectionCascade(minConfidence)) {
     const started = performance.now();
     const { image: input, offset } =
@@ -330,7 +378,10 @@ async function embed(
   return meanOfNormalised(descriptors);
 }
 
-function clampBox(box: Detection['box'], image: RgbImage): DetectedFace['box'] {
+function clampBox(
+  box: Detection['box'],
+  image: { width: number; height: number },
+): DetectedFace['box'] {
   const x = Math.max(0, Math.round(box.x));
   const y = Math.max(0, Math.round(box.y));
   return {
@@ -341,15 +392,31 @@ function clampBox(box: Detection['box'], image: RgbImage): DetectedFace['box'] {
   };
 }
 
+/** The pixels a face's chips are cut from, and its landmarks in their coordinates. */
+async function chipSource(
+  photo: Photo,
+  landmarks: Point[],
+  decodeFull: () => Promise<RgbImage>,
+): Promise<{ image: RgbImage; landmarks: Point[] }> {
+  if (!photo.full) {
+    const reduced = landmarks.map(([x, y]): Point => [x / photo.scale, y / photo.scale]);
+    if (faceGeometry(reduced).size >= MIN_CHIP_SOURCE_SIDE) {
+      return { image: photo.detection, landmarks: reduced };
+    }
+    photo.full = await decodeFull();
+  }
+  return { image: photo.full, landmarks };
+}
+
 async function analyze(
   engine: ReadyEngine,
   options: WorkerOptions,
   bytes: Uint8Array,
 ): Promise<FaceAnalysis | UndecodableImage> {
   const started = performance.now();
-  let image: RgbImage;
+  let photo: Photo;
   try {
-    image = await decode(bytes, options.maxImagePixels);
+    photo = await decode(bytes, options.maxImagePixels);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { undecodable: message, tooManyPixels: /pixel limit/i.test(message) };
@@ -361,20 +428,30 @@ async function analyze(
     embed: 0,
     total: 0,
   };
-  const detections = await detect(engine, image, options.minConfidence, timings);
+  const detections = await detect(engine, photo, options.minConfidence, timings);
+  // A full decode that a small face in a large JPEG needs counts as decoding, not embedding.
+  let fullDecodeMs = 0;
+  const decodeFull = async () => {
+    const decoding = performance.now();
+    const full = await rgb(decoder(bytes, options.maxImagePixels));
+    fullDecodeMs = performance.now() - decoding;
+    return full;
+  };
   const embedding = performance.now();
   const faces: DetectedFace[] = [];
   for (const detection of detections) {
+    const source = await chipSource(photo, detection.landmarks, decodeFull);
     faces.push({
-      box: clampBox(detection.box, image),
+      box: clampBox(detection.box, photo),
       score: detection.score,
-      embedding: await embed(engine, image, detection.landmarks),
+      embedding: await embed(engine, source.image, source.landmarks),
     });
   }
   const done = performance.now();
-  timings.embed = done - embedding;
+  timings.decode += fullDecodeMs;
+  timings.embed = done - embedding - fullDecodeMs;
   timings.total = done - started;
-  return { width: image.width, height: image.height, faces, timings };
+  return { width: photo.width, height: photo.height, faces, timings };
 }
 
 async function initialise(): Promise<
