@@ -193,7 +193,8 @@ const machine = {
   node: process.version,
 };
 console.log(
-  `engine stage profile: 1 worker, ${warmup} warm-up + ${runs} runs per photo, median ms\n` +
+  `engine stage profile: 1 worker, ${warmup} warm-up + ${runs} runs per photo ` +
+    `(cpu backend: ${args['cpu-runs']} run, no warm-up), median ms\n` +
     `machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}, node ${machine.node}`,
 );
 
