@@ -259,28 +259,35 @@ async function locateFaces(
   }
 }
 
-/** The 68 landmarks of each detected face, in the coordinates of `tensor` (face-api's way). */
+/**
+ * The 68 landmarks of each detected face, in the coordinates of `tensor` (face-api's way);
+ * undefined for a box that clips to nothing at the image border (face-api drops those too).
+ */
 async function locateLandmarks(
   { faceapi }: LoadedEngine,
   tensor: Tensor3D,
   detections: FaceApi.FaceDetection[],
-): Promise<Point[][]> {
+): Promise<(Point[] | undefined)[]> {
   // face-api declares its own bundled copy of the tfjs types; the tensor is the same object.
   const image = tensor as unknown as Parameters<FaceApiModule['extractFaceTensors']>[0];
-  const crops = await faceapi.extractFaceTensors(image, detections);
-  try {
-    const found: Point[][] = [];
-    for (const [index, crop] of crops.entries()) {
+  const found: (Point[] | undefined)[] = [];
+  for (const detection of detections) {
+    const [crop] = await faceapi.extractFaceTensors(image, [detection]);
+    if (!crop) {
+      found.push(undefined);
+      continue;
+    }
+    try {
       const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(
         crop,
       )) as FaceApi.FaceLandmarks68;
-      const { x, y } = detections[index].box;
-      found.push(landmarks.positions.map((point) => [point.x + x, point.y + y]));
+      const { x, y } = detection.box;
+      found.push(landmarks.positions.map((point): Point => [point.x + x, point.y + y]));
+    } finally {
+      crop.dispose();
     }
-    return found;
-  } finally {
-    for (const crop of crops) crop.dispose();
   }
+  return found;
 }
 
 async function detect(
@@ -304,13 +311,18 @@ async function detect(
       timings.landmarks += performance.now() - located;
       const toFull = ([x, y]: Point): Point => [(x - offset) * scale, (y - offset) * scale];
       return detections
-        .map((detection, index) => {
+        .flatMap((detection, index) => {
+          const points = landmarks[index];
+          if (!points) return [];
           const [x, y] = toFull([detection.box.x, detection.box.y]);
-          return {
-            score: detection.score,
-            box: { x, y, width: detection.box.width * scale, height: detection.box.height * scale },
-            landmarks: landmarks[index].map(toFull),
-          };
+          const { width, height } = detection.box;
+          return [
+            {
+              score: detection.score,
+              box: { x, y, width: width * scale, height: height * scale },
+              landmarks: points.map(toFull),
+            },
+          ];
         })
         .sort((a, b) => b.score - a.score);
     } finally {
