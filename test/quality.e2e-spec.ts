@@ -94,6 +94,23 @@ describe('recognition on the photos people upload', () => {
     assert.ok(result.facial_areas.img2.w > 500, 'the box is in full-resolution pixels');
   });
 
+  it('should match a small face in a large JPEG, whose reduced decode is too coarse for it', async () => {
+    // 4000 x 3000: decoded at reduced scale for detection; the face is about 50 px wide there,
+    // so its chips must come from a full decode (a 170 px face at full resolution).
+    const face = await sharp(fixture('person-a-1.jpg')).resize({ width: 220 }).toBuffer();
+    const large = await sharp({
+      create: { width: 4000, height: 3000, channels: 3, background: { r: 90, g: 110, b: 120 } },
+    })
+      .composite([{ input: face, left: 2600, top: 900 }])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const result = await compare(large, 'small-face.jpg', await enrol('person-a-1.jpg'));
+    assert.equal(result.verified, true, `distance ${result.distance}`);
+    const box = result.facial_areas.img2;
+    assert.ok(box.x >= 2550 && box.x + box.w <= 2870, `box ${JSON.stringify(box)}`);
+    assert.ok(box.y >= 850 && box.y + box.h <= 1300, `box ${JSON.stringify(box)}`);
+  });
+
   it('should accept a photo whose face is about 100 pixels wide', async () => {
     const small = await sharp(fixture('person-a-2.jpg')).resize({ width: 260 }).jpeg().toBuffer();
     const result = await compare(small, 'small.jpg', await enrol('person-a-1.jpg'));

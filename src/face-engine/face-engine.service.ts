@@ -19,7 +19,7 @@ import type {
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 
 /** Changes whenever the embedding pipeline changes in a way that moves distances. */
-const PIPELINE_VERSION = 2;
+const PIPELINE_VERSION = 3;
 
 /**
  * Face detection and embedding, run in a pool of worker threads (one per core by default) so that

@@ -20,8 +20,11 @@ export interface FaceAnalysis {
   width: number;
   height: number;
   faces: DetectedFace[];
-  /** Milliseconds spent per stage inside the worker. */
-  timings: { decode: number; detect: number; embed: number; total: number };
+  /**
+   * Milliseconds spent per stage inside the worker, each summed over every pass the photo needed
+   * (padded re-detections count in `detect`); `total` is the whole analysis, decoding included.
+   */
+  timings: { decode: number; detect: number; landmarks: number; embed: number; total: number };
 }
 
 /** The bytes are not an image the decoder can read; the worker says so instead of throwing. */

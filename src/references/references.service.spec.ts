@@ -47,7 +47,7 @@ class FakeEngine {
       width: 100,
       height: 100,
       faces: this.faces,
-      timings: { decode: 0, detect: 0, embed: 0, total: 0 },
+      timings: { decode: 0, detect: 0, landmarks: 0, embed: 0, total: 0 },
     });
   }
 }

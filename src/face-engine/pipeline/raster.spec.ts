@@ -5,6 +5,7 @@ import {
   faceGeometry,
   meanOfNormalised,
   padBlack,
+  type FaceGeometry,
   type Point,
   type RgbImage,
 } from './raster.js';
@@ -59,7 +60,62 @@ describe('alignedChip', () => {
     const nearEdge = alignedChip(image, faceGeometry(landmarks(0, [5, 5])), 150);
     assert.equal(nearEdge[0], 0);
   });
+
+  it('should give exactly what the plain per-sample formulation gives, borders included', () => {
+    let seed = 7;
+    const data = Uint8Array.from(
+      { length: 300 * 240 * 3 },
+      () => (seed = (seed * 75 + 74) % 65537) & 255,
+    );
+    const image: RgbImage = { data, width: 300, height: 240 };
+    for (const [angle, centre, scale] of [
+      [0.3, [150, 120], 60],
+      [-0.5, [20, 200], 40],
+      [0, [150, 120], 5],
+    ] as [number, Point, number][]) {
+      const geometry = faceGeometry(landmarks(angle, centre, scale));
+      assert.deepEqual(alignedChip(image, geometry, 150), plainAlignedChip(image, geometry, 150));
+    }
+  });
 });
+
+/** The straightforward reference the optimised `alignedChip` must match value for value. */
+function plainAlignedChip(image: RgbImage, geometry: FaceGeometry, side: number): Float32Array {
+  const { data, width, height } = image;
+  const out = new Float32Array(side * side * 3);
+  const samples = Math.min(8, Math.max(1, Math.ceil(geometry.size / side)));
+  const cos = Math.cos(geometry.angle);
+  const sin = Math.sin(geometry.angle);
+  const [cx, cy] = geometry.centre;
+  const pixel = (x: number, y: number, channel: number) =>
+    x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * 3 + channel];
+  for (let v = 0; v < side; v++) {
+    for (let u = 0; u < side; u++) {
+      const sum = [0, 0, 0];
+      for (let j = 0; j < samples; j++) {
+        for (let i = 0; i < samples; i++) {
+          const a = ((u + (i + 0.5) / samples) / side - 0.5) * geometry.size;
+          const c = ((v + (j + 0.5) / samples) / side - 0.5) * geometry.size;
+          const x = cx + a * cos - c * sin - 0.5;
+          const y = cy + a * sin + c * cos - 0.5;
+          const x0 = Math.floor(x);
+          const y0 = Math.floor(y);
+          const fx = x - x0;
+          const fy = y - y0;
+          for (let channel = 0; channel < 3; channel++) {
+            sum[channel] +=
+              (pixel(x0, y0, channel) * (1 - fx) + pixel(x0 + 1, y0, channel) * fx) * (1 - fy) +
+              (pixel(x0, y0 + 1, channel) * (1 - fx) + pixel(x0 + 1, y0 + 1, channel) * fx) * fy;
+          }
+        }
+      }
+      for (let channel = 0; channel < 3; channel++) {
+        out[(v * side + u) * 3 + channel] = sum[channel] / (samples * samples);
+      }
+    }
+  }
+  return out;
+}
 
 describe('meanOfNormalised', () => {
   it('should weigh every vector the same whatever its length', () => {
