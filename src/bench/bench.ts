@@ -12,17 +12,18 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../common/project-root.js';
-import { drive, multipartRequest, type Budget, type LoadResult, type Photo } from './load.js';
+import { drive, multipartRequest, send, type Budget, type LoadResult, type Photo } from './load.js';
 import { ServiceProcess } from './service-process.js';
 import { median, round } from './statistics.js';
 import { StoreAccess, type QueryPlan } from './store-access.js';
 
 const { values: args } = parseArgs({
   options: {
-    photos: { type: 'string', default: join(projectRoot(), 'test', 'fixtures') },
+    photos: { type: 'string' },
+    match: { type: 'string' },
     'max-photos': { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '20' },
     'list-seconds': { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '1,2,4' },
     'list-references': { type: 'string', default: '100' },
@@ -35,6 +36,15 @@ const { values: args } = parseArgs({
 });
 
 const smoke = args.smoke;
+/**
+ * Without a folder: the four one-face JPEG photos of test/fixtures (0.2 to 0.8 MP camera photos;
+ * its tight crops, variants and group photo test other things). With a folder: every JPEG and PNG.
+ */
+const photoFolder = resolve(args.photos ?? join(projectRoot(), 'test', 'fixtures'));
+const photoPattern = new RegExp(
+  args.match ?? (args.photos ? '\\.(jpe?g|png)$' : '^person-[ab]-[12]\\.jpg$'),
+  'i',
+);
 const settings = {
   rounds: smoke ? 1 : Number(args.rounds),
   maxPhotos: smoke ? 2 : Number(args['max-photos']),
@@ -107,7 +117,7 @@ function log(message: string): void {
 
 function readPhotos(folder: string): Photo[] {
   return readdirSync(folder)
-    .filter((name) => /\.(jpe?g|png)$/i.test(name))
+    .filter((name) => photoPattern.test(name))
     .sort()
     .map((name) => ({ path: join(folder, name), bytes: readFileSync(join(folder, name)) }));
 }
@@ -122,18 +132,14 @@ async function enrol(service: ServiceProcess, candidates: Photo[]): Promise<numb
     if (keys.size >= settings.maxPhotos) break;
     const request = multipartRequest('/upload_reference', photo);
     const started = performance.now();
-    const response = await fetch(`${service.url}/upload_reference`, {
-      method: 'POST',
-      headers: request.headers as Record<string, string>,
-      body: request.body,
-    });
-    const body = (await response.json()) as { key?: string; detail?: unknown };
+    const response = await send(service.url, request);
+    const body = JSON.parse(response.body.toString()) as { key?: string; detail?: unknown };
     if (Number.isNaN(firstMs)) firstMs = performance.now() - started;
-    if (response.ok && body.key) keys.set(photo, body.key);
+    if (response.status === 200 && body.key) keys.set(photo, body.key);
     else log(`not enrolled ${photo.path}: ${response.status} ${JSON.stringify(body.detail)}`);
   }
   photos = [...keys.keys()];
-  if (photos.length === 0) throw new Error(`No photo in ${args.photos} could be enrolled`);
+  if (photos.length === 0) throw new Error(`No photo in ${photoFolder} could be enrolled`);
   log(`enrolled ${photos.length} photo(s)`);
   return firstMs;
 }
@@ -147,13 +153,8 @@ const listRequests = () => [{ method: 'GET' as const, path: '/list_references' }
 
 async function timeOne(url: string, request: ReturnType<typeof compareRequests>[number]) {
   const started = performance.now();
-  const response = await fetch(`${url}${request.path}`, {
-    method: request.method,
-    headers: request.headers as Record<string, string>,
-    body: request.body,
-  });
-  await response.arrayBuffer();
-  if (!response.ok) throw new Error(`first request answered ${response.status}`);
+  const response = await send(url, request);
+  if (response.status !== 200) throw new Error(`first request answered ${response.status}`);
   return performance.now() - started;
 }
 
@@ -164,7 +165,6 @@ async function measure(
   endpoint: Endpoint,
   budget: Budget,
 ): Promise<void> {
-  const created: string[] = [];
   for (const concurrency of settings.concurrency) {
     const requests =
       endpoint === 'upload'
@@ -172,13 +172,7 @@ async function measure(
         : endpoint === 'compare'
           ? compareRequests()
           : listRequests();
-    const onBody =
-      endpoint === 'upload'
-        ? (status: number, body: string) => {
-            if (status === 200) created.push((JSON.parse(body) as { key: string }).key);
-          }
-        : undefined;
-    const result = await drive(service.url, requests, concurrency, budget, onBody);
+    const result = await drive(service.url, requests, concurrency, budget);
     cells.push({ ...result, endpoint, workers, concurrency, round });
     log(
       `${endpoint} c=${concurrency} (${workers} worker(s)): ${round1(result.rps)} req/s, ` +
@@ -186,16 +180,24 @@ async function measure(
         `errors ${result.errors}, non-2xx ${result.non2xx}`,
     );
   }
-  // Uploads under load would grow the store from round to round: keep it at its set size.
-  for (const key of created) {
-    await fetch(`${service.url}/delete_reference/${key}`, { method: 'DELETE' });
-  }
 }
 
 const round1 = (value: number) => round(value, 1);
 
+/** Services running now, stopped on Ctrl-C so no child outlives the bench. */
+const running = new Set<ServiceProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.all([...running].map((service) => service.stop())).finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
 async function start(label: string, env: Record<string, string>) {
   const { service, ready, startMs: ms } = await ServiceProcess.start(label, env);
+  running.add(service);
   backend = ready.backend;
   model = ready.model;
   (startMs[label] ??= []).push(ms);
@@ -206,6 +208,7 @@ async function start(label: string, env: Record<string, string>) {
 async function stop(service: ServiceProcess): Promise<void> {
   (peakRss[service.label] ??= []).push(service.peakRssMb());
   await service.stop();
+  running.delete(service);
 }
 
 /** The first request a fresh service answers: a compare (an upload on the very first start). */
@@ -214,7 +217,7 @@ async function firstRequest(service: ServiceProcess, round: number): Promise<voi
   const ms =
     endpoint === 'compare'
       ? await timeOne(service.url, compareRequests()[0])
-      : await enrol(service, readPhotos(resolve(args.photos)));
+      : await enrol(service, readPhotos(photoFolder));
   firstRequests.push({ service: service.label, round, endpoint, ms });
   log(`first request after start (${endpoint}): ${Math.round(ms)} ms`);
 }
@@ -226,6 +229,7 @@ async function runRound(round: number, store: () => Promise<StoreAccess>): Promi
   try {
     await firstRequest(service, round);
     const access = await store();
+    // Uploads under load in earlier rounds are removed: every round lists the same store.
     await access.seedTo(settings.listReferences);
     log(`store holds ${await access.count()} references`);
     await measure(service, defaultWorkers, round, 'list', settings.list);
@@ -281,8 +285,7 @@ async function storeScale(service: ServiceProcess, access: StoreAccess): Promise
   const seedMs = performance.now() - started;
   const references = await access.count();
   log(`seeded to ${references} references in ${Math.round(seedMs)} ms`);
-  const listBytes = (await (await fetch(`${service.url}/list_references`)).arrayBuffer())
-    .byteLength;
+  const listBytes = (await send(service.url, listRequests()[0])).body.length;
   const list = await drive(service.url, listRequests(), 1, settings.list);
   const compare = await drive(service.url, compareRequests(), 1, settings.inference);
   log(
@@ -382,7 +385,7 @@ async function main(): Promise<void> {
       uptime('leak start');
       const service = await start(configurations[0].label, configurations[0].env);
       try {
-        await enrol(service, readPhotos(resolve(args.photos)));
+        await enrol(service, readPhotos(photoFolder));
       } finally {
         await stop(service);
       }

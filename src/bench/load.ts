@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { basename, extname } from 'node:path';
 import { percentile } from './statistics.js';
 
@@ -70,7 +71,6 @@ export async function drive(
   requests: PreparedRequest[],
   connections: number,
   budget: Budget,
-  onBody?: (status: number, body: string) => void,
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
@@ -83,12 +83,7 @@ export async function drive(
         pipelining: 1,
         timeout: 120,
         ...('seconds' in budget ? { duration: budget.seconds } : { amount: budget.requests }),
-        requests: onBody
-          ? requests.map((request) => ({
-              ...request,
-              onResponse: (status: number, body: string) => onBody(status, body),
-            }))
-          : requests,
+        requests,
       },
       (error, finished) => (error ? reject(error as Error) : resolve(finished)),
     );
@@ -109,4 +104,30 @@ export async function drive(
     non2xx: result.non2xx,
     statuses,
   };
+}
+
+/**
+ * One request on a connection of its own. The bench's one-off requests are minutes apart, and a
+ * kept-alive socket the server is just closing made `fetch` fail now and then.
+ */
+export function send(
+  url: string,
+  request: PreparedRequest,
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      `${url}${request.path ?? '/'}`,
+      { method: request.method ?? 'GET', headers: request.headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.once('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }),
+        );
+        response.once('error', reject);
+      },
+    );
+    outgoing.once('error', reject);
+    outgoing.end(request.body);
+  });
 }

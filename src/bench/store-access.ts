@@ -63,12 +63,14 @@ export class StoreAccess {
   }
 
   /**
-   * Adds references until there are `total`, each a copy of an existing one (its real embedding,
-   * box, model and image bytes) under a new key: a large store without thousands of inferences.
-   * Copies the smallest stored image. Returns how many it added.
+   * Brings the store to exactly `total` references: removes the newest beyond it (uploads made
+   * under load), or adds copies of an existing one (its real embedding, box, model and image
+   * bytes) under new keys: a large store without thousands of inferences. Copies the smallest
+   * stored image. Returns how many it added.
    */
   async seedTo(total: number): Promise<number> {
     const missing = total - (await this.count());
+    if (missing < 0) await this.removeNewest(-missing);
     if (missing <= 0) return 0;
     const [template] = await this.dataSource.query<{ id: number }[]>(
       'SELECT id FROM face_references ORDER BY size_bytes ASC, id ASC LIMIT 1',
@@ -101,6 +103,19 @@ export class StoreAccess {
       }
     });
     return missing;
+  }
+
+  private async removeNewest(count: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<{ id: number }[]>(
+        'SELECT id FROM face_references ORDER BY id DESC LIMIT ?',
+        [count],
+      );
+      for (const { id } of rows) {
+        await manager.query('DELETE FROM reference_images WHERE reference_id = ?', [id]);
+        await manager.query('DELETE FROM face_references WHERE id = ?', [id]);
+      }
+    });
   }
 
   /** Removes every reference (the bench's own database, at the end of a run). */
