@@ -529,8 +529,10 @@ function report(extra: Record<string, unknown>): void {
 
   console.log(
     `\nfacegate bench: ${output.meta.cpus} CPU(s), backend ${backend}, ${output.meta.database}, ` +
-      `medians of ${settings.rounds} round(s); ${describe(settings.inference)} per inference cell, ` +
-      `${describe(settings.list)} per list cell`,
+      (args.leak
+        ? 'leak test'
+        : `medians of ${settings.rounds} round(s); ${describe(settings.inference)} per inference ` +
+          `cell, ${describe(settings.list)} per list cell`),
   );
   if (output.cells.length) {
     console.log(

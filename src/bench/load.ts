@@ -79,7 +79,8 @@ export async function drive(
     const instance = autocannon(
       {
         url,
-        connections,
+        // autocannon refuses more connections than requests.
+        connections: 'requests' in budget ? Math.min(connections, budget.requests) : connections,
         pipelining: 1,
         timeout: 120,
         ...('seconds' in budget ? { duration: budget.seconds } : { amount: budget.requests }),
