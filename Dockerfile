@@ -54,6 +54,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/models ./models
+COPY --from=build /app/assets ./assets
 COPY --from=build /app/dist ./dist
 
 # Check again in the runtime stage (catches shared libraries the slim image lacks); DATA_DIR holds

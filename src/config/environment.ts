@@ -76,6 +76,17 @@ export class EnvironmentVariables {
   @Max(64)
   FACE_WORKERS = availableParallelism();
 
+  /**
+   * How much lower the inference threads' scheduling priority is than the HTTP thread's (Linux
+   * nice, per thread): with every core busy inferring, requests that need no inference still
+   * answer at once. 0 keeps them equal.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(19)
+  FACE_WORKER_NICE = 10;
+
   /** Cosine distance at or below which two faces are the same person. */
   @Transform(toNumber)
   @IsNumber()

@@ -1,5 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../config/app-config.js';
@@ -9,6 +11,7 @@ import {
   InferenceTimeoutError,
   InvalidImageError,
 } from '../common/errors.js';
+import { projectRoot } from '../common/project-root.js';
 import type {
   FaceAnalysis,
   UndecodableImage,
@@ -17,6 +20,9 @@ import type {
   WorkerTask,
 } from './face-engine.types.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
+
+/** A real one-face photo (provenance in assets/README.md) analysed by every worker at start. */
+const WARM_UP_IMAGE = join(projectRoot(), 'assets', 'warmup-face.jpg');
 
 /** Changes whenever the embedding pipeline changes in a way that moves distances. */
 const PIPELINE_VERSION = 3;
@@ -38,8 +44,14 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly config: AppConfig) {}
 
   async onModuleInit(): Promise<void> {
-    const { MODELS_DIR, FACE_BACKEND, FACE_WORKERS, FACE_MIN_CONFIDENCE, MAX_IMAGE_PIXELS } =
-      this.config.env;
+    const {
+      MODELS_DIR,
+      FACE_BACKEND,
+      FACE_WORKERS,
+      FACE_WORKER_NICE,
+      FACE_MIN_CONFIDENCE,
+      MAX_IMAGE_PIXELS,
+    } = this.config.env;
     const models = await verifyModelFiles(MODELS_DIR);
     this.recognitionModel =
       `face-api/face_recognition_model@${models.sha256[RECOGNITION_WEIGHTS].slice(0, 12)}` +
@@ -56,6 +68,8 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       minThreads: FACE_WORKERS,
       maxThreads: FACE_WORKERS,
       idleTimeout: Number.POSITIVE_INFINITY,
+      // Through @napi-rs/nice (Piscina's optional dependency); a no-op where it is missing.
+      niceIncrement: FACE_WORKER_NICE,
       workerData,
     });
     // A worker that dies outside a task (failed start, crash) is reported here, not as an
@@ -64,8 +78,10 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       this.logger.error(`Face engine worker failed: ${String(error)}`);
     });
     const started = performance.now();
+    let warmUpMs: number;
     try {
       this.info = (await this.pool.run({ kind: 'info' } satisfies WorkerTask)) as WorkerInfo;
+      warmUpMs = await this.warmUp(this.pool, FACE_WORKERS);
     } catch (error) {
       // A worker that cannot load its backend or models would be respawned forever: stop here.
       await this.onModuleDestroy();
@@ -73,9 +89,36 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     }
     this.logger.log(
       `Face engine ready: backend=${this.info.backend} (FACE_BACKEND=${FACE_BACKEND}), ` +
-        `tfjs ${this.info.tfjsVersion}, ${FACE_WORKERS} worker(s), model ${this.recognitionModel}, ` +
-        `started in ${Math.round(performance.now() - started)} ms`,
+        `tfjs ${this.info.tfjsVersion}, ${FACE_WORKERS} worker(s) at nice +${FACE_WORKER_NICE}, model ${this.recognitionModel}, ` +
+        `started in ${Math.round(performance.now() - started)} ms ` +
+        `(warm-up analysis ${Math.round(warmUpMs)} ms)`,
     );
+  }
+
+  /**
+   * One real analysis per worker before the service listens: the first inference on a thread
+   * compiles and allocates what every later one reuses, and would otherwise land on the first
+   * client. The initial workers all count as ready at once and each takes one task at a time, so
+   * `workers` tasks sent together go one to each worker. Returns the slowest one's milliseconds.
+   */
+  private async warmUp(pool: Piscina, workers: number): Promise<number> {
+    const image = await readFile(WARM_UP_IMAGE);
+    const started = performance.now();
+    const results = await Promise.all(
+      Array.from(
+        { length: workers },
+        () =>
+          pool.run({ kind: 'analyze', image } satisfies WorkerTask) as Promise<
+            FaceAnalysis | UndecodableImage
+          >,
+      ),
+    );
+    for (const result of results) {
+      if ('undecodable' in result || result.faces.length !== 1) {
+        throw new Error(`Warm-up analysis of ${WARM_UP_IMAGE} did not find its one face`);
+      }
+    }
+    return performance.now() - started;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   type IndexedReference,
   type NewReference,
   type ReferenceChange,
+  type ReferenceListItem,
   type ReferenceMetadata,
   type ReferencePage,
   type ReferencePageRequest,
@@ -156,20 +157,22 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     }
   }
 
+  /** Raw rows, not entities: hydrating 10,000 entities cost several times the query itself. */
   async list({ limit, offset, subject }: ReferencePageRequest): Promise<ReferencePage> {
-    const references = this.dataSource.getRepository(ReferenceEntity);
-    const where = subject === undefined ? {} : { subject };
-    // Not findAndCount: its COUNT(DISTINCT selected columns) skips rows whose subject is NULL.
+    const matching = this.dataSource.getRepository(ReferenceEntity).createQueryBuilder('reference');
+    if (subject !== undefined) matching.where('reference.subject = :subject', { subject });
     const [items, total] = await Promise.all([
-      references.find({
-        select: { key: true, filename: true, subject: true },
-        where,
-        order: { id: 'ASC' },
-        // TypeORM refuses an OFFSET without a LIMIT (MySQL has no such thing), even OFFSET 0.
-        skip: offset > 0 ? offset : undefined,
-        take: limit ?? (offset > 0 ? Number.MAX_SAFE_INTEGER : undefined),
-      }),
-      references.count({ where }),
+      matching
+        .clone()
+        .select('reference.key', 'key')
+        .addSelect('reference.filename', 'filename')
+        .addSelect('reference.subject', 'subject')
+        .orderBy('reference.id', 'ASC')
+        // MySQL has no OFFSET without a LIMIT.
+        .offset(offset > 0 ? offset : undefined)
+        .limit(limit ?? (offset > 0 ? Number.MAX_SAFE_INTEGER : undefined))
+        .getRawMany<ReferenceListItem>(),
+      matching.getCount(),
     ]);
     return { total, items };
   }

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
+import { dataSourceOptions, type DatabaseSettings } from '../database/data-source-options.js';
+import { ImageCipher } from '../references/persistence/image-cipher.js';
+import { TypeOrmReferenceStore } from '../references/persistence/typeorm-reference.store.js';
+
+/** Remembers every statement TypeORM sends, with its parameters. */
+class QueryRecorder implements TypeOrmLogger {
+  readonly queries: { sql: string; parameters: unknown[] }[] = [];
+  logQuery(sql: string, parameters?: unknown[]): void {
+    this.queries.push({ sql, parameters: parameters ?? [] });
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+}
+
+export interface QueryPlan {
+  /** Which store call issued the statement. */
+  call: 'findEmbedding' | 'list';
+  sql: string;
+  /** EXPLAIN on MySQL/MariaDB, EXPLAIN QUERY PLAN on SQLite, as the database returns it. */
+  plan: Record<string, unknown>[];
+}
+
+/**
+ * A direct connection to the service's database, beside the running service: to seed many
+ * references quickly and to show how the store's own queries are executed.
+ */
+export class StoreAccess {
+  private constructor(
+    private readonly dataSource: DataSource,
+    private readonly recorder: QueryRecorder,
+  ) {}
+
+  static async open(settings: Pick<DatabaseSettings, 'DATABASE_URL' | 'DATA_DIR'>) {
+    const recorder = new QueryRecorder();
+    const dataSource = new DataSource({
+      ...dataSourceOptions({ ...settings, DB_RUN_MIGRATIONS: false }),
+      logging: ['query'],
+      logger: recorder,
+    });
+    await dataSource.initialize();
+    if (dataSource.options.type === 'better-sqlite3') {
+      // The service holds the same file open; wait for its write lock instead of failing.
+      await dataSource.query('PRAGMA busy_timeout = 10000');
+    }
+    return new StoreAccess(dataSource, recorder);
+  }
+
+  get mysql(): boolean {
+    return this.dataSource.options.type === 'mysql';
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.dataSource.query<
+      {
+        n: number | string;
+      }[]
+    >('SELECT COUNT(*) AS n FROM face_references');
+    return Number(row.n);
+  }
+
+  /**
+   * Brings the store to exactly `total` references: removes the newest beyond it (uploads made
+   * under load), or adds copies of an existing one (its real embedding, box, model and image
+   * bytes) under new keys: a large store without thousands of inferences. Copies the smallest
+   * stored image. Returns how many it added.
+   */
+  async seedTo(total: number): Promise<number> {
+    const missing = total - (await this.count());
+    if (missing < 0) await this.removeNewest(-missing);
+    if (missing <= 0) return 0;
+    const [template] = await this.dataSource.query<{ id: number }[]>(
+      'SELECT id FROM face_references ORDER BY size_bytes ASC, id ASC LIMIT 1',
+    );
+    if (!template) throw new Error('Nothing to copy: enrol at least one reference first');
+    await this.dataSource.transaction(async (manager) => {
+      for (let index = 0; index < missing; index++) {
+        await manager.query(
+          'INSERT INTO face_references (ref_key, filename, content_type, size_bytes, embedding, ' +
+            'box_x, box_y, box_width, box_height, model, created_at) ' +
+            'SELECT ?, filename, content_type, size_bytes, embedding, box_x, box_y, box_width, ' +
+            'box_height, model, created_at FROM face_references WHERE id = ?',
+          [randomUUID().replaceAll('-', ''), template.id],
+        );
+      }
+      // Every copy gets the template's image row too, as an upload would have stored it.
+      const [image] = await manager.query<{ bytes: Buffer }[]>(
+        'SELECT bytes FROM reference_images WHERE reference_id = ?',
+        [template.id],
+      );
+      const orphans = await manager.query<{ id: number }[]>(
+        'SELECT f.id AS id FROM face_references f LEFT JOIN reference_images i ' +
+          'ON i.reference_id = f.id WHERE i.reference_id IS NULL',
+      );
+      for (const { id } of orphans) {
+        await manager.query('INSERT INTO reference_images (reference_id, bytes) VALUES (?, ?)', [
+          id,
+          image.bytes,
+        ]);
+      }
+    });
+    return missing;
+  }
+
+  private async removeNewest(count: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<{ id: number }[]>(
+        'SELECT id FROM face_references ORDER BY id DESC LIMIT ?',
+        [count],
+      );
+      for (const { id } of rows) {
+        await manager.query('DELETE FROM reference_images WHERE reference_id = ?', [id]);
+        await manager.query('DELETE FROM face_references WHERE id = ?', [id]);
+      }
+    });
+  }
+
+  /** Removes every reference (the bench's own database, at the end of a run). */
+  async clear(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('DELETE FROM reference_images');
+      await manager.query('DELETE FROM face_references');
+    });
+  }
+
+  /**
+   * The statements the service's own store (`TypeOrmReferenceStore`) sends for a compare's lookup
+   * and for the list, each with the database's plan for it.
+   */
+  async queryPlans(key: string): Promise<QueryPlan[]> {
+    // Encryption plays no part in these statements.
+    const store = new TypeOrmReferenceStore(
+      this.dataSource,
+      ImageCipher.fromSettings(undefined, undefined),
+    );
+    const plans: QueryPlan[] = [];
+    for (const call of ['findEmbedding', 'list'] as const) {
+      this.recorder.queries.length = 0;
+      if (call === 'findEmbedding') await store.findEmbedding(key);
+      else await store.list({ offset: 0 });
+      const selects = this.recorder.queries.filter(({ sql }) => /^\s*SELECT/i.test(sql));
+      for (const { sql, parameters } of selects) {
+        const explain = this.mysql ? 'EXPLAIN' : 'EXPLAIN QUERY PLAN';
+        const plan = await this.dataSource.query<Record<string, unknown>[]>(
+          `${explain} ${sql}`,
+          parameters,
+        );
+        plans.push({ call, sql, plan });
+      }
+    }
+    return plans;
+  }
+
+  async close(): Promise<void> {
+    await this.dataSource.destroy();
+  }
+}
