@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiConsumes,
   ApiInternalServerErrorResponse,
+  ApiNotFoundResponse,
   ApiPayloadTooLargeResponse,
   ApiSecurity,
   ApiTooManyRequestsResponse,
@@ -48,5 +49,17 @@ export function ApiPhotoForm(answers: {
       type: ErrorResponseDto,
       description: 'Error processing image: ...',
     }),
+  );
+}
+
+/** What every endpoint naming a reference in its path documents alike: a bad key, no such key. */
+export function ApiReferenceByKey(failure: string): MethodDecorator {
+  return applyDecorators(
+    ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' }),
+    ApiNotFoundResponse({
+      type: ErrorResponseDto,
+      description: 'No reference embedding found with key',
+    }),
+    ApiInternalServerErrorResponse({ type: ErrorResponseDto, description: `${failure}: ...` }),
   );
 }

@@ -24,7 +24,7 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
+import { ApiPhotoForm, ApiProtected, ApiReferenceByKey } from '../common/api-docs.js';
 import { requireFields, toUploadedImage } from '../common/multipart.js';
 import { parsedFields } from '../common/validation.js';
 import {
@@ -174,15 +174,7 @@ export class ReferencesController {
   @Get('references/:key')
   @ApiOperation({ summary: 'What is stored about a reference (no image bytes, no embedding)' })
   @ApiOkResponse({ type: ReferenceMetadataDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' })
-  @ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: 'No reference embedding found with key',
-  })
-  @ApiInternalServerErrorResponse({
-    type: ErrorResponseDto,
-    description: 'Error reading reference: ...',
-  })
+  @ApiReferenceByKey('Error reading reference')
   async getReference(@Param('key') key: string): Promise<ReferenceMetadataDto> {
     const found = await this.references.describe(key);
     return {
@@ -201,15 +193,7 @@ export class ReferencesController {
   @ApiOperation({ summary: 'The uploaded photo, byte for byte, with its content type' })
   @ApiProduces('image/jpeg', 'image/png')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' })
-  @ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: 'No reference embedding found with key',
-  })
-  @ApiInternalServerErrorResponse({
-    type: ErrorResponseDto,
-    description: 'Error reading reference: ...',
-  })
+  @ApiReferenceByKey('Error reading reference')
   async getReferenceImage(@Param('key') key: string): Promise<StreamableFile> {
     const image = await this.references.image(key);
     return new StreamableFile(image.bytes, {
@@ -222,15 +206,7 @@ export class ReferencesController {
   @Delete('delete_reference/:key')
   @ApiOperation({ summary: 'Delete a reference: its image and embedding together' })
   @ApiOkResponse({ type: DeleteReferenceResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' })
-  @ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: 'No reference embedding found with key',
-  })
-  @ApiInternalServerErrorResponse({
-    type: ErrorResponseDto,
-    description: 'Error deleting embedding: ...',
-  })
+  @ApiReferenceByKey('Error deleting embedding')
   async deleteReference(@Param('key') key: string): Promise<DeleteReferenceResponseDto> {
     await this.references.delete(key);
     return { success: true, message: `Reference embedding with key '${key}' has been deleted` };
