@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { FaceBox } from '../../face-engine/face-engine.types.js';
 import { DataSource, In, LessThan, MoreThan, MoreThanOrEqual, type EntityManager } from 'typeorm';
 import {
   ReferenceStore,
@@ -76,10 +77,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       select: {
         key: true,
         embedding: true,
-        boxX: true,
-        boxY: true,
-        boxWidth: true,
-        boxHeight: true,
+        ...BOX_COLUMNS,
         model: true,
       },
       where: { key },
@@ -88,7 +86,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     return {
       key: row.key,
       embedding: embeddingFromBytes(row.embedding),
-      box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
+      box: boxOf(row),
       model: row.model,
     };
   }
@@ -101,10 +99,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
         subject: true,
         contentType: true,
         sizeBytes: true,
-        boxX: true,
-        boxY: true,
-        boxWidth: true,
-        boxHeight: true,
+        ...BOX_COLUMNS,
         model: true,
         createdAt: true,
       },
@@ -117,7 +112,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       subject: row.subject,
       contentType: row.contentType,
       sizeBytes: row.sizeBytes,
-      box: { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight },
+      box: boxOf(row),
       model: row.model,
       createdAt: row.createdAt,
     };
@@ -249,6 +244,13 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       .delete({ createdAt: LessThan(before) });
     return result.affected ?? 0;
   }
+}
+
+const BOX_COLUMNS = { boxX: true, boxY: true, boxWidth: true, boxHeight: true } as const;
+
+/** The face box stored as four columns. */
+function boxOf(row: ReferenceEntity): FaceBox {
+  return { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight };
 }
 
 const INDEXED_COLUMNS = {
