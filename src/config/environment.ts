@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsDivisibleBy,
   IsIn,
   IsInt,
   IsNumber,
@@ -99,6 +100,17 @@ export class EnvironmentVariables {
   @Min(0.05)
   @Max(0.99)
   FACE_MIN_CONFIDENCE = 0.5;
+
+  /**
+   * Side of the square the SSD face detector sees, a multiple of 32. Its time grows with the
+   * square of this; smaller faces need more (512 is the size the detector was trained at).
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(256)
+  @Max(1024)
+  @IsDivisibleBy(32)
+  FACE_DETECTOR_SIZE = 512;
 
   @Transform(toNumber)
   @IsInt()

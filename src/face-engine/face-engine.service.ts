@@ -50,6 +50,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       FACE_WORKERS,
       FACE_WORKER_NICE,
       FACE_MIN_CONFIDENCE,
+      FACE_DETECTOR_SIZE,
       MAX_IMAGE_PIXELS,
     } = this.config.env;
     const models = await verifyModelFiles(MODELS_DIR);
@@ -61,6 +62,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       backend: FACE_BACKEND,
       modelsDir: MODELS_DIR,
       minConfidence: FACE_MIN_CONFIDENCE,
+      detectorSize: FACE_DETECTOR_SIZE,
       maxImagePixels: MAX_IMAGE_PIXELS,
     };
     this.pool = new Piscina({

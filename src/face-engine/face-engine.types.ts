@@ -25,6 +25,11 @@ export interface FaceAnalysis {
    * (padded re-detections count in `detect`); `total` is the whole analysis, decoding included.
    */
   timings: { decode: number; detect: number; landmarks: number; embed: number; total: number };
+  /**
+   * Bytes of WebAssembly memory the worker's backend holds after the analysis (the wasm backend
+   * only). It grows to the largest working set any analysis needed and never shrinks.
+   */
+  backendHeapBytes?: number;
 }
 
 /** The bytes are not an image the decoder can read; the worker says so instead of throwing. */
@@ -40,6 +45,8 @@ export interface WorkerOptions {
   backend: FaceBackendSetting;
   modelsDir: string;
   minConfidence: number;
+  /** Side of the square the SSD detector sees (FACE_DETECTOR_SIZE). */
+  detectorSize: number;
   /** Images declaring more pixels are refused before decoding (decompression bombs). */
   maxImagePixels: number;
 }

@@ -55,9 +55,63 @@ interface FusedConv {
 export interface FusedSsd {
   /**
    * Boxes (`[ymin, xmin, ymax, xmax]`, relative to the padded square) and face scores for the
-   * first image of `batch`: a `[n, 512, 512, 3]` float tensor already scaled to -1..1.
+   * first image of `batch`: a `[n, size, size, 3]` float tensor already scaled to -1..1. The net
+   * was trained at 512 x 512; at another size the anchors follow the feature maps' grids.
    */
   forward(batch: Tensor4D): { boxes: Tensor2D; scores: Tensor1D };
+}
+
+/**
+ * The SSD anchors (`[ymin, xmin, ymax, xmax]` per anchor, relative to the image) for feature maps
+ * of `grids[i]` x `grids[i]` cells, fine to coarse: the TensorFlow Object Detection API's
+ * `create_ssd_anchors` with this model's settings (6 layers, scales 0.2 to 0.95, aspect ratios
+ * 1, 2, 1/2, 3, 1/3 plus an interpolated scale, three boxes in the lowest layer), the way that
+ * API derives anchors from whatever grid the input size gives. For the 512 x 512 grids
+ * (32, 16, 8, 4, 2, 1) this reproduces the 5,118 anchors shipped with the weights to 5e-5.
+ */
+export function ssdAnchors(grids: number[]): Float32Array {
+  const minScale = 0.2;
+  const maxScale = 0.95;
+  const scales = grids.map(
+    (_, layer) => minScale + ((maxScale - minScale) * layer) / (grids.length - 1),
+  );
+  scales.push(1);
+  const anchors: number[] = [];
+  for (const [layer, grid] of grids.entries()) {
+    const scale = scales[layer];
+    const boxes: [scale: number, aspectRatio: number][] =
+      layer === 0
+        ? [
+            [0.1, 1],
+            [scale, 2],
+            [scale, 0.5],
+          ]
+        : [
+            [scale, 1],
+            [Math.sqrt(scale * scales[layer + 1]), 1],
+            [scale, 2],
+            [scale, 0.5],
+            [scale, 3],
+            [scale, 1 / 3],
+          ];
+    for (let y = 0; y < grid; y++) {
+      for (let x = 0; x < grid; x++) {
+        const centreY = (y + 0.5) / grid;
+        const centreX = (x + 0.5) / grid;
+        for (const [boxScale, aspectRatio] of boxes) {
+          const height = boxScale / Math.sqrt(aspectRatio);
+          const width = boxScale * Math.sqrt(aspectRatio);
+          anchors.push(
+            centreY - height / 2,
+            centreX - width / 2,
+            centreY + height / 2,
+            centreX + width / 2,
+          );
+        }
+      }
+    }
+  }
+  return Float32Array.from(anchors);
 }
 
 export function fuseSsd(tf: TF, params: SsdParams): FusedSsd {
@@ -127,52 +181,92 @@ export function fuseSsd(tf: TF, params: SsdParams): FusedSsd {
     ) as Tensor2D;
   };
 
-  return {
-    forward: (batch) =>
-      tf.tidy(() => {
-        let out = relu6Conv(batch, first, 2);
-        let conv11: Tensor4D | undefined;
-        for (const [index, pair] of pairs.entries()) {
-          const layer = index + 1;
-          out = relu6Depthwise(out, pair.depthwise, STRIDE_TWO.has(layer) ? 2 : 1);
-          out = relu6Conv(out, pair.pointwise, 1);
-          if (layer === 11) conv11 = out;
-        }
-        if (!conv11) throw new Error('SSD: no output at MobileNet layer 11');
-        const extra: Tensor4D[] = [];
-        let previous = out;
-        for (const [index, layer] of extraLayers.entries()) {
-          previous = relu6Conv(previous, layer, index % 2 === 1 ? 2 : 1);
-          extra.push(previous);
-        }
-        // Feature maps from fine to coarse, as face-api orders its box predictors.
-        const maps = [conv11, out, extra[1], extra[3], extra[5], extra[7]];
-        const batchSize = batch.shape[0];
-        const encodings = tf.concat(
-          maps.map((map, index) =>
-            tf.reshape(linearConv(map, predictors[index].box_encoding_predictor), [
-              batchSize,
-              -1,
-              1,
-              4,
-            ]),
-          ),
-          1,
-        );
-        const classes = tf.concat(
-          maps.map((map, index) =>
-            tf.reshape(linearConv(map, predictors[index].class_predictor), [batchSize, -1, 3]),
-          ),
-          1,
-        );
-        const anchors = tf.reshape<TensorFlow.Rank.R2>(params.output_layer.extra_dim, [-1, 4]);
-        const firstEncodings = tf.reshape(
-          tf.slice(encodings, [0, 0, 0, 0], [1, -1, -1, -1]),
-          [-1, 4],
-        );
-        const boxes = decode(firstEncodings as Tensor2D, anchors);
-        const scores = tf.reshape(tf.sigmoid(tf.slice(classes, [0, 0, 1], [1, -1, 1])), [-1]);
-        return { boxes, scores: scores as Tensor1D };
-      }),
+  /**
+   * Runs `layers` in order, disposing each output once the next layer has read it, except the
+   * outputs listed in `keep`: a single tidy around the whole pass would hold every layer's output
+   * (about 160 MB at 512 x 512) until the end, and WebAssembly memory never shrinks once grown.
+   */
+  const chain = (
+    input: Tensor4D,
+    layers: ((x: Tensor4D) => Tensor4D)[],
+    keep: (index: number) => boolean,
+    kept: Tensor4D[],
+  ): Tensor4D => {
+    let out = input;
+    for (const [index, layer] of layers.entries()) {
+      const next = layer(out);
+      if (out !== input && !kept.includes(out)) out.dispose();
+      out = next;
+      if (keep(index)) kept.push(out);
+    }
+    return out;
   };
+
+  const mobilenetLayers = pairs.flatMap((pair, index) => [
+    (x: Tensor4D) => relu6Depthwise(x, pair.depthwise, STRIDE_TWO.has(index + 1) ? 2 : 1),
+    (x: Tensor4D) => relu6Conv(x, pair.pointwise, 1),
+  ]);
+  const extraConvs = extraLayers.map(
+    (layer, index) => (x: Tensor4D) => relu6Conv(x, layer, index % 2 === 1 ? 2 : 1),
+  );
+
+  const shipped = tf.reshape<TensorFlow.Rank.R2>(params.output_layer.extra_dim, [-1, 4]);
+  const generated = new Map<string, Tensor2D>();
+  /** The shipped anchors at the trained size; generated ones, kept per grid, at any other. */
+  const anchorsFor = (grids: number[]): Tensor2D => {
+    const key = grids.join('x');
+    if (key === '32x16x8x4x2x1') return shipped;
+    let anchors = generated.get(key);
+    if (!anchors) {
+      const values = ssdAnchors(grids);
+      anchors = tf.keep(tf.tensor2d(values, [values.length / 4, 4]));
+      generated.set(key, anchors);
+    }
+    return anchors;
+  };
+
+  return {
+    forward: (batch) => {
+      // Feature maps from fine to coarse, as face-api orders its box predictors: MobileNet layers
+      // 11 and 13, then every second extra layer.
+      const maps: Tensor4D[] = [];
+      try {
+        const stem = relu6Conv(batch, first, 2);
+        // Layer n's pointwise output is the (2n - 1)th of the chain (0-based).
+        const top = chain(stem, mobilenetLayers, (index) => index === 2 * 11 - 1, maps);
+        stem.dispose();
+        maps.push(top);
+        const last = chain(top, extraConvs, (index) => index % 2 === 1, maps);
+        if (!maps.includes(last)) last.dispose();
+        return tf.tidy(() => heads(batch.shape[0], maps));
+      } finally {
+        tf.dispose(maps);
+      }
+    },
+  };
+
+  function heads(batchSize: number, maps: Tensor4D[]): { boxes: Tensor2D; scores: Tensor1D } {
+    const encodings = tf.concat(
+      maps.map((map, index) =>
+        tf.reshape(linearConv(map, predictors[index].box_encoding_predictor), [
+          batchSize,
+          -1,
+          1,
+          4,
+        ]),
+      ),
+      1,
+    );
+    const classes = tf.concat(
+      maps.map((map, index) =>
+        tf.reshape(linearConv(map, predictors[index].class_predictor), [batchSize, -1, 3]),
+      ),
+      1,
+    );
+    const anchors = anchorsFor(maps.map((map) => map.shape[1]));
+    const firstEncodings = tf.reshape(tf.slice(encodings, [0, 0, 0, 0], [1, -1, -1, -1]), [-1, 4]);
+    const boxes = decode(firstEncodings as Tensor2D, anchors);
+    const scores = tf.reshape(tf.sigmoid(tf.slice(classes, [0, 0, 1], [1, -1, 1])), [-1]);
+    return { boxes, scores: scores as Tensor1D };
+  }
 }

@@ -1,0 +1,137 @@
+// The fused detector and recognition net against face-api's own forward passes, on the wasm
+// backend the service uses, with the shipped weights and real fixture photos.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import type * as FaceApi from '@vladmandic/face-api';
+import type * as TensorFlowModule from '@tensorflow/tfjs';
+import { projectRoot } from '../../common/project-root.js';
+import { fuseRecognitionNet, type RecognitionParams } from './fused-recognition.js';
+import { fuseSsd, ssdAnchors, type SsdParams } from './fused-ssd.js';
+
+type TensorFlow = typeof TensorFlowModule;
+type Tensor3D = TensorFlowModule.Tensor3D;
+type Tensor4D = TensorFlowModule.Tensor4D;
+
+const require = createRequire(import.meta.url);
+const root = projectRoot();
+const fixture = (name: string) => join(root, 'test', 'fixtures', name);
+
+let faceapi: typeof FaceApi;
+let tf: TensorFlow;
+
+async function rgbTensor(file: string, side?: number): Promise<Tensor3D> {
+  let pipeline = sharp(file).removeAlpha();
+  if (side) pipeline = pipeline.resize(side, side, { fit: 'fill' });
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32');
+}
+
+function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  for (let index = 0; index < a.length; index++) {
+    max = Math.max(max, Math.abs(a[index] - b[index]));
+  }
+  return max;
+}
+
+describe('fused nets', () => {
+  before(async () => {
+    faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApi;
+    tf = faceapi.tf as unknown as TensorFlow;
+    const wasm =
+      require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+    assert.ok(await tf.setBackend('wasm'));
+    const models = join(root, 'models');
+    await faceapi.nets.ssdMobilenetv1.loadFromDisk(models);
+    await faceapi.nets.faceRecognitionNet.loadFromDisk(models);
+  });
+
+  after(() => {
+    faceapi.nets.ssdMobilenetv1.dispose();
+    faceapi.nets.faceRecognitionNet.dispose();
+  });
+
+  it('should describe faces as face-api does, up to float rounding, holding no tensor after', async () => {
+    const net = fuseRecognitionNet(
+      tf,
+      faceapi.nets.faceRecognitionNet.params as unknown as RecognitionParams,
+    );
+    const chips = [
+      await rgbTensor(fixture('crop-penny-1.png'), 150),
+      await rgbTensor(fixture('crop-sheldon-1.png'), 150),
+    ];
+    chips.push(tf.reverse(chips[0], 1));
+    const expected = (await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(
+      chips,
+    )) as Float32Array[];
+    const tensorsBefore = tf.memory().numTensors;
+    const output = net.describe(chips);
+    const actual = (await output.data()) as Float32Array;
+    output.dispose();
+    assert.equal(tf.memory().numTensors, tensorsBefore);
+    assert.equal(actual.length, 3 * 128);
+    expected.forEach((descriptor, index) => {
+      const row = actual.subarray(index * 128, (index + 1) * 128);
+      assert.ok(maxAbsDifference(row, descriptor) < 1e-5, `chip ${index} differs`);
+    });
+    // Two people's descriptors differ by far more than the rounding allowed above.
+    assert.ok(maxAbsDifference(expected[0], expected[1]) > 0.05);
+    tf.dispose(chips);
+  });
+
+  it('should find boxes and scores as face-api does, holding no tensor after', async () => {
+    const ssd = fuseSsd(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
+    const image = await rgbTensor(fixture('group-6-faces.jpg'));
+    const netInput = await faceapi.toNetInput(image);
+    const expected = faceapi.nets.ssdMobilenetv1.forwardInput(netInput);
+    const input = tf.tidy(() => {
+      const square = netInput.toBatchTensor(512, false) as unknown as Tensor4D;
+      return tf.sub<Tensor4D>(tf.div(tf.cast(square, 'float32'), 127.5), 1);
+    });
+    const tensorsBefore = tf.memory().numTensors;
+    const { boxes, scores } = ssd.forward(input);
+    const [actualBoxes, actualScores] = [await boxes.data(), await scores.data()];
+    tf.dispose([boxes, scores]);
+    assert.equal(tf.memory().numTensors, tensorsBefore);
+    const expectedBoxes = await expected.boxes[0].data();
+    const expectedScores = await expected.scores[0].data();
+    assert.equal(actualScores.length, 5118);
+    assert.ok(maxAbsDifference(actualBoxes, expectedBoxes) < 1e-4);
+    assert.ok(maxAbsDifference(actualScores, expectedScores) < 1e-4);
+    // The photo's six faces score high on both.
+    assert.equal(Array.from(actualScores).filter((score) => score > 0.5).length >= 6, true);
+    tf.dispose([input, image]);
+    for (const tensor of [...expected.boxes, ...expected.scores]) tensor.dispose();
+  });
+
+  it('should generate the anchors shipped with the weights for the 512 x 512 grids', async () => {
+    const shipped = await faceapi.nets.ssdMobilenetv1.params!.output_layer.extra_dim.data();
+    const generated = ssdAnchors([32, 16, 8, 4, 2, 1]);
+    assert.equal(generated.length, shipped.length);
+    assert.ok(maxAbsDifference(generated, shipped) < 1e-4);
+  });
+
+  it('should detect at a smaller input size with anchors for its grids', async () => {
+    const ssd = fuseSsd(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
+    const image = await rgbTensor(fixture('person-a-1.jpg'));
+    const input = tf.tidy(() => {
+      const batch = tf.image.resizeBilinear(tf.expandDims<Tensor4D>(image), [384, 384]);
+      return tf.sub<Tensor4D>(tf.div(batch, 127.5), 1);
+    });
+    const { boxes, scores } = ssd.forward(input);
+    // Grids 24, 12, 6, 3, 2, 1: 24 x 24 x 3 + (144 + 36 + 9 + 4 + 1) x 6 anchors.
+    assert.deepEqual(boxes.shape, [2892, 4]);
+    const values = await scores.data();
+    const best = values.indexOf(Math.max(...values));
+    assert.ok(values[best] > 0.9);
+    const [top, left, bottom, right] = (await boxes.data()).subarray(4 * best, 4 * best + 4);
+    // One face, well inside the photo.
+    assert.ok(top > 0 && left > 0 && bottom < 1 && right < 1 && bottom - top > 0.1);
+    tf.dispose([boxes, scores, input, image]);
+  });
+});
