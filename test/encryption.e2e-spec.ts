@@ -11,7 +11,7 @@ import { projectRoot } from '../src/common/project-root.js';
 import { ENVELOPE_MAGIC, keyIdOf } from '../src/references/persistence/image-cipher.js';
 import { fixture, startApp, type EnvOverrides } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { downloadImage } from './support/round-trip.js';
+import { downloadImage, enrolFixture } from './support/round-trip.js';
 
 const OLD_KEY = randomBytes(32);
 const NEW_KEY = randomBytes(32);
@@ -44,15 +44,7 @@ describe('encryption at rest on MariaDB', () => {
     const response = await downloadImage(server, key).expect(200);
     assert.ok((response.body as Buffer).equals(fixture(name)), `${name} byte-equal`);
   };
-  const upload = async (name: string): Promise<string> =>
-    (
-      (
-        await request(server)
-          .post('/upload_reference')
-          .attach('image', fixture(name), name)
-          .expect(200)
-      ).body as { key: string }
-    ).key;
+  const upload = (name: string): Promise<string> => enrolFixture(server, name);
 
   before(async () => {
     database = await createTestDatabase();

@@ -93,7 +93,7 @@ export class EnvironmentVariables {
   @IsNumber()
   @Min(0)
   @Max(2)
-  FACE_MATCH_THRESHOLD = 0.066;
+  FACE_MATCH_THRESHOLD = 0.064;
 
   @Transform(toNumber)
   @IsNumber()
@@ -110,7 +110,7 @@ export class EnvironmentVariables {
   @Min(256)
   @Max(1024)
   @IsDivisibleBy(32)
-  FACE_DETECTOR_SIZE = 512;
+  FACE_DETECTOR_SIZE = 448;
 
   @Transform(toNumber)
   @IsInt()

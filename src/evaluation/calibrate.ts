@@ -5,7 +5,7 @@
 // threshold, and a chart of the distance distributions.
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
@@ -40,7 +40,8 @@ const sets: LabelledSet[] = [
   identityFolders('orl', join(facesDir, 'orl')),
 ];
 
-const engine = new FaceEngine(appConfigFrom(validateEnvironment(process.env)));
+const env = validateEnvironment(process.env);
+const engine = new FaceEngine(appConfigFrom(env));
 await engine.onModuleInit();
 const cacheFile = args.cache ? resolve(args.cache) : undefined;
 const cached =
@@ -50,8 +51,9 @@ const cached =
         images: Record<string, ImageResult>;
       })
     : undefined;
-// Embeddings of another model or pipeline are not reused.
-const cache: Record<string, ImageResult> = cached?.model === engine.model ? cached.images : {};
+// Embeddings of another model, pipeline or detector size are not reused.
+const cacheKey = `${engine.model} detector ${env.FACE_DETECTOR_SIZE}`;
+const cache: Record<string, ImageResult> = cached?.model === cacheKey ? cached.images : {};
 
 const images = [...new Set(sets.flatMap((set) => set.images))].filter((path) => !cache[path]);
 let done = 0;
@@ -69,7 +71,10 @@ async function embedNext(): Promise<void> {
 await Promise.all(Array.from({ length: engine.workers }, () => embedNext()));
 const { model, backend } = engine;
 await engine.onModuleDestroy();
-if (cacheFile) writeFileSync(cacheFile, JSON.stringify({ model, images: cache }));
+if (cacheFile) {
+  mkdirSync(dirname(cacheFile), { recursive: true });
+  writeFileSync(cacheFile, JSON.stringify({ model: cacheKey, images: cache }));
+}
 
 /** The API's verdict path: an unenrollable reference or a faceless probe is an error either way. */
 function score(set: LabelledSet): { pairs: ScoredPair[]; unusable: number } {

@@ -7,10 +7,12 @@
  * 1. Decode once with sharp: EXIF orientation applied, any colour space or bit depth to 8-bit sRGB,
  *    transparency flattened onto white. A JPEG over twice DETECT_MAX_SIDE is decoded straight to
  *    the detection size (shrink-on-load); it is decoded in full only if a face is too small there.
- * 2. Detect (SSD MobileNet v1, its layers fused) on a copy no larger than DETECT_MAX_SIDE: the
- *    detector sees 512 x 512 anyway. Then the 68 landmarks of each face.
+ * 2. Detect (SSD MobileNet v1, its layers fused) on a copy no larger than DETECT_MAX_SIDE, which
+ *    the detector sees as a FACE_DETECTOR_SIZE square (448 by default; it was trained at 512,
+ *    which a photo with a face under SMALL_FACE_FRACTION of the square goes through as well).
+ *    Then the 68 landmarks of each face, from that copy.
  * 3. When nothing is found, try again on black-padded copies: tight crops (ID photos, avatars)
- *    fill the frame more than the scenes the detector was trained on.
+ *    fill the frame more than the scenes the detector was trained on; last, at the trained size.
  * 4. Embed each face: the mean of four L2-normalised descriptors (the roll-aligned chip, the
  *    upright dlib chip, and the mirror image of each), computed in one batch, from the
  *    full-resolution image or from a reduced one where the face still spans 2 x the chip size.
@@ -31,6 +33,8 @@ import type {
 } from './face-engine.types.js';
 import {
   alignedChip,
+  cropRgb,
+  detectorInput,
   faceGeometry,
   meanOfNormalised,
   padBlack,
@@ -50,7 +54,6 @@ import { nonMaxSuppression } from './pipeline/non-max-suppression.js';
 type FaceApiModule = typeof FaceApi;
 type TensorFlow = typeof import('@tensorflow/tfjs');
 type Tensor3D = import('@tensorflow/tfjs').Tensor3D;
-type Tensor4D = import('@tensorflow/tfjs').Tensor4D;
 
 interface LoadedEngine {
   faceapi: FaceApiModule;
@@ -83,13 +86,36 @@ const SHRINK_ON_LOAD_ABOVE = 2 * DETECT_MAX_SIDE;
  */
 const MIN_CHIP_SOURCE_SIDE = 2 * CHIP_SIDE;
 
-/** Detection passes, in order; later ones run only when the earlier found no face. */
-function detectionCascade(minConfidence: number): { pad: number; minConfidence: number }[] {
-  return [
-    { pad: 0, minConfidence },
-    { pad: 0.5, minConfidence: Math.min(0.3, minConfidence) },
-    { pad: 1, minConfidence },
+/** The input size the SSD detector was trained at, and its anchors shipped for. */
+const TRAINED_DETECTOR_SIZE = 512;
+/**
+ * Below this fraction of the detector's square, a face found at a smaller FACE_DETECTOR_SIZE
+ * sends the photo through the trained size as well: at 448 the faces of a group photo (about a
+ * tenth of the square) score lower, and one of six fell under the confidence threshold.
+ */
+const SMALL_FACE_FRACTION = 0.15;
+
+interface DetectionPass {
+  pad: number;
+  minConfidence: number;
+  size: number;
+}
+
+/**
+ * Detection passes, in order; later ones run only when the earlier found no face: the photo, then
+ * black-padded copies for tight crops, and last the photo at the trained size for a face too small
+ * for a smaller detector size.
+ */
+function detectionCascade({ minConfidence, detectorSize: size }: WorkerOptions): DetectionPass[] {
+  const passes = [
+    { pad: 0, minConfidence, size },
+    { pad: 0.5, minConfidence: Math.min(0.3, minConfidence), size },
+    { pad: 1, minConfidence, size },
   ];
+  if (size < TRAINED_DETECTOR_SIZE) {
+    passes.push({ pad: 0, minConfidence, size: TRAINED_DETECTOR_SIZE });
+  }
+  return passes;
 }
 
 /** face-api ships one build per TensorFlow.js flavour; each requires its own tfjs package. */
@@ -140,13 +166,16 @@ async function loadModels(engine: LoadedEngine, modelsDir: string): Promise<Read
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
   const ssdParams = faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams;
   const recognitionParams = faceapi.nets.faceRecognitionNet.params as unknown as RecognitionParams;
+  const recognition = fuseRecognitionNet(
+    tf as unknown as Parameters<typeof fuseRecognitionNet>[0],
+    recognitionParams,
+  );
+  // The fused net holds its own weights: face-api's 26 MB copy would only take up memory.
+  faceapi.nets.faceRecognitionNet.dispose();
   return {
     ...engine,
     ssd: fuseSsd(tf as unknown as Parameters<typeof fuseSsd>[0], ssdParams),
-    recognition: fuseRecognitionNet(
-      tf as unknown as Parameters<typeof fuseRecognitionNet>[0],
-      recognitionParams,
-    ),
+    recognition,
   };
 }
 
@@ -232,21 +261,18 @@ interface Detection {
 type StageTimings = FaceAnalysis['timings'];
 
 /**
- * SSD MobileNet v1 on `tensor`: face-api's `locateFaces` step for step (the net always sees the
- * image padded to a square and resized to 512 x 512), with the fused forward pass and a
- * non-maximum suppression that does not copy the box tensor for every overlap test.
+ * SSD MobileNet v1 on `image`: face-api's `locateFaces` step for step (the net sees the image
+ * padded to a square and resized to `detectorSize`), with the input made outside WebAssembly
+ * memory, the fused forward pass, and a non-maximum suppression that does not copy the box
+ * tensor for every overlap test.
  */
 async function locateFaces(
   { faceapi, tf, ssd }: ReadyEngine,
-  tensor: Tensor3D,
+  image: RgbImage,
   minConfidence: number,
   detectorSize: number,
 ): Promise<FaceApi.FaceDetection[]> {
-  const netInput = await faceapi.toNetInput(tensor);
-  const input = tf.tidy(() => {
-    const square = netInput.toBatchTensor(detectorSize, false) as unknown as Tensor4D;
-    return tf.sub<Tensor4D>(tf.div(tf.cast(square, 'float32'), 127.5), 1);
-  });
+  const input = tf.tensor4d(detectorInput(image, detectorSize), [1, detectorSize, detectorSize, 3]);
   let output: ReturnType<FusedSsd['forward']>;
   try {
     output = ssd.forward(input);
@@ -264,11 +290,11 @@ async function locateFaces(
       0.5,
       options.minConfidence,
     );
-    const reshaped = netInput.getReshapedInputDimensions(0);
-    const inputSize = netInput.inputSize as number;
-    const padX = inputSize / reshaped.width;
-    const padY = inputSize / reshaped.height;
-    const imageDims = { width: netInput.getInputWidth(0), height: netInput.getInputHeight(0) };
+    // The part of the square the image fills, as face-api's computeReshapedDimensions rounds it.
+    const fit = detectorSize / Math.max(image.width, image.height);
+    const padX = detectorSize / Math.round(image.width * fit);
+    const padY = detectorSize / Math.round(image.height * fit);
+    const imageDims = { width: image.width, height: image.height };
     return indices.map((index) => {
       const top = Math.max(0, boxesData[4 * index]) * padY;
       const bottom = Math.min(1, boxesData[4 * index + 2]) * padY;
@@ -286,31 +312,33 @@ async function locateFaces(
 }
 
 /**
- * The 68 landmarks of each detected face, in the coordinates of `tensor` (face-api's way);
+ * The 68 landmarks of each detected face, in the coordinates of `image`: face-api's
+ * `extractFaceTensors` crop (the box clipped at the borders, floored) and landmark net;
  * undefined for a box that clips to nothing at the image border (face-api drops those too).
  */
 async function locateLandmarks(
-  { faceapi }: LoadedEngine,
-  tensor: Tensor3D,
+  { faceapi, tf }: LoadedEngine,
+  image: RgbImage,
   detections: FaceApi.FaceDetection[],
 ): Promise<(Point[] | undefined)[]> {
-  // face-api declares its own bundled copy of the tfjs types; the tensor is the same object.
-  const image = tensor as unknown as Parameters<FaceApiModule['extractFaceTensors']>[0];
   const found: (Point[] | undefined)[] = [];
   for (const detection of detections) {
-    const [crop] = await faceapi.extractFaceTensors(image, [detection]);
-    if (!crop) {
+    const box = detection
+      .forSize(image.width, image.height)
+      .box.clipAtImageBorders(image.width, image.height);
+    if (box.width <= 0 || box.height <= 0) {
       found.push(undefined);
       continue;
     }
+    const crop = cropRgb(image, box);
+    const tensor = tf.tensor3d(crop.data, [crop.height, crop.width, 3], 'int32');
     try {
       const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(
-        crop,
+        tensor,
       )) as FaceApi.FaceLandmarks68;
-      const { x, y } = detection.box;
-      found.push(landmarks.positions.map((point): Point => [point.x + x, point.y + y]));
+      found.push(landmarks.positions.map((point): Point => [point.x + box.x, point.y + box.y]));
     } finally {
-      crop.dispose();
+      tensor.dispose();
     }
   }
   return found;
@@ -319,41 +347,47 @@ async function locateLandmarks(
 async function detect(
   engine: ReadyEngine,
   { detection: small, scale }: Photo,
-  { minConfidence, detectorSize }: WorkerOptions,
+  options: WorkerOptions,
   timings: StageTimings,
 ): Promise<Detection[]> {
-  const { tf } = engine;
-  for (const stage of detectionCascade(minConfidence)) {
+  const locate = async (pass: DetectionPass, image: RgbImage) => {
     const started = performance.now();
+    const found = await locateFaces(engine, image, pass.minConfidence, pass.size);
+    timings.detect += performance.now() - started;
+    return found;
+  };
+  for (const [index, pass] of detectionCascade(options).entries()) {
     const { image: input, offset } =
-      stage.pad > 0 ? padBlack(small, stage.pad) : { image: small, offset: 0 };
-    const tensor = tf.tensor3d(input.data, [input.height, input.width, 3], 'int32');
-    try {
-      const detections = await locateFaces(engine, tensor, stage.minConfidence, detectorSize);
-      const located = performance.now();
-      timings.detect += located - started;
-      if (detections.length === 0) continue;
-      const landmarks = await locateLandmarks(engine, tensor, detections);
-      timings.landmarks += performance.now() - located;
-      const toFull = ([x, y]: Point): Point => [(x - offset) * scale, (y - offset) * scale];
-      return detections
-        .flatMap((detection, index) => {
-          const points = landmarks[index];
-          if (!points) return [];
-          const [x, y] = toFull([detection.box.x, detection.box.y]);
-          const { width, height } = detection.box;
-          return [
-            {
-              score: detection.score,
-              box: { x, y, width: width * scale, height: height * scale },
-              landmarks: points.map(toFull),
-            },
-          ];
-        })
-        .sort((a, b) => b.score - a.score);
-    } finally {
-      tensor.dispose();
+      pass.pad > 0 ? padBlack(small, pass.pad) : { image: small, offset: 0 };
+    let detections = await locate(pass, input);
+    if (detections.length === 0) continue;
+    if (index === 0 && pass.size < TRAINED_DETECTOR_SIZE) {
+      const side = Math.max(input.width, input.height);
+      const smallest = Math.min(...detections.map((found) => found.box.width));
+      if (smallest < SMALL_FACE_FRACTION * side) {
+        const again = await locate({ ...pass, size: TRAINED_DETECTOR_SIZE }, input);
+        if (again.length > 0) detections = again;
+      }
     }
+    const located = performance.now();
+    const landmarks = await locateLandmarks(engine, input, detections);
+    timings.landmarks += performance.now() - located;
+    const toFull = ([x, y]: Point): Point => [(x - offset) * scale, (y - offset) * scale];
+    return detections
+      .flatMap((detection, faceIndex) => {
+        const points = landmarks[faceIndex];
+        if (!points) return [];
+        const [x, y] = toFull([detection.box.x, detection.box.y]);
+        const { width, height } = detection.box;
+        return [
+          {
+            score: detection.score,
+            box: { x, y, width: width * scale, height: height * scale },
+            landmarks: points.map(toFull),
+          },
+        ];
+      })
+      .sort((a, b) => b.score - a.score);
   }
   return [];
 }

@@ -6,6 +6,15 @@ import { fixture } from './app.js';
 
 const KEY = /^[0-9a-f]{32}$/;
 
+/** POST /upload_reference with a fixture photo, expecting 200; the new reference's key. */
+export async function enrolFixture(server: App, name: string): Promise<string> {
+  const response = await request(server)
+    .post('/upload_reference')
+    .attach('image', fixture(name), name)
+    .expect(200);
+  return (response.body as { key: string }).key;
+}
+
 /** GET /references/{key}/image with the body kept as bytes. */
 export function downloadImage(server: App, key: string) {
   return request(server)

@@ -10,6 +10,7 @@ import type * as TensorFlowModule from '@tensorflow/tfjs';
 import { projectRoot } from '../../common/project-root.js';
 import { fuseRecognitionNet, type RecognitionParams } from './fused-recognition.js';
 import { fuseSsd, ssdAnchors, type SsdParams } from './fused-ssd.js';
+import { detectorInput } from './raster.js';
 
 type TensorFlow = typeof TensorFlowModule;
 type Tensor3D = TensorFlowModule.Tensor3D;
@@ -133,5 +134,25 @@ describe('fused nets', () => {
     // One face, well inside the photo.
     assert.ok(top > 0 && left > 0 && bottom < 1 && right < 1 && bottom - top > 0.1);
     tf.dispose([boxes, scores, input, image]);
+  });
+
+  it("should make the detector's input as face-api's toBatchTensor does", async () => {
+    for (const [width, height, size] of [
+      [37, 23, 16],
+      [23, 37, 50],
+      [640, 427, 448],
+    ]) {
+      const data = Uint8Array.from({ length: width * height * 3 }, (_, index) => (index * 7) % 256);
+      const tensor = tf.tensor3d(data, [height, width, 3], 'int32');
+      const netInput = await faceapi.toNetInput(tensor);
+      const expected = tf.tidy(() =>
+        tf.sub(tf.div(netInput.toBatchTensor(size, false) as unknown as Tensor4D, 127.5), 1),
+      );
+      const actual = detectorInput({ data, width, height }, size);
+      // WebAssembly's kernel keeps its source coordinates in float32 (the reference CPU kernel
+      // matches to 1e-7): under a hundredth of a grey level apart.
+      assert.ok(maxAbsDifference(actual, await expected.data()) < 2e-4, `${width}x${height}`);
+      tf.dispose([tensor, expected]);
+    }
   });
 });

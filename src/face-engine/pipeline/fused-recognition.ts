@@ -9,6 +9,7 @@
  * Here the scale is folded into the filters and bias once, when the worker starts:
  * `(conv(x, W) + b) * s + t = conv(x, W * s) + (b * s + t)`. Same architecture, same weights;
  * the descriptors differ from face-api's only by float rounding (checked in the spec beside this).
+ * The net holds its own copies of every weight: face-api's can be disposed once it is built.
  */
 import type * as TensorFlow from '@tensorflow/tfjs';
 import type { Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
@@ -77,6 +78,8 @@ export function fuseRecognitionNet(
     conv2: fold(params[name].conv2),
   }));
   const mean = tf.tensor1d(MEAN_RGB, 'float32');
+  // A copy that outlives face-api's own params, which the caller may dispose once this is built.
+  const fc = tf.clone(params.fc);
 
   const conv = (
     x: Tensor4D,
@@ -145,7 +148,7 @@ export function fuseRecognitionNet(
         out = next;
       }
       try {
-        return tf.tidy(() => tf.matMul(tf.mean<Tensor2D>(out, [1, 2]), params.fc));
+        return tf.tidy(() => tf.matMul(tf.mean<Tensor2D>(out, [1, 2]), fc));
       } finally {
         out.dispose();
       }

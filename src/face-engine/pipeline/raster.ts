@@ -146,3 +146,69 @@ export function meanOfNormalised(vectors: ArrayLike<number>[]): Float32Array {
   }
   return Float32Array.from(sum, (value) => value / vectors.length);
 }
+
+/**
+ * What face-api's `toBatchTensor(size, false)` makes of `image` for the SSD detector, scaled to
+ * -1..1: the image padded with black at the right or bottom to a square, resized to `size` x
+ * `size` the way `tf.image.resizeBilinear` does (corners not aligned, no half-pixel centres).
+ * Computed here rather than as tensors so the full detection copy never enters the worker's
+ * WebAssembly memory, which keeps whatever it once held.
+ */
+export function detectorInput(image: RgbImage, size: number): Float32Array {
+  const { data, width, height } = image;
+  const side = Math.max(width, height);
+  const out = new Float32Array(size * size * 3);
+  const ratio = side / size;
+  // Per output column and row: the two source pixels' byte offsets (-1 in the black padding) and
+  // the interpolation weight, computed once; the arithmetic is resizeBilinear's.
+  const lefts = new Int32Array(size);
+  const rights = new Int32Array(size);
+  const fxs = new Float64Array(size);
+  for (let x = 0; x < size; x++) {
+    const source = x * ratio;
+    const left = Math.floor(source);
+    const right = Math.min(side - 1, Math.ceil(source));
+    lefts[x] = left < width ? left * 3 : -1;
+    rights[x] = right < width ? right * 3 : -1;
+    fxs[x] = source - left;
+  }
+  const rowBytes = width * 3;
+  for (let y = 0; y < size; y++) {
+    const source = y * ratio;
+    const top = Math.floor(source);
+    const bottom = Math.min(side - 1, Math.ceil(source));
+    const topRow = top < height ? top * rowBytes : -1;
+    const bottomRow = bottom < height ? bottom * rowBytes : -1;
+    const fy = source - top;
+    for (let x = 0; x < size; x++) {
+      const left = lefts[x];
+      const right = rights[x];
+      const fx = fxs[x];
+      const target = (y * size + x) * 3;
+      for (let channel = 0; channel < 3; channel++) {
+        const topLeft = topRow < 0 || left < 0 ? 0 : data[topRow + left + channel];
+        const topRight = topRow < 0 || right < 0 ? 0 : data[topRow + right + channel];
+        const bottomLeft = bottomRow < 0 || left < 0 ? 0 : data[bottomRow + left + channel];
+        const bottomRight = bottomRow < 0 || right < 0 ? 0 : data[bottomRow + right + channel];
+        const upper = topLeft + (topRight - topLeft) * fx;
+        const lower = bottomLeft + (bottomRight - bottomLeft) * fx;
+        out[target + channel] = (upper + (lower - upper) * fy) / 127.5 - 1;
+      }
+    }
+  }
+  return out;
+}
+
+/** The pixels of `image` inside the rectangle, which must lie within it. */
+export function cropRgb(
+  image: RgbImage,
+  { x, y, width, height }: { x: number; y: number; width: number; height: number },
+): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  const row = width * 3;
+  for (let line = 0; line < height; line++) {
+    const start = ((y + line) * image.width + x) * 3;
+    data.set(image.data.subarray(start, start + row), line * row);
+  }
+  return { data, width, height };
+}

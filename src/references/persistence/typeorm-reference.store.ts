@@ -273,7 +273,8 @@ function toIndexed(row: ReferenceEntity): IndexedReference {
   };
 }
 
-async function logChange(
+/** Appends to the change log every replica's identification index follows. */
+export async function logChange(
   manager: EntityManager,
   referenceId: number,
   kind: ReferenceChangeKind,
