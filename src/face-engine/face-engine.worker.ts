@@ -261,6 +261,21 @@ interface Detection {
 type StageTimings = FaceAnalysis['timings'];
 
 /**
+ * One buffer per size for the detector's input, filled anew for each pass: tf copies it into
+ * WebAssembly memory, and a fresh 2.4 MB array per pass kept the garbage collector's threads busy
+ * for about a tenth of a core per analysis.
+ */
+const inputBuffers = new Map<number, Float32Array<ArrayBuffer>>();
+function reusable(length: number): Float32Array<ArrayBuffer> {
+  let buffer = inputBuffers.get(length);
+  if (!buffer) {
+    buffer = new Float32Array(length);
+    inputBuffers.set(length, buffer);
+  }
+  return buffer;
+}
+
+/**
  * SSD MobileNet v1 on `image`: face-api's `locateFaces` step for step (the net sees the image
  * padded to a square and resized to `detectorSize`), with the input made outside WebAssembly
  * memory, the fused forward pass, and a non-maximum suppression that does not copy the box
@@ -272,7 +287,8 @@ async function locateFaces(
   minConfidence: number,
   detectorSize: number,
 ): Promise<FaceApi.FaceDetection[]> {
-  const input = tf.tensor4d(detectorInput(image, detectorSize), [1, detectorSize, detectorSize, 3]);
+  const pixels = detectorInput(image, detectorSize, reusable(detectorSize * detectorSize * 3));
+  const input = tf.tensor4d(pixels, [1, detectorSize, detectorSize, 3]);
   let output: ReturnType<FusedSsd['forward']>;
   try {
     output = ssd.forward(input);

@@ -152,12 +152,16 @@ export function meanOfNormalised(vectors: ArrayLike<number>[]): Float32Array {
  * -1..1: the image padded with black at the right or bottom to a square, resized to `size` x
  * `size` the way `tf.image.resizeBilinear` does (corners not aligned, no half-pixel centres).
  * Computed here rather than as tensors so the full detection copy never enters the worker's
- * WebAssembly memory, which keeps whatever it once held.
+ * WebAssembly memory, which keeps whatever it once held. Every value of `out` is written.
  */
-export function detectorInput(image: RgbImage, size: number): Float32Array {
+export function detectorInput(
+  image: RgbImage,
+  size: number,
+  out = new Float32Array(size * size * 3),
+): Float32Array {
+  if (out.length !== size * size * 3) throw new Error(`detectorInput: out holds ${out.length}`);
   const { data, width, height } = image;
   const side = Math.max(width, height);
-  const out = new Float32Array(size * size * 3);
   const ratio = side / size;
   // Per output column and row: the two source pixels' byte offsets (-1 in the black padding) and
   // the interpolation weight, computed once; the arithmetic is resizeBilinear's.
