@@ -78,6 +78,7 @@ class SharedStore extends ReferenceStore {
   list = notUsed;
   subjects = notUsed;
   delete = notUsed;
+  replaceEmbedding = notUsed;
 }
 
 function notUsed(): Promise<never> {

@@ -12,9 +12,8 @@ import { validateEnvironment } from '../config/environment.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import { ImageCipher } from './persistence/image-cipher.js';
-import { ReferenceImageEntity } from './persistence/reference-image.entity.js';
 import { ReferenceEntity } from './persistence/reference.entity.js';
-import { embeddingToBytes, logChange } from './persistence/typeorm-reference.store.js';
+import { TypeOrmReferenceStore } from './persistence/typeorm-reference.store.js';
 
 export interface ReembedCounts {
   /** References looked at. */
@@ -50,15 +49,14 @@ export async function reembedReferences(
 ): Promise<ReembedCounts> {
   const counts: ReembedCounts = { scanned: 0, reembedded: 0, current: 0, failed: 0 };
   const references = dataSource.getRepository(ReferenceEntity);
-  const reembed = async ({ id, key, model }: ReferenceEntity): Promise<Outcome> => {
+  const store = new TypeOrmReferenceStore(dataSource, cipher);
+  const reembed = async ({ key, model }: ReferenceEntity): Promise<Outcome> => {
     if (!all && model === engine.model) return 'current';
-    const image = await dataSource
-      .getRepository(ReferenceImageEntity)
-      .findOne({ select: { bytes: true }, where: { referenceId: id } });
-    if (!image) return 'gone';
     let faces;
     try {
-      ({ faces } = await engine.analyze(cipher.open(image.bytes)));
+      const image = await store.readImage(key);
+      if (!image) return 'gone';
+      ({ faces } = await engine.analyze(image.bytes));
     } catch (error) {
       log(`reference ${key}: ${describeCause(error)}; left as it is`);
       return 'failed';
@@ -67,24 +65,14 @@ export async function reembedReferences(
       log(`reference ${key}: ${faces.length} faces found in its photo now; left as it is`);
       return 'failed';
     }
+    // Only if unchanged since it was read: not deleted, not re-embedded by another run.
     const [{ embedding, box }] = faces;
-    return dataSource.transaction(async (manager) => {
-      const { affected } = await manager.getRepository(ReferenceEntity).update(
-        // Unchanged since it was read: not deleted, not re-embedded by another run.
-        { id, model },
-        {
-          embedding: embeddingToBytes(embedding),
-          boxX: box.x,
-          boxY: box.y,
-          boxWidth: box.width,
-          boxHeight: box.height,
-          model: engine.model,
-        },
-      );
-      if (!affected) return 'gone';
-      await logChange(manager, id, 'insert');
-      return 'reembedded';
+    const replaced = await store.replaceEmbedding(key, model, {
+      embedding,
+      box,
+      model: engine.model,
     });
+    return replaced ? 'reembedded' : 'gone';
   };
 
   let after = 0;

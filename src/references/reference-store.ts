@@ -95,6 +95,15 @@ export abstract class ReferenceStore {
   abstract subjects(): Promise<SubjectCount[]>;
   /** Removes the reference with its image and logs the change; its id, or null when there was none. */
   abstract delete(key: string): Promise<number | null>;
+  /**
+   * Gives the reference a new embedding, face box and model, and logs the change, provided it
+   * still exists with the model `from` (not deleted or re-embedded meanwhile); whether it did.
+   */
+  abstract replaceEmbedding(
+    key: string,
+    from: string,
+    embedding: { embedding: Float32Array; box: FaceBox; model: string },
+  ): Promise<boolean>;
 
   /** Every reference, and the change log position they reflect. */
   abstract indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }>;

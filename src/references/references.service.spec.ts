@@ -102,6 +102,7 @@ class MemoryStore extends ReferenceStore {
   changesSince = notUsed;
   changesCreatedSince = notUsed;
   pruneChanges = notUsed;
+  replaceEmbedding = notUsed;
 }
 
 function notUsed(): Promise<never> {

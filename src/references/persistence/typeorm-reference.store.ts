@@ -54,10 +54,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
         contentType: reference.contentType,
         sizeBytes: reference.image.length,
         embedding: embeddingToBytes(reference.embedding),
-        boxX: reference.box.x,
-        boxY: reference.box.y,
-        boxWidth: reference.box.width,
-        boxHeight: reference.box.height,
+        ...boxColumns(reference.box),
         model: reference.model,
         createdAt: new Date(),
       });
@@ -200,6 +197,25 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     });
   }
 
+  async replaceEmbedding(
+    key: string,
+    from: string,
+    { embedding, box, model }: { embedding: Float32Array; box: FaceBox; model: string },
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const references = manager.getRepository(ReferenceEntity);
+      const row = await references.findOne({ select: { id: true }, where: { key, model: from } });
+      if (!row) return false;
+      const { affected } = await references.update(
+        { id: row.id, model: from },
+        { embedding: embeddingToBytes(embedding), ...boxColumns(box), model },
+      );
+      if (!affected) return false;
+      await logChange(manager, row.id, 'insert');
+      return true;
+    });
+  }
+
   async indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }> {
     // Read the log position first: a change committed while the rows are read is replayed later,
     // and replaying is idempotent.
@@ -253,6 +269,11 @@ function boxOf(row: ReferenceEntity): FaceBox {
   return { x: row.boxX, y: row.boxY, width: row.boxWidth, height: row.boxHeight };
 }
 
+/** The four columns a face box is stored as. */
+function boxColumns(box: FaceBox) {
+  return { boxX: box.x, boxY: box.y, boxWidth: box.width, boxHeight: box.height };
+}
+
 const INDEXED_COLUMNS = {
   id: true,
   key: true,
@@ -273,8 +294,7 @@ function toIndexed(row: ReferenceEntity): IndexedReference {
   };
 }
 
-/** Appends to the change log every replica's identification index follows. */
-export async function logChange(
+async function logChange(
   manager: EntityManager,
   referenceId: number,
   kind: ReferenceChangeKind,
