@@ -93,7 +93,7 @@ export class EnvironmentVariables {
   @IsNumber()
   @Min(0)
   @Max(2)
-  FACE_MATCH_THRESHOLD = 0.064;
+  FACE_MATCH_THRESHOLD = 0.066;
 
   @Transform(toNumber)
   @IsNumber()

@@ -25,7 +25,7 @@ import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 const WARM_UP_IMAGE = join(projectRoot(), 'assets', 'warmup-face.jpg');
 
 /** Changes whenever the embedding pipeline changes in a way that moves distances. */
-const PIPELINE_VERSION = 4;
+const PIPELINE_VERSION = 5;
 
 /**
  * Face detection and embedding, run in a pool of worker threads (one per core by default) so that

@@ -10,7 +10,7 @@ import type * as TensorFlowModule from '@tensorflow/tfjs';
 import { projectRoot } from '../../common/project-root.js';
 import { fuseRecognitionNet, type RecognitionParams } from './fused-recognition.js';
 import { fuseSsd, ssdAnchors, type SsdParams } from './fused-ssd.js';
-import { detectorInput } from './raster.js';
+import { detectorFrame, detectorInput, type RgbImage } from './raster.js';
 
 type TensorFlow = typeof TensorFlowModule;
 type Tensor3D = TensorFlowModule.Tensor3D;
@@ -112,7 +112,9 @@ describe('fused nets', () => {
 
   it('should generate the anchors shipped with the weights for the 512 x 512 grids', async () => {
     const shipped = await faceapi.nets.ssdMobilenetv1.params!.output_layer.extra_dim.data();
-    const generated = ssdAnchors([32, 16, 8, 4, 2, 1]);
+    const generated = ssdAnchors(
+      [32, 16, 8, 4, 2, 1].map((grid): [number, number] => [grid, grid]),
+    );
     assert.equal(generated.length, shipped.length);
     assert.ok(maxAbsDifference(generated, shipped) < 1e-4);
   });
@@ -136,7 +138,7 @@ describe('fused nets', () => {
     tf.dispose([boxes, scores, input, image]);
   });
 
-  it("should make the detector's input as face-api's toBatchTensor does", async () => {
+  it("should make the detector's input as face-api's toBatchTensor does, or a frame of it", async () => {
     for (const [width, height, size] of [
       [37, 23, 16],
       [23, 37, 50],
@@ -148,11 +150,52 @@ describe('fused nets', () => {
       const expected = tf.tidy(() =>
         tf.sub(tf.div(netInput.toBatchTensor(size, false) as unknown as Tensor4D, 127.5), 1),
       );
-      const actual = detectorInput({ data, width, height }, size);
+      const square = await expected.data();
+      const actual = detectorInput({ data, width, height }, { size, width: size, height: size });
       // WebAssembly's kernel keeps its source coordinates in float32 (the reference CPU kernel
       // matches to 1e-7): under a hundredth of a grey level apart.
-      assert.ok(maxAbsDifference(actual, await expected.data()) < 2e-4, `${width}x${height}`);
+      assert.ok(maxAbsDifference(actual, square) < 2e-4, `${width}x${height}`);
+      // The frame is the square's top-left corner, covering the image.
+      const frame = detectorFrame({ width, height }, size, 8);
+      const fit = size / Math.max(width, height);
+      assert.ok(frame.width >= width * fit && frame.width - width * fit < 8, `${width} wide`);
+      assert.ok(frame.height >= height * fit && frame.height - height * fit < 8, `${height} high`);
+      const cut = detectorInput({ data, width, height }, frame);
+      const corner = Float32Array.from({ length: cut.length }, (_, index) => {
+        const pixel = Math.floor(index / 3);
+        const [row, column] = [Math.floor(pixel / frame.width), pixel % frame.width];
+        return square[(row * size + column) * 3 + (index % 3)];
+      });
+      assert.ok(maxAbsDifference(cut, corner) < 2e-4, `${width}x${height} frame`);
       tf.dispose([tensor, expected]);
     }
+  });
+
+  it('should find the same face in the frame an image fills as in the whole square', async () => {
+    const ssd = fuseSsd(tf, faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams);
+    const { data, info } = await sharp(fixture('person-a-2.jpg'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const image: RgbImage = { data: new Uint8Array(data), width: info.width, height: info.height };
+    const best = async (frame: { size: number; width: number; height: number }) => {
+      const input = tf.tensor4d(detectorInput(image, frame), [1, frame.height, frame.width, 3]);
+      const { boxes, scores } = ssd.forward(input);
+      const values = await scores.data();
+      const index = values.indexOf(Math.max(...values));
+      const box = Array.from((await boxes.data()).subarray(4 * index, 4 * index + 4));
+      tf.dispose([input, boxes, scores]);
+      return { score: values[index], box };
+    };
+    const frame = detectorFrame(image, 448, 32);
+    // A 750 x 1050 portrait fills 320 of the square's 448 columns.
+    assert.deepEqual([frame.width, frame.height], [320, 448]);
+    const whole = await best({ size: 448, width: 448, height: 448 });
+    const cut = await best(frame);
+    assert.ok(whole.score > 0.9 && cut.score > 0.9);
+    // Boxes are fractions of the square in both cases: the same face, to within 1% of it.
+    assert.ok(
+      maxAbsDifference(cut.box, whole.box) < 0.01,
+      `${cut.box.join()} vs ${whole.box.join()}`,
+    );
   });
 });

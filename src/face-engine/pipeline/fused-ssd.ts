@@ -55,21 +55,27 @@ interface FusedConv {
 export interface FusedSsd {
   /**
    * Boxes (`[ymin, xmin, ymax, xmax]`, relative to the padded square) and face scores for the
-   * first image of `batch`: a `[n, size, size, 3]` float tensor already scaled to -1..1. The net
-   * was trained at 512 x 512; at another size the anchors follow the feature maps' grids.
+   * first image of `batch`: a `[n, height, width, 3]` float tensor already scaled to -1..1, the
+   * square or a frame cut from it (see `detectorFrame`), whose longer side is the square's. The
+   * net was trained at 512 x 512; at another size the anchors follow the feature maps' grids.
    */
   forward(batch: Tensor4D): { boxes: Tensor2D; scores: Tensor1D };
 }
 
 /**
- * The SSD anchors (`[ymin, xmin, ymax, xmax]` per anchor, relative to the image) for feature maps
- * of `grids[i]` x `grids[i]` cells, fine to coarse: the TensorFlow Object Detection API's
- * `create_ssd_anchors` with this model's settings (6 layers, scales 0.2 to 0.95, aspect ratios
- * 1, 2, 1/2, 3, 1/3 plus an interpolated scale, three boxes in the lowest layer), the way that
- * API derives anchors from whatever grid the input size gives. For the 512 x 512 grids
- * (32, 16, 8, 4, 2, 1) this reproduces the 5,118 anchors shipped with the weights to 5e-5.
+ * The SSD anchors (`[ymin, xmin, ymax, xmax]` per anchor) for feature maps of `grids[i]` (rows by
+ * columns) cells, fine to coarse: the TensorFlow Object Detection API's `create_ssd_anchors` with
+ * this model's settings (6 layers, scales 0.2 to 0.95, aspect ratios 1, 2, 1/2, 3, 1/3 plus an
+ * interpolated scale, three boxes in the lowest layer), the way that API derives anchors from
+ * whatever grid the input size gives. Coordinates are fractions of the detector's square, of
+ * which the input covers `extent` (height, width): a frame cut from the square keeps the anchors
+ * of the square, centred on its own cells. For the 512 x 512 grids (32, 16, 8, 4, 2, 1) this
+ * reproduces the 5,118 anchors shipped with the weights to 5e-5.
  */
-export function ssdAnchors(grids: number[]): Float32Array {
+export function ssdAnchors(
+  grids: [rows: number, columns: number][],
+  [extentY, extentX]: [height: number, width: number] = [1, 1],
+): Float32Array {
   const minScale = 0.2;
   const maxScale = 0.95;
   const scales = grids.map(
@@ -77,7 +83,7 @@ export function ssdAnchors(grids: number[]): Float32Array {
   );
   scales.push(1);
   const anchors: number[] = [];
-  for (const [layer, grid] of grids.entries()) {
+  for (const [layer, [rows, columns]] of grids.entries()) {
     const scale = scales[layer];
     const boxes: [scale: number, aspectRatio: number][] =
       layer === 0
@@ -94,10 +100,10 @@ export function ssdAnchors(grids: number[]): Float32Array {
             [scale, 3],
             [scale, 1 / 3],
           ];
-    for (let y = 0; y < grid; y++) {
-      for (let x = 0; x < grid; x++) {
-        const centreY = (y + 0.5) / grid;
-        const centreX = (x + 0.5) / grid;
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < columns; x++) {
+        const centreY = ((y + 0.5) / rows) * extentY;
+        const centreX = ((x + 0.5) / columns) * extentX;
         for (const [boxScale, aspectRatio] of boxes) {
           const height = boxScale / Math.sqrt(aspectRatio);
           const width = boxScale * Math.sqrt(aspectRatio);
@@ -212,13 +218,17 @@ export function fuseSsd(tf: TF, params: SsdParams): FusedSsd {
 
   const shipped = tf.reshape<TensorFlow.Rank.R2>(params.output_layer.extra_dim, [-1, 4]);
   const generated = new Map<string, Tensor2D>();
-  /** The shipped anchors at the trained size; generated ones, kept per grid, at any other. */
-  const anchorsFor = (grids: number[]): Tensor2D => {
-    const key = grids.join('x');
-    if (key === '32x16x8x4x2x1') return shipped;
+  /**
+   * The shipped anchors for the trained 512 x 512 square; generated ones, kept per input shape,
+   * for any other square or frame.
+   */
+  const anchorsFor = (maps: Tensor4D[], extent: [number, number]): Tensor2D => {
+    const grids = maps.map((map): [number, number] => [map.shape[1], map.shape[2]]);
+    const key = `${grids.map((grid) => grid.join('x')).join(',')} of ${extent.join('x')}`;
+    if (key === '32x32,16x16,8x8,4x4,2x2,1x1 of 1x1') return shipped;
     let anchors = generated.get(key);
     if (!anchors) {
-      const values = ssdAnchors(grids);
+      const values = ssdAnchors(grids, extent);
       anchors = tf.keep(tf.tensor2d(values, [values.length / 4, 4]));
       generated.set(key, anchors);
     }
@@ -238,14 +248,17 @@ export function fuseSsd(tf: TF, params: SsdParams): FusedSsd {
         maps.push(top);
         const last = chain(top, extraConvs, (index) => index % 2 === 1, maps);
         if (!maps.includes(last)) last.dispose();
-        return tf.tidy(() => heads(batch.shape[0], maps));
+        return tf.tidy(() => heads(batch.shape, maps));
       } finally {
         tf.dispose(maps);
       }
     },
   };
 
-  function heads(batchSize: number, maps: Tensor4D[]): { boxes: Tensor2D; scores: Tensor1D } {
+  function heads(
+    [batchSize, height, width]: Tensor4D['shape'],
+    maps: Tensor4D[],
+  ): { boxes: Tensor2D; scores: Tensor1D } {
     const encodings = tf.concat(
       maps.map((map, index) =>
         tf.reshape(linearConv(map, predictors[index].box_encoding_predictor), [
@@ -263,7 +276,8 @@ export function fuseSsd(tf: TF, params: SsdParams): FusedSsd {
       ),
       1,
     );
-    const anchors = anchorsFor(maps.map((map) => map.shape[1]));
+    const side = Math.max(height, width);
+    const anchors = anchorsFor(maps, [height / side, width / side]);
     const firstEncodings = tf.reshape(tf.slice(encodings, [0, 0, 0, 0], [1, -1, -1, -1]), [-1, 4]);
     const boxes = decode(firstEncodings as Tensor2D, anchors);
     const scores = tf.reshape(tf.sigmoid(tf.slice(classes, [0, 0, 1], [1, -1, 1])), [-1]);

@@ -148,27 +148,57 @@ export function meanOfNormalised(vectors: ArrayLike<number>[]): Float32Array {
 }
 
 /**
+ * The part of the detector's `size` x `size` square that an image fills: face-api pads the image
+ * with black at the right or bottom to a square before resizing, so for a 3:4 portrait a quarter
+ * of the detector's work went into black. The frame keeps the image's columns and rows, rounded
+ * up to a multiple of `multiple` (the detector's output stride, so its feature maps cover the
+ * frame exactly); `multiple` = `size` gives face-api's full square.
+ */
+export interface DetectorFrame {
+  /** The side of the square the image is scaled into: its longer side spans `size` pixels. */
+  size: number;
+  width: number;
+  height: number;
+}
+
+export function detectorFrame(
+  image: { width: number; height: number },
+  size: number,
+  multiple: number,
+): DetectorFrame {
+  const fit = size / Math.max(image.width, image.height);
+  // Output column x samples source column floor(x / fit): the image spans ceil(width * fit).
+  const span = (extent: number) =>
+    Math.min(size, Math.ceil(Math.ceil(extent * fit) / multiple) * multiple);
+  return { size, width: span(image.width), height: span(image.height) };
+}
+
+/**
  * What face-api's `toBatchTensor(size, false)` makes of `image` for the SSD detector, scaled to
- * -1..1: the image padded with black at the right or bottom to a square, resized to `size` x
- * `size` the way `tf.image.resizeBilinear` does (corners not aligned, no half-pixel centres).
- * Computed here rather than as tensors so the full detection copy never enters the worker's
- * WebAssembly memory, which keeps whatever it once held. Every value of `out` is written.
+ * -1..1, cut to `frame`: the image padded with black at the right or bottom, resized the way
+ * `tf.image.resizeBilinear` resizes the padded square (corners not aligned, no half-pixel
+ * centres). Computed here rather than as tensors so the full detection copy never enters the
+ * worker's WebAssembly memory, which keeps whatever it once held. Every value of `out` is
+ * written.
  */
 export function detectorInput(
   image: RgbImage,
-  size: number,
-  out = new Float32Array(size * size * 3),
+  frame: DetectorFrame,
+  out = new Float32Array(frame.width * frame.height * 3),
 ): Float32Array {
-  if (out.length !== size * size * 3) throw new Error(`detectorInput: out holds ${out.length}`);
+  const { size, width: columns, height: rows } = frame;
+  if (out.length !== columns * rows * 3) {
+    throw new Error(`detectorInput: out holds ${out.length} values for ${columns} x ${rows}`);
+  }
   const { data, width, height } = image;
   const side = Math.max(width, height);
   const ratio = side / size;
   // Per output column and row: the two source pixels' byte offsets (-1 in the black padding) and
   // the interpolation weight, computed once; the arithmetic is resizeBilinear's.
-  const lefts = new Int32Array(size);
-  const rights = new Int32Array(size);
-  const fxs = new Float64Array(size);
-  for (let x = 0; x < size; x++) {
+  const lefts = new Int32Array(columns);
+  const rights = new Int32Array(columns);
+  const fxs = new Float64Array(columns);
+  for (let x = 0; x < columns; x++) {
     const source = x * ratio;
     const left = Math.floor(source);
     const right = Math.min(side - 1, Math.ceil(source));
@@ -177,18 +207,18 @@ export function detectorInput(
     fxs[x] = source - left;
   }
   const rowBytes = width * 3;
-  for (let y = 0; y < size; y++) {
+  for (let y = 0; y < rows; y++) {
     const source = y * ratio;
     const top = Math.floor(source);
     const bottom = Math.min(side - 1, Math.ceil(source));
     const topRow = top < height ? top * rowBytes : -1;
     const bottomRow = bottom < height ? bottom * rowBytes : -1;
     const fy = source - top;
-    for (let x = 0; x < size; x++) {
+    for (let x = 0; x < columns; x++) {
       const left = lefts[x];
       const right = rights[x];
       const fx = fxs[x];
-      const target = (y * size + x) * 3;
+      const target = (y * columns + x) * 3;
       for (let channel = 0; channel < 3; channel++) {
         const topLeft = topRow < 0 || left < 0 ? 0 : data[topRow + left + channel];
         const topRight = topRow < 0 || right < 0 ? 0 : data[topRow + right + channel];

@@ -30,7 +30,7 @@ export class IdentifyDto {
     description: 'A match is verified at or below this distance; FACE_MATCH_THRESHOLD by default',
     minimum: 0,
     maximum: 2,
-    example: 0.064,
+    example: 0.066,
   })
   @IsOptional()
   @Type(() => Number)
@@ -72,7 +72,7 @@ export class IdentifyResponseDto {
   })
   faces!: IdentifiedFaceDto[];
 
-  @ApiProperty({ description: 'The threshold applied', example: 0.064 })
+  @ApiProperty({ description: 'The threshold applied', example: 0.066 })
   threshold!: number;
 
   @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })

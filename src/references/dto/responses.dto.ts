@@ -33,7 +33,7 @@ export class VerificationResultDto {
   @ApiProperty({ description: 'Cosine distance between the two face embeddings', example: 0.031 })
   distance!: number;
 
-  @ApiProperty({ description: 'The threshold in force (FACE_MATCH_THRESHOLD)', example: 0.064 })
+  @ApiProperty({ description: 'The threshold in force (FACE_MATCH_THRESHOLD)', example: 0.066 })
   threshold!: number;
 
   @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })
