@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Mutex } from 'async-mutex';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FaceBox } from '../../face-engine/face-engine.types.js';
 import { DataSource, In, LessThan, MoreThan, MoreThanOrEqual, type EntityManager } from 'typeorm';
@@ -34,6 +35,24 @@ export function embeddingFromBytes(bytes: Buffer): Float32Array {
   return embedding;
 }
 
+/**
+ * One lock per SQLite data source. TypeORM runs SQLite on a single connection, and a transaction
+ * holds it across awaits: a second one begun meanwhile failed with "cannot start a transaction
+ * within a transaction" (2 of about 400 uploads at concurrency 4 answered 500), so transactions
+ * on SQLite take turns. MySQL/MariaDB give each transaction a connection of its own.
+ */
+const sqliteLocks = new WeakMap<DataSource, Mutex>();
+
+function transactionLock(dataSource: DataSource): Mutex | undefined {
+  if (dataSource.options.type !== 'better-sqlite3') return undefined;
+  let lock = sqliteLocks.get(dataSource);
+  if (!lock) {
+    lock = new Mutex();
+    sqliteLocks.set(dataSource, lock);
+  }
+  return lock;
+}
+
 @Injectable()
 export class TypeOrmReferenceStore extends ReferenceStore {
   private readonly logger = new Logger(TypeOrmReferenceStore.name);
@@ -45,8 +64,14 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     super();
   }
 
+  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const lock = transactionLock(this.dataSource);
+    const run = () => this.dataSource.transaction(work);
+    return lock ? lock.runExclusive(run) : run();
+  }
+
   async insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.transaction(async (manager) => {
       const row = await manager.getRepository(ReferenceEntity).save({
         key: reference.key,
         filename: reference.filename,
@@ -184,7 +209,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
   }
 
   async delete(key: string): Promise<number | null> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.transaction(async (manager) => {
       const row = await manager
         .getRepository(ReferenceEntity)
         .findOne({ select: { id: true }, where: { key } });
@@ -202,7 +227,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     from: string,
     { embedding, box, model }: { embedding: Float32Array; box: FaceBox; model: string },
   ): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.transaction(async (manager) => {
       const references = manager.getRepository(ReferenceEntity);
       const row = await references.findOne({ select: { id: true }, where: { key, model: from } });
       if (!row) return false;
