@@ -177,9 +177,25 @@ async function measure(
     log(
       `${endpoint} c=${concurrency} (${workers} worker(s)): ${round1(result.rps)} req/s, ` +
         `p50 ${round1(result.p50)} ms, p99 ${round1(result.p99)} ms, ${result.requests} requests, ` +
-        `errors ${result.errors}, non-2xx ${result.non2xx}`,
+        `errors ${result.errors}, non-2xx ${result.non2xx}; ${memory(service)}`,
     );
+    if (result.non2xx > 0) explainFailures(service, result);
   }
+}
+
+/** The service's resident memory now and its peak so far: which phase raises the peak. */
+function memory(service: ServiceProcess): string {
+  return `RSS ${Math.round(service.rssMb())} MB, peak ${Math.round(service.peakRssMb())} MB`;
+}
+
+/** What answered other than 2xx, and the service's warnings and errors about it. */
+function explainFailures(service: ServiceProcess, result: LoadResult): void {
+  log(`  statuses: ${JSON.stringify(result.statuses)}`);
+  const complaints = service.recentOutput
+    .split('\n')
+    .filter((line) => /warn|error/i.test(line))
+    .slice(-5);
+  for (const line of complaints) log(`  service: ${line.trim()}`);
 }
 
 const round1 = (value: number) => round(value, 1);
@@ -231,7 +247,7 @@ async function runRound(round: number, store: () => Promise<StoreAccess>): Promi
     const access = await store();
     // Uploads under load in earlier rounds are removed: every round lists the same store.
     await access.seedTo(settings.listReferences);
-    log(`store holds ${await access.count()} references`);
+    log(`store holds ${await access.count()} references; ${memory(service)}`);
     await measure(service, defaultWorkers, round, 'list', settings.list);
     // The event loop under inference load: list alone on one connection while compares keep
     // every worker busy with a queue behind them (started first, stopped after the list).
@@ -246,7 +262,8 @@ async function runRound(round: number, store: () => Promise<StoreAccess>): Promi
     listUnderLoad.push({ list, compare, round });
     log(
       `list under load (${compareConnections} compare connections): list p99 ` +
-        `${round1(list.p99)} ms, max ${round1(list.max)} ms; compares ${round1(compare.rps)} req/s`,
+        `${round1(list.p99)} ms, max ${round1(list.max)} ms; compares ${round1(compare.rps)} req/s; ` +
+        memory(service),
     );
     await measure(service, defaultWorkers, round, 'compare', settings.inference);
     await measure(service, defaultWorkers, round, 'upload', settings.inference);
@@ -290,7 +307,7 @@ async function storeScale(service: ServiceProcess, access: StoreAccess): Promise
   const compare = await drive(service.url, compareRequests(), 1, settings.inference);
   log(
     `list of ${references}: p50 ${round1(list.p50)} ms, p99 ${round1(list.p99)} ms ` +
-      `(${listBytes} bytes); compare p50 ${round1(compare.p50)} ms`,
+      `(${listBytes} bytes); compare p50 ${round1(compare.p50)} ms; ${memory(service)}`,
   );
   const plans = await access.queryPlans(keys.get(photos[0])!);
   return { references, seedMs, list, listBytes, compare, plans };
@@ -310,6 +327,7 @@ async function leakTest() {
     });
     const rssAfterAll = service.rssMb();
     log(`RSS after ${settings.leakCompares} compares: ${Math.round(rssAfterAll)} MB`);
+    for (const load of [first, rest]) if (load.non2xx > 0) explainFailures(service, load);
     return {
       compares: settings.leakCompares,
       early,
