@@ -38,6 +38,7 @@ import {
   detectorFrame,
   detectorInput,
   faceGeometry,
+  type DetectorFrame,
   meanOfNormalised,
   padBlack,
   type FaceGeometry,
@@ -294,19 +295,17 @@ function reusable(length: number): Float32Array<ArrayBuffer> {
 
 /**
  * SSD MobileNet v1 on `image`: face-api's `locateFaces` step for step (the net sees the image
- * padded to a square and resized to `detectorSize`), except that it sees only the frame of the
- * square that the image fills, rounded up to `frameMultiple` (`detectorSize` for the whole
- * square), with the input made outside WebAssembly memory, the fused forward pass, and a
+ * padded to a square and resized to `frame.size`), except that it sees only `frame` of that
+ * square, with the input made outside WebAssembly memory, the fused forward pass, and a
  * non-maximum suppression that does not copy the box tensor for every overlap test.
  */
 async function locateFaces(
   { faceapi, tf, ssd }: ReadyEngine,
   image: RgbImage,
   minConfidence: number,
-  detectorSize: number,
-  frameMultiple: number,
+  frame: DetectorFrame,
 ): Promise<FaceApi.FaceDetection[]> {
-  const frame = detectorFrame(image, detectorSize, frameMultiple);
+  const { size: detectorSize } = frame;
   const values = frame.width * frame.height * 3;
   const pixels = detectorInput(
     image,
@@ -394,10 +393,12 @@ async function detect(
   const locate = async (pass: DetectionPass, image: RgbImage) => {
     const started = performance.now();
     const { minConfidence, size } = pass;
-    let found = await locateFaces(engine, image, minConfidence, size, DETECTOR_STRIDE);
+    const frame = detectorFrame(image, size, DETECTOR_STRIDE);
+    let found = await locateFaces(engine, image, minConfidence, frame);
+    const cut = frame.width < size || frame.height < size;
     const large = LARGE_FACE_FRACTION * Math.max(image.width, image.height);
-    if (found.some(({ box }) => Math.max(box.width, box.height) > large)) {
-      found = await locateFaces(engine, image, minConfidence, size, size);
+    if (cut && found.some(({ box }) => Math.max(box.width, box.height) > large)) {
+      found = await locateFaces(engine, image, minConfidence, { size, width: size, height: size });
     }
     timings.detect += performance.now() - started;
     return found;
