@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { EnvironmentVariables } from './config/environment.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdentificationModule } from './identification/identification.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ReferencesModule } from './references/references.module.js';
 
@@ -24,6 +25,7 @@ export class AppModule {
         ReferencesModule,
         HealthModule,
         MetricsModule,
+        IdentificationModule,
       ],
       providers: [
         // Authentication first: an unauthenticated client is refused before it is counted.

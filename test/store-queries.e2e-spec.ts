@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { StoreAccess, type QueryPlan } from '../src/bench/store-access.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { ImageCipher } from '../src/references/persistence/image-cipher.js';
+import { CommittedChanges } from '../src/references/persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -23,7 +24,11 @@ describe('reference store queries on MariaDB', () => {
     const settings = { DATABASE_URL: database.url, DATA_DIR: '', DB_RUN_MIGRATIONS: true };
     const setup = new DataSource(dataSourceOptions(settings));
     await setup.initialize();
-    await new TypeOrmReferenceStore(setup, ImageCipher.fromSettings(undefined, undefined)).insert({
+    await new TypeOrmReferenceStore(
+      setup,
+      ImageCipher.fromSettings(undefined, undefined),
+      new CommittedChanges(),
+    ).insert({
       key,
       filename: 'one.jpg',
       subject: null,

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { ImageCipher } from '../src/references/persistence/image-cipher.js';
+import { CommittedChanges } from '../src/references/persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
 import type { NewReference } from '../src/references/reference-store.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -42,7 +43,11 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
         }),
       );
       await dataSource.initialize();
-      store = new TypeOrmReferenceStore(dataSource, ImageCipher.fromSettings(undefined, undefined));
+      store = new TypeOrmReferenceStore(
+        dataSource,
+        ImageCipher.fromSettings(undefined, undefined),
+        new CommittedChanges(),
+      );
     });
 
     after(async () => {

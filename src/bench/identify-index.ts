@@ -11,8 +11,8 @@ import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { EmbeddingMatrix } from '../identification/embedding-matrix.js';
-import { ImageCipher } from '../references/persistence/image-cipher.js';
-import { TypeOrmReferenceStore } from '../references/persistence/typeorm-reference.store.js';
+import { CommittedChanges } from '../references/persistence/committed-changes.js';
+import { TypeOrmReferenceChangeFeed } from '../references/persistence/typeorm-reference-change.feed.js';
 
 const DIMENSION = 128;
 const QUERIES = 41;
@@ -79,12 +79,9 @@ async function loadMs(serverUrl: string, size: number): Promise<number> {
         rows.flat(),
       );
     }
-    const store = new TypeOrmReferenceStore(
-      dataSource,
-      ImageCipher.fromSettings(undefined, undefined),
-    );
+    const feed = new TypeOrmReferenceChangeFeed(dataSource, new CommittedChanges());
     const started = performance.now();
-    const { references } = await store.indexSnapshot();
+    const { references } = await feed.snapshot();
     const matrix = new EmbeddingMatrix(DIMENSION, references.length);
     for (const reference of references) matrix.add(reference, reference.embedding);
     return performance.now() - started;

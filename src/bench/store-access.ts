@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { dataSourceOptions, type DatabaseSettings } from '../database/data-source-options.js';
 import { ImageCipher } from '../references/persistence/image-cipher.js';
+import { CommittedChanges } from '../references/persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from '../references/persistence/typeorm-reference.store.js';
 
 /** Remembers every statement TypeORM sends, with its parameters. */
@@ -136,6 +137,7 @@ export class StoreAccess {
     const store = new TypeOrmReferenceStore(
       this.dataSource,
       ImageCipher.fromSettings(undefined, undefined),
+      new CommittedChanges(),
     );
     const plans: QueryPlan[] = [];
     for (const call of ['findEmbedding', 'list'] as const) {

@@ -11,7 +11,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ErrorResponseDto, ValidationErrorResponseDto } from '../references/dto/responses.dto.js';
+import { ErrorResponseDto, ValidationErrorResponseDto } from './dto/error-response.dto.js';
 
 /** A controller behind API_KEYS and the rate limit: the Authorize button and their answers. */
 export function ApiProtected(): ClassDecorator {

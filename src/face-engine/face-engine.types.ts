@@ -1,12 +1,7 @@
 import type { FaceBackendSetting } from '../config/environment.js';
+import type { FaceBox } from '../common/face-box.js';
 
-/** A face's bounding box in the pixel coordinates of the upright (EXIF-rotated) image. */
-export interface FaceBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { FaceBox };
 
 export interface DetectedFace {
   box: FaceBox;

@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
-import { requireFields, toUploadedImage } from '../common/multipart.js';
+import { toFacialArea } from '../common/dto/facial-area.dto.js';
+import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
 import { parsedFields } from '../common/validation.js';
 import { IdentifyDto, IdentifyResponseDto } from './dto/identify.dto.js';
 import { IdentificationService } from './identification.service.js';
@@ -17,7 +17,7 @@ export class IdentificationController {
 
   @Post('identify')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('image'))
+  @PhotoForm({ photos: ['image'] })
   @ApiOperation({ summary: 'Find who, among the stored references, each face in a photo is' })
   @ApiBody({ type: IdentifyDto })
   @ApiOkResponse({ type: IdentifyResponseDto })
@@ -28,20 +28,15 @@ export class IdentificationController {
     missingFields: 'No image field',
   })
   async identify(
-    @UploadedFile() image: Express.Multer.File | undefined,
-    // Not `| undefined`: a union would hide the DTO's class from the validation pipe.
+    @Photo('image') image: UploadedImage,
     @Body(parsedFields) body: IdentifyDto,
   ): Promise<IdentifyResponseDto> {
-    requireFields({ image });
-    const found = await this.identification.identify(toUploadedImage(image!), {
-      limit: body?.limit ?? DEFAULT_LIMIT,
-      threshold: body?.threshold,
+    const found = await this.identification.identify(image, {
+      limit: body.limit ?? DEFAULT_LIMIT,
+      threshold: body.threshold,
     });
     return {
-      faces: found.faces.map(({ box, matches }) => ({
-        facial_area: { x: box.x, y: box.y, w: box.width, h: box.height },
-        matches,
-      })),
+      faces: found.faces.map(({ box, matches }) => ({ facial_area: toFacialArea(box), matches })),
       threshold: found.threshold,
       model: found.model,
       references_searched: found.referencesSearched,

@@ -10,6 +10,5 @@ import { ReferenceIndex } from './reference-index.js';
   imports: [FaceEngineModule, ReferenceStoreModule, UploadsModule],
   controllers: [IdentificationController],
   providers: [ReferenceIndex, IdentificationService],
-  exports: [ReferenceIndex],
 })
 export class IdentificationModule {}

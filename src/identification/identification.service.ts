@@ -4,8 +4,7 @@ import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { FaceBox } from '../face-engine/face-engine.types.js';
-import { assertImageExtension, imageTypeOf } from '../references/image-type.js';
-import type { UploadedImage } from '../common/multipart.js';
+import type { UploadedImage } from '../common/photo-form.js';
 import { ReferenceIndex } from './reference-index.js';
 
 export interface IdentityMatch {
@@ -45,8 +44,6 @@ export class IdentificationService {
   ) {}
 
   async identify(image: UploadedImage, options: IdentifyOptions): Promise<Identification> {
-    assertImageExtension(image.filename);
-    await imageTypeOf(image.bytes);
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const { faces } = await this.engine.analyze(image.bytes);

@@ -4,10 +4,11 @@ import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
 import type { FaceEngine } from '../face-engine/face-engine.service.js';
 import {
-  ReferenceStore,
+  ReferenceChangeFeed,
+  type CommittedChange,
   type IndexedReference,
   type ReferenceChange,
-} from '../references/reference-store.js';
+} from '../references/reference-change-feed.js';
 import { ReferenceIndex } from './reference-index.js';
 
 const MODEL = 'model@1';
@@ -18,9 +19,10 @@ function unit(position: number): Float32Array {
   return embedding;
 }
 
-/** The rows and change log of a database that other replicas write to. */
-class SharedStore extends ReferenceStore {
+/** The rows and change log of a database that other replicas write to, and this one. */
+class SharedStore extends ReferenceChangeFeed {
   references = new Map<number, IndexedReference>();
+  private readonly listeners: ((change: CommittedChange) => void)[] = [];
   changes: (ReferenceChange & { createdAt: Date })[] = [];
   private nextChange = 1;
 
@@ -48,11 +50,26 @@ class SharedStore extends ReferenceStore {
     });
   }
 
+  /** What this replica's own upload or re-embedding does: the row, the log, and the news. */
+  storeHere(id: number, model = MODEL): void {
+    this.insertByOtherReplica(id, model);
+    const reference = this.references.get(id);
+    for (const listener of this.listeners) listener({ kind: 'stored', reference: reference! });
+  }
+
+  deleteHere(id: number): void {
+    this.deleteByOtherReplica(id);
+    for (const listener of this.listeners) listener({ kind: 'deleted', referenceId: id });
+  }
+
   reserveChangeId(): number {
     return this.nextChange++;
   }
 
-  indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }> {
+  onCommitted(listener: (change: CommittedChange) => void): void {
+    this.listeners.push(listener);
+  }
+  snapshot(): Promise<{ watermark: number; references: IndexedReference[] }> {
     return Promise.resolve({
       watermark: this.changes.at(-1)?.id ?? 0,
       references: [...this.references.values()],
@@ -70,19 +87,6 @@ class SharedStore extends ReferenceStore {
   pruneChanges(): Promise<number> {
     return Promise.resolve(0);
   }
-  // Not used by the index.
-  insert = notUsed;
-  findEmbedding = notUsed;
-  findMetadata = notUsed;
-  readImage = notUsed;
-  list = notUsed;
-  subjects = notUsed;
-  delete = notUsed;
-  replaceEmbedding = notUsed;
-}
-
-function notUsed(): Promise<never> {
-  return Promise.reject(new Error('not used by ReferenceIndex'));
 }
 
 describe('ReferenceIndex', () => {
@@ -138,15 +142,24 @@ describe('ReferenceIndex', () => {
 
   it('should apply its own replica’s writes at once, and read them again harmlessly', async () => {
     await index.onApplicationBootstrap();
-    store.insertByOtherReplica(4);
-    index.added(store.references.get(4)!);
+    store.storeHere(4);
     assert.equal(index.size, 1);
     await index.refresh();
     await index.refresh();
     assert.equal(index.size, 1);
-    store.deleteByOtherReplica(4);
-    index.removed(4);
+    store.deleteHere(4);
+    assert.equal(index.size, 0);
     await index.refresh();
+    assert.equal(index.size, 0);
+  });
+
+  it('should follow its own replica’s re-embedding between models at once', async () => {
+    store.insertByOtherReplica(5, 'older-model@0');
+    await index.onApplicationBootstrap();
+    assert.equal(index.size, 0);
+    store.storeHere(5);
+    assert.equal(closest(5), 5);
+    store.storeHere(5, 'newer-model@2');
     assert.equal(index.size, 0);
   });
 

@@ -8,10 +8,11 @@ import { describeCause } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import {
-  ReferenceStore,
+  ReferenceChangeFeed,
+  type CommittedChange,
   type IndexedReference,
   type ReferenceChange,
-} from '../references/reference-store.js';
+} from '../references/reference-change-feed.js';
 import { EmbeddingMatrix, type Neighbour } from './embedding-matrix.js';
 
 const EMBEDDING_DIMENSION = 128;
@@ -47,10 +48,12 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
   private refreshing?: Promise<void>;
 
   constructor(
-    private readonly store: ReferenceStore,
+    private readonly feed: ReferenceChangeFeed,
     private readonly engine: FaceEngine,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    feed.onCommitted((change) => this.applyCommitted(change));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const started = performance.now();
@@ -78,13 +81,13 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     return this.matrix.nearest(embedding, limit);
   }
 
-  /** A reference this replica has just stored. */
-  added(reference: IndexedReference): void {
-    this.put(reference);
+  /** A change this replica has just committed: applied at once, not at the next refresh. */
+  private applyCommitted(change: CommittedChange): void {
+    if (change.kind === 'stored') this.put(change.reference);
+    else this.removed(change.referenceId);
   }
 
-  /** A reference this replica has just deleted. */
-  removed(id: number): void {
+  private removed(id: number): void {
     this.matrix.remove(id);
     this.otherModel.delete(id);
   }
@@ -131,11 +134,11 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
       return;
     }
     const settled = new Date(now - SETTLE_MS);
-    const recent = await this.store.changesCreatedSince(settled, CHANGE_BATCH);
+    const recent = await this.feed.changesCreatedSince(settled, CHANGE_BATCH);
     const changes: ReferenceChange[] = [...recent];
     let batch: ReferenceChange[];
     do {
-      batch = await this.store.changesSince(this.watermark, CHANGE_BATCH);
+      batch = await this.feed.changesSince(this.watermark, CHANGE_BATCH);
       changes.push(...batch);
       if (batch.length > 0) this.watermark = batch[batch.length - 1].id;
     } while (batch.length === CHANGE_BATCH);
@@ -143,7 +146,7 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     this.lastRefreshed = now;
     if (now - this.lastPruned > PRUNE_EVERY_MS) {
       this.lastPruned = now;
-      const pruned = await this.store.pruneChanges(new Date(now - CHANGE_RETENTION_MS));
+      const pruned = await this.feed.pruneChanges(new Date(now - CHANGE_RETENTION_MS));
       if (pruned > 0) this.logger.log(`Pruned ${pruned} change log entries`);
     }
   }
@@ -156,13 +159,13 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
       .filter((c) => c.kind === 'insert' && !deleted.has(c.referenceId))
       .map((c) => c.referenceId)
       .filter((id) => !this.matrix.has(id) && !this.otherModel.has(id));
-    for (const reference of await this.store.findIndexed([...new Set(inserted)])) {
+    for (const reference of await this.feed.findIndexed([...new Set(inserted)])) {
       this.put(reference);
     }
   }
 
   private async reload(): Promise<void> {
-    const snapshot = await this.store.indexSnapshot();
+    const snapshot = await this.feed.snapshot();
     this.matrix.clear();
     this.otherModel.clear();
     for (const reference of snapshot.references) this.put(reference);
@@ -171,6 +174,8 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private put(reference: IndexedReference): void {
+    // A re-embedded reference may move between the running model and another.
+    this.removed(reference.id);
     if (reference.model === this.engine.model) {
       const { id, key, filename, subject } = reference;
       this.matrix.add({ id, key, filename, subject }, reference.embedding);

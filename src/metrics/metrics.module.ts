@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
+import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
 @Module({
-  imports: [FaceEngineModule],
+  imports: [FaceEngineModule, ReferenceStoreModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

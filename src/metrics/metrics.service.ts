@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { routeTemplate } from '../common/route-template.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
-import { ReferenceEntity } from '../references/persistence/reference.entity.js';
+import { ReferenceStore } from '../references/reference-store.js';
 
 /** Longest a scrape waits for the reference count; a slow or lost database must not hold it. */
 const COUNT_TIMEOUT_MS = 2000;
@@ -45,7 +44,7 @@ export class MetricsService {
 
   constructor(
     engine: FaceEngine,
-    private readonly dataSource: DataSource,
+    private readonly store: ReferenceStore,
   ) {
     collectDefaultMetrics({ register: this.registry });
     engine.onTimings((timings) => {
@@ -99,7 +98,7 @@ export class MetricsService {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.dataSource.getRepository(ReferenceEntity).count(),
+        this.store.count(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('no answer')), COUNT_TIMEOUT_MS);
         }),

@@ -13,6 +13,7 @@ import { dataSourceOptions } from '../database/data-source-options.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import { ImageCipher } from './persistence/image-cipher.js';
 import { ReferenceEntity } from './persistence/reference.entity.js';
+import { CommittedChanges } from './persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from './persistence/typeorm-reference.store.js';
 
 export interface ReembedCounts {
@@ -49,7 +50,7 @@ export async function reembedReferences(
 ): Promise<ReembedCounts> {
   const counts: ReembedCounts = { scanned: 0, reembedded: 0, current: 0, failed: 0 };
   const references = dataSource.getRepository(ReferenceEntity);
-  const store = new TypeOrmReferenceStore(dataSource, cipher);
+  const store = new TypeOrmReferenceStore(dataSource, cipher, new CommittedChanges());
   const reembed = async ({ key, model }: ReferenceEntity): Promise<Outcome> => {
     if (!all && model === engine.model) return 'current';
     let faces;

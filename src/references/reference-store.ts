@@ -1,4 +1,4 @@
-import type { FaceBox } from '../face-engine/face-engine.types.js';
+import type { FaceBox } from '../common/face-box.js';
 
 export interface NewReference {
   key: string;
@@ -16,16 +16,6 @@ export interface StoredEmbedding {
   key: string;
   embedding: Float32Array;
   box: FaceBox;
-  model: string;
-}
-
-/** What the identification index holds of a reference. */
-export interface IndexedReference {
-  id: number;
-  key: string;
-  filename: string;
-  subject: string | null;
-  embedding: Float32Array;
   model: string;
 }
 
@@ -71,14 +61,11 @@ export interface SubjectCount {
   references: number;
 }
 
-export interface ReferenceChange {
-  /** Position in the change log: the watermark a reader has read up to. */
-  id: number;
-  referenceId: number;
-  kind: 'insert' | 'delete';
-}
-
-/** Port for the reference store; `TypeOrmReferenceStore` is the adapter. */
+/**
+ * Port for the references' own reads and writes (the service, re-embedding, metrics);
+ * `TypeOrmReferenceStore` is the adapter. Every write also logs the change for
+ * `ReferenceChangeFeed`.
+ */
 export abstract class ReferenceStore {
   /**
    * Stores image, embedding and metadata together with an entry in the change log, or nothing at
@@ -93,6 +80,8 @@ export abstract class ReferenceStore {
   abstract list(page: ReferencePageRequest): Promise<ReferencePage>;
   /** Every subject with its number of references, by name. */
   abstract subjects(): Promise<SubjectCount[]>;
+  /** How many references are stored. */
+  abstract count(): Promise<number>;
   /** Removes the reference with its image and logs the change; its id, or null when there was none. */
   abstract delete(key: string): Promise<number | null>;
   /**
@@ -104,15 +93,4 @@ export abstract class ReferenceStore {
     from: string,
     embedding: { embedding: Float32Array; box: FaceBox; model: string },
   ): Promise<boolean>;
-
-  /** Every reference, and the change log position they reflect. */
-  abstract indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }>;
-  /** The references with these ids that still exist. */
-  abstract findIndexed(ids: number[]): Promise<IndexedReference[]>;
-  /** Change log entries after `afterId`, in log order, at most `limit`. */
-  abstract changesSince(afterId: number, limit: number): Promise<ReferenceChange[]>;
-  /** Change log entries written at or after `since`, in log order, at most `limit`. */
-  abstract changesCreatedSince(since: Date, limit: number): Promise<ReferenceChange[]>;
-  /** Drops change log entries older than `before`; how many. */
-  abstract pruneChanges(before: Date): Promise<number>;
 }

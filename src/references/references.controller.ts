@@ -8,11 +8,7 @@ import {
   Post,
   Query,
   StreamableFile,
-  UploadedFile,
-  UploadedFiles,
-  UseInterceptors,
 } from '@nestjs/common';
-import { FileFieldsInterceptor, FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -25,7 +21,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPhotoForm, ApiProtected, ApiReferenceByKey } from '../common/api-docs.js';
-import { requireFields, toUploadedImage } from '../common/multipart.js';
+import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
 import { parsedFields } from '../common/validation.js';
 import {
   CompareWithReferenceDto,
@@ -37,10 +34,11 @@ import { ClientGoneSignal } from '../common/client-gone-signal.decorator.js';
 import {
   CompareWithReferenceResponseDto,
   DeleteReferenceResponseDto,
-  ErrorResponseDto,
   ListReferencesResponseDto,
   ListSubjectsResponseDto,
   ReferenceMetadataDto,
+  toReferenceMetadata,
+  toVerificationResult,
   UploadReferenceResponseDto,
   VerifyResponseDto,
 } from './dto/responses.dto.js';
@@ -54,7 +52,7 @@ export class ReferencesController {
 
   @Post('upload_reference')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('image'))
+  @PhotoForm({ photos: ['image'] })
   @ApiOperation({ summary: 'Enrol the face in a photo and store it under a new key' })
   @ApiBody({ type: UploadReferenceDto })
   @ApiOkResponse({ type: UploadReferenceResponseDto })
@@ -65,21 +63,18 @@ export class ReferencesController {
     missingFields: 'No image field',
   })
   async uploadReference(
-    @UploadedFile() image: Express.Multer.File | undefined,
-    // Typed without `| undefined` (which would hide the class from the validation pipe), but
-    // undefined when the request is not multipart at all.
+    @Photo('image') image: UploadedImage,
     @Body() body: UploadReferenceDto,
     @ClientGoneSignal() clientGone: AbortSignal,
   ): Promise<UploadReferenceResponseDto> {
-    requireFields({ image });
-    const subject = body?.subject?.trim() || null;
-    const { key } = await this.references.upload(toUploadedImage(image!), subject, clientGone);
+    const subject = body.subject?.trim() || null;
+    const { key } = await this.references.upload(image, subject, clientGone);
     return { success: true, message: `Reference embedding saved with key: ${key}`, key };
   }
 
   @Post('compare_with_reference')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('image'))
+  @PhotoForm({ photos: ['image'], required: ['reference_key'] })
   @ApiOperation({ summary: 'Say whether the face in a photo is the person stored under a key' })
   @ApiBody({ type: CompareWithReferenceDto })
   @ApiOkResponse({ type: CompareWithReferenceResponseDto })
@@ -92,24 +87,16 @@ export class ReferencesController {
     missingFields: 'No image or no reference_key field',
   })
   async compareWithReference(
-    @UploadedFile() image: Express.Multer.File | undefined,
-    // Undefined when the request is not multipart at all.
-    @Body() body: CompareWithReferenceDto | undefined,
+    @Photo('image') image: UploadedImage,
+    @Body() { reference_key: referenceKey }: CompareWithReferenceDto,
   ): Promise<CompareWithReferenceResponseDto> {
-    requireFields({ image, reference_key: body?.reference_key });
-    const referenceKey = body!.reference_key!;
-    const result = await this.references.compare(toUploadedImage(image!), referenceKey);
-    return { reference_key: referenceKey, result };
+    const verdict = await this.references.compare(image, referenceKey);
+    return { reference_key: referenceKey, result: toVerificationResult(verdict) };
   }
 
   @Post('verify')
   @HttpCode(200)
-  @UseInterceptors(
-    FileFieldsInterceptor([
-      { name: 'image1', maxCount: 1 },
-      { name: 'image2', maxCount: 1 },
-    ]),
-  )
+  @PhotoForm({ photos: ['image1', 'image2'] })
   @ApiOperation({ summary: 'Say whether two photos show the same person; nothing is stored' })
   @ApiBody({ type: VerifyDto })
   @ApiOkResponse({ type: VerifyResponseDto })
@@ -118,15 +105,10 @@ export class ReferencesController {
     missingFields: 'No image1 or no image2 field',
   })
   async verify(
-    @UploadedFiles()
-    files: { image1?: Express.Multer.File[]; image2?: Express.Multer.File[] } | undefined,
+    @Photo('image1') image1: UploadedImage,
+    @Photo('image2') image2: UploadedImage,
   ): Promise<VerifyResponseDto> {
-    const image1 = files?.image1?.[0];
-    const image2 = files?.image2?.[0];
-    requireFields({ image1, image2 });
-    return {
-      result: await this.references.verify(toUploadedImage(image1!), toUploadedImage(image2!)),
-    };
+    return { result: toVerificationResult(await this.references.verify(image1, image2)) };
   }
 
   @Get('list_references')
@@ -176,17 +158,7 @@ export class ReferencesController {
   @ApiOkResponse({ type: ReferenceMetadataDto })
   @ApiReferenceByKey('Error reading reference')
   async getReference(@Param('key') key: string): Promise<ReferenceMetadataDto> {
-    const found = await this.references.describe(key);
-    return {
-      key: found.key,
-      filename: found.filename,
-      subject: found.subject,
-      content_type: found.contentType,
-      size_bytes: found.sizeBytes,
-      face_box: { x: found.box.x, y: found.box.y, w: found.box.width, h: found.box.height },
-      model: found.model,
-      created_at: found.createdAt.toISOString(),
-    };
+    return toReferenceMetadata(await this.references.describe(key));
   }
 
   @Get('references/:key/image')

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { UploadsModule } from '../common/uploads.module.js';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
-import { IdentificationModule } from '../identification/identification.module.js';
 import { ReferenceStoreModule } from './persistence/reference-store.module.js';
 import { ReferencesController } from './references.controller.js';
 import { ReferencesService } from './references.service.js';
 
 @Module({
-  imports: [FaceEngineModule, ReferenceStoreModule, IdentificationModule, UploadsModule],
+  imports: [FaceEngineModule, ReferenceStoreModule, UploadsModule],
   controllers: [ReferencesController],
   providers: [ReferencesService],
 })

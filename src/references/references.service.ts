@@ -11,10 +11,9 @@ import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import { cosineDistance } from '../face-engine/cosine-distance.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
-import type { DetectedFace, FaceBox } from '../face-engine/face-engine.types.js';
-import type { UploadedImage } from '../common/multipart.js';
-import { ReferenceIndex } from '../identification/reference-index.js';
-import { assertImageExtension, imageTypeOf } from './image-type.js';
+import type { DetectedFace } from '../face-engine/face-engine.types.js';
+import type { UploadedImage } from '../common/photo-form.js';
+import type { Verdict } from './verdict.js';
 import {
   ReferenceStore,
   type ReferenceMetadata,
@@ -24,31 +23,9 @@ import {
   type SubjectCount,
 } from './reference-store.js';
 
-export interface FacialArea {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-export interface VerificationResult {
-  verified: boolean;
-  distance: number;
-  threshold: number;
-  model: string;
-  detector_backend: string;
-  similarity_metric: 'cosine';
-  facial_areas: { img1: FacialArea; img2: FacialArea };
-  time: number;
-}
-
 const REFERENCE_KEY = /^[A-Za-z0-9]+$/;
 /** Keys are 32 hex characters; anything longer cannot name a stored reference. */
 const MAX_KEY_LENGTH = 64;
-
-function facialArea(box: FaceBox): FacialArea {
-  return { x: box.x, y: box.y, w: box.width, h: box.height };
-}
 
 /** Enrols, compares, lists and deletes reference faces: the logic behind the four endpoints. */
 @Injectable()
@@ -56,7 +33,6 @@ export class ReferencesService {
   constructor(
     private readonly engine: FaceEngine,
     private readonly store: ReferenceStore,
-    private readonly index: ReferenceIndex,
     private readonly config: AppConfig,
   ) {}
 
@@ -70,30 +46,25 @@ export class ReferencesService {
     subject: string | null = null,
     signal?: AbortSignal,
   ): Promise<{ key: string }> {
-    assertImageExtension(image.filename);
-    const contentType = await imageTypeOf(image.bytes);
     return asOperation('Error processing image', async () => {
       signal?.throwIfAborted();
       const face = await this.findOneFace(image.bytes);
       const key = randomUUID().replaceAll('-', '');
-      const { filename } = image;
+      const { filename, contentType } = image;
       const { embedding, box } = face;
       const model = this.engine.model;
-      const id = await this.store.insert(
+      await this.store.insert(
         { key, filename, subject, contentType, image: image.bytes, embedding, box, model },
         signal,
       );
-      this.index.added({ id, key, filename, subject, embedding, model });
       return { key };
     });
   }
 
-  async compare(image: UploadedImage, referenceKey: string): Promise<VerificationResult> {
-    assertImageExtension(image.filename);
+  async compare(image: UploadedImage, referenceKey: string): Promise<Verdict> {
     if (!REFERENCE_KEY.test(referenceKey)) {
       throw new InvalidReferenceKeyError(referenceKey, 'Reference key must be alphanumeric');
     }
-    await imageTypeOf(image.bytes);
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const reference =
@@ -114,11 +85,7 @@ export class ReferencesService {
   }
 
   /** Two photos, nothing stored: the same verdict as a compare, over every pair of faces. */
-  async verify(first: UploadedImage, second: UploadedImage): Promise<VerificationResult> {
-    assertImageExtension(first.filename);
-    assertImageExtension(second.filename);
-    await imageTypeOf(first.bytes);
-    await imageTypeOf(second.bytes);
+  async verify(first: UploadedImage, second: UploadedImage): Promise<Verdict> {
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const [one, two] = await Promise.all([
@@ -135,7 +102,7 @@ export class ReferencesService {
     first: Pick<DetectedFace, 'box' | 'embedding'>[],
     second: Pick<DetectedFace, 'box' | 'embedding'>[],
     started: number,
-  ): VerificationResult {
+  ): Verdict {
     const [closest] = first
       .flatMap((a) =>
         second.map((b) => ({ a, b, distance: cosineDistance(a.embedding, b.embedding) })),
@@ -147,10 +114,8 @@ export class ReferencesService {
       distance: closest.distance,
       threshold,
       model: this.engine.model,
-      detector_backend: 'ssd_mobilenetv1',
-      similarity_metric: 'cosine',
-      facial_areas: { img1: facialArea(closest.a.box), img2: facialArea(closest.b.box) },
-      time: Math.round(performance.now() - started) / 1000,
+      faces: [closest.a.box, closest.b.box],
+      seconds: Math.round(performance.now() - started) / 1000,
     };
   }
 
@@ -174,8 +139,7 @@ export class ReferencesService {
   }
 
   async delete(key: string): Promise<void> {
-    const id = await this.stored(key, 'Error deleting embedding', () => this.store.delete(key));
-    this.index.removed(id);
+    await this.stored(key, 'Error deleting embedding', () => this.store.delete(key));
   }
 
   /**

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { FacialAreaDto } from '../../references/dto/responses.dto.js';
+import { FacialAreaDto } from '../../common/dto/facial-area.dto.js';
 
 /** Multipart form of `POST /identify`. */
 export class IdentifyDto {

@@ -71,10 +71,9 @@ export class CompareWithReferenceDto {
     description: 'The key returned by /upload_reference',
     example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817',
   })
-  // Optional here so that a missing key gets the documented 422 body, not a validation 400.
-  @IsOptional()
+  // Its absence is answered before validation, with the documented 422 (`@PhotoForm`).
   @IsString()
-  reference_key?: string;
+  reference_key!: string;
 }
 
 /** Multipart form of `POST /verify`: two photos, nothing stored. */

@@ -1,4 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { FacialAreaDto, toFacialArea } from '../../common/dto/facial-area.dto.js';
+import type { ReferenceMetadata } from '../reference-store.js';
+import type { Verdict } from '../verdict.js';
 
 export class UploadReferenceResponseDto {
   @ApiProperty({ example: true })
@@ -9,13 +12,6 @@ export class UploadReferenceResponseDto {
 
   @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817', pattern: '^[0-9a-f]{32}$' })
   key!: string;
-}
-
-export class FacialAreaDto {
-  @ApiProperty({ example: 112 }) x!: number;
-  @ApiProperty({ example: 87 }) y!: number;
-  @ApiProperty({ example: 160 }) w!: number;
-  @ApiProperty({ example: 171 }) h!: number;
 }
 
 export class FacialAreasDto {
@@ -108,27 +104,6 @@ export class DeleteReferenceResponseDto {
   message!: string;
 }
 
-export class ErrorResponseDto {
-  @ApiProperty({ example: 'Invalid file extension' })
-  detail!: string;
-}
-
-export class FieldErrorDto {
-  @ApiProperty({ example: ['body', 'image'], type: [String] })
-  loc!: string[];
-
-  @ApiProperty({ example: 'Field required' })
-  msg!: string;
-
-  @ApiProperty({ example: 'missing' })
-  type!: string;
-}
-
-export class ValidationErrorResponseDto {
-  @ApiProperty({ type: [FieldErrorDto] })
-  detail!: FieldErrorDto[];
-}
-
 export class ReferenceMetadataDto {
   @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817' })
   key!: string;
@@ -158,4 +133,32 @@ export class ReferenceMetadataDto {
 export class VerifyResponseDto {
   @ApiProperty({ type: VerificationResultDto })
   result!: VerificationResultDto;
+}
+
+/** A verdict as DeepFace's verify reports it. */
+export function toVerificationResult(verdict: Verdict): VerificationResultDto {
+  const [reference, probe] = verdict.faces;
+  return {
+    verified: verdict.verified,
+    distance: verdict.distance,
+    threshold: verdict.threshold,
+    model: verdict.model,
+    detector_backend: 'ssd_mobilenetv1',
+    similarity_metric: 'cosine',
+    facial_areas: { img1: toFacialArea(reference), img2: toFacialArea(probe) },
+    time: verdict.seconds,
+  };
+}
+
+export function toReferenceMetadata(found: ReferenceMetadata): ReferenceMetadataDto {
+  return {
+    key: found.key,
+    filename: found.filename,
+    subject: found.subject,
+    content_type: found.contentType,
+    size_bytes: found.sizeBytes,
+    face_box: toFacialArea(found.box),
+    model: found.model,
+    created_at: found.createdAt.toISOString(),
+  };
 }

@@ -1,13 +1,21 @@
 import { Logger, Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
+import { ReferenceChangeFeed } from '../reference-change-feed.js';
 import { ReferenceStore } from '../reference-store.js';
+import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
+import { TypeOrmReferenceChangeFeed } from './typeorm-reference-change.feed.js';
 import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
 
-/** The reference store behind its port, for the features that read or write references. */
+/**
+ * The references behind two ports: the store, for those that read and write them, and the change
+ * feed, for those that follow them.
+ */
 @Module({
   providers: [
     { provide: ReferenceStore, useClass: TypeOrmReferenceStore },
+    { provide: ReferenceChangeFeed, useClass: TypeOrmReferenceChangeFeed },
+    CommittedChanges,
     {
       provide: ImageCipher,
       inject: [AppConfig],
@@ -26,6 +34,6 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
       },
     },
   ],
-  exports: [ReferenceStore],
+  exports: [ReferenceStore, ReferenceChangeFeed],
 })
 export class ReferenceStoreModule {}

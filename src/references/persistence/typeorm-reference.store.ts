@@ -1,13 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Mutex } from 'async-mutex';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { FaceBox } from '../../face-engine/face-engine.types.js';
-import { DataSource, In, LessThan, MoreThan, MoreThanOrEqual, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { FaceBox } from '../../common/face-box.js';
 import {
   ReferenceStore,
-  type IndexedReference,
   type NewReference,
-  type ReferenceChange,
   type ReferenceListItem,
   type ReferenceMetadata,
   type ReferencePage,
@@ -18,6 +16,7 @@ import {
 } from '../reference-store.js';
 import { ReferenceChangeEntity, type ReferenceChangeKind } from './reference-change.entity.js';
 import { EncryptionKeyNotConfiguredError } from '../../common/errors.js';
+import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { ReferenceEntity } from './reference.entity.js';
@@ -60,6 +59,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly cipher: ImageCipher,
+    private readonly committed: CommittedChanges,
   ) {
     super();
   }
@@ -71,7 +71,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
   }
 
   async insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
-    return this.transaction(async (manager) => {
+    const id = await this.transaction(async (manager) => {
       const row = await manager.getRepository(ReferenceEntity).save({
         key: reference.key,
         filename: reference.filename,
@@ -92,6 +92,12 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       signal?.throwIfAborted();
       return row.id;
     });
+    const { key, filename, subject, embedding, model } = reference;
+    this.committed.tell({
+      kind: 'stored',
+      reference: { id, key, filename, subject, embedding, model },
+    });
+    return id;
   }
 
   async findEmbedding(key: string): Promise<StoredEmbedding | null> {
@@ -208,8 +214,12 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     return rows.map((row) => ({ subject: row.subject, references: Number(row.references) }));
   }
 
+  count(): Promise<number> {
+    return this.dataSource.getRepository(ReferenceEntity).count();
+  }
+
   async delete(key: string): Promise<number | null> {
-    return this.transaction(async (manager) => {
+    const id = await this.transaction(async (manager) => {
       const row = await manager
         .getRepository(ReferenceEntity)
         .findOne({ select: { id: true }, where: { key } });
@@ -220,6 +230,8 @@ export class TypeOrmReferenceStore extends ReferenceStore {
       await logChange(manager, row.id, 'delete');
       return row.id;
     });
+    if (id !== null) this.committed.tell({ kind: 'deleted', referenceId: id });
+    return id;
   }
 
   async replaceEmbedding(
@@ -227,63 +239,28 @@ export class TypeOrmReferenceStore extends ReferenceStore {
     from: string,
     { embedding, box, model }: { embedding: Float32Array; box: FaceBox; model: string },
   ): Promise<boolean> {
-    return this.transaction(async (manager) => {
+    const replaced = await this.transaction(async (manager) => {
       const references = manager.getRepository(ReferenceEntity);
-      const row = await references.findOne({ select: { id: true }, where: { key, model: from } });
-      if (!row) return false;
+      const row = await references.findOne({
+        select: { id: true, filename: true, subject: true },
+        where: { key, model: from },
+      });
+      if (!row) return null;
       const { affected } = await references.update(
         { id: row.id, model: from },
         { embedding: embeddingToBytes(embedding), ...boxColumns(box), model },
       );
-      if (!affected) return false;
+      if (!affected) return null;
       await logChange(manager, row.id, 'insert');
-      return true;
+      return row;
     });
-  }
-
-  async indexSnapshot(): Promise<{ watermark: number; references: IndexedReference[] }> {
-    // Read the log position first: a change committed while the rows are read is replayed later,
-    // and replaying is idempotent.
-    const last = await this.dataSource
-      .getRepository(ReferenceChangeEntity)
-      .findOne({ select: { id: true }, where: {}, order: { id: 'DESC' } });
-    const rows = await this.dataSource
-      .getRepository(ReferenceEntity)
-      .find({ select: INDEXED_COLUMNS, order: { id: 'ASC' } });
-    return { watermark: last?.id ?? 0, references: rows.map(toIndexed) };
-  }
-
-  async findIndexed(ids: number[]): Promise<IndexedReference[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.dataSource
-      .getRepository(ReferenceEntity)
-      .find({ select: INDEXED_COLUMNS, where: { id: In(ids) }, order: { id: 'ASC' } });
-    return rows.map(toIndexed);
-  }
-
-  async changesSince(afterId: number, limit: number): Promise<ReferenceChange[]> {
-    return this.dataSource.getRepository(ReferenceChangeEntity).find({
-      select: { id: true, referenceId: true, kind: true },
-      where: { id: MoreThan(afterId) },
-      order: { id: 'ASC' },
-      take: limit,
+    if (!replaced) return false;
+    const { id, filename, subject } = replaced;
+    this.committed.tell({
+      kind: 'stored',
+      reference: { id, key, filename, subject, embedding, model },
     });
-  }
-
-  async changesCreatedSince(since: Date, limit: number): Promise<ReferenceChange[]> {
-    return this.dataSource.getRepository(ReferenceChangeEntity).find({
-      select: { id: true, referenceId: true, kind: true },
-      where: { createdAt: MoreThanOrEqual(since) },
-      order: { id: 'ASC' },
-      take: limit,
-    });
-  }
-
-  async pruneChanges(before: Date): Promise<number> {
-    const result = await this.dataSource
-      .getRepository(ReferenceChangeEntity)
-      .delete({ createdAt: LessThan(before) });
-    return result.affected ?? 0;
+    return true;
   }
 }
 
@@ -297,26 +274,6 @@ function boxOf(row: ReferenceEntity): FaceBox {
 /** The four columns a face box is stored as. */
 function boxColumns(box: FaceBox) {
   return { boxX: box.x, boxY: box.y, boxWidth: box.width, boxHeight: box.height };
-}
-
-const INDEXED_COLUMNS = {
-  id: true,
-  key: true,
-  filename: true,
-  subject: true,
-  embedding: true,
-  model: true,
-} as const;
-
-function toIndexed(row: ReferenceEntity): IndexedReference {
-  return {
-    id: row.id,
-    key: row.key,
-    filename: row.filename,
-    subject: row.subject,
-    embedding: embeddingFromBytes(row.embedding),
-    model: row.model,
-  };
 }
 
 async function logChange(
