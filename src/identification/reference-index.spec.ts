@@ -40,6 +40,18 @@ class SharedStore extends ReferenceChangeFeed {
     this.changes.sort((a, b) => a.id - b.id);
   }
 
+  /** What a re-embedding elsewhere (another replica, `reembed`) does: the same id, a new row. */
+  replaceByOtherReplica(id: number, position: number, model = MODEL): void {
+    const reference = this.references.get(id)!;
+    this.references.set(id, { ...reference, embedding: unit(position), model });
+    this.changes.push({
+      id: this.nextChange++,
+      referenceId: id,
+      kind: 'insert',
+      createdAt: new Date(),
+    });
+  }
+
   deleteByOtherReplica(id: number): void {
     this.references.delete(id);
     this.changes.push({
@@ -161,6 +173,22 @@ describe('ReferenceIndex', () => {
     assert.equal(closest(5), 5);
     store.storeHere(5, 'newer-model@2');
     assert.equal(index.size, 0);
+  });
+
+  it("should apply another replica's re-embedding of a reference it already holds", async () => {
+    store.insertByOtherReplica(6, 'older-model@0');
+    store.insertByOtherReplica(7);
+    await index.onApplicationBootstrap();
+    assert.equal(index.size, 1);
+    store.replaceByOtherReplica(6, 6);
+    store.replaceByOtherReplica(7, 9);
+    await index.refresh();
+    assert.equal(index.size, 2);
+    assert.equal(closest(6), 6);
+    assert.equal(closest(9), 7);
+    store.replaceByOtherReplica(7, 10, 'newer-model@2');
+    await index.refresh();
+    assert.equal(index.size, 1);
   });
 
   it('should share one refresh between concurrent callers', async () => {

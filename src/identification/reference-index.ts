@@ -39,6 +39,8 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
   private readonly matrix = new EmbeddingMatrix(EMBEDDING_DIMENSION);
   /** References of another model: never searched, remembered so they are not fetched again. */
   private readonly otherModel = new Set<number>();
+  /** Change log ids applied lately, with when: the recent ones are read again on every refresh. */
+  private readonly applied = new Map<number, number>();
   /** Highest change log id read. */
   private watermark = 0;
   private lastRefreshed = 0;
@@ -142,7 +144,7 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
       changes.push(...batch);
       if (batch.length > 0) this.watermark = batch[batch.length - 1].id;
     } while (batch.length === CHANGE_BATCH);
-    await this.apply(changes);
+    await this.apply(changes, now);
     this.lastRefreshed = now;
     if (now - this.lastPruned > PRUNE_EVERY_MS) {
       this.lastPruned = now;
@@ -151,17 +153,23 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** Applies changes in log order; each is idempotent, so reading one twice is harmless. */
-  private async apply(changes: ReferenceChange[]): Promise<void> {
-    const deleted = new Set(changes.filter((c) => c.kind === 'delete').map((c) => c.referenceId));
+  /**
+   * Applies the changes not applied yet: a delete drops the reference, an insert or a
+   * replacement (re-embedding) reads it anew. Changes are re-read for a while after they were
+   * written, so applied ones are remembered for as long.
+   */
+  private async apply(changes: ReferenceChange[], now: number): Promise<void> {
+    for (const [id, seen] of this.applied) if (now - seen > 2 * SETTLE_MS) this.applied.delete(id);
+    const fresh = changes.filter((change) => !this.applied.has(change.id));
+    const deleted = new Set(fresh.filter((c) => c.kind === 'delete').map((c) => c.referenceId));
     for (const id of deleted) this.removed(id);
-    const inserted = changes
+    const written = fresh
       .filter((c) => c.kind === 'insert' && !deleted.has(c.referenceId))
-      .map((c) => c.referenceId)
-      .filter((id) => !this.matrix.has(id) && !this.otherModel.has(id));
-    for (const reference of await this.feed.findIndexed([...new Set(inserted)])) {
+      .map((c) => c.referenceId);
+    for (const reference of await this.feed.findIndexed([...new Set(written)])) {
       this.put(reference);
     }
+    for (const change of fresh) this.applied.set(change.id, now);
   }
 
   private async reload(): Promise<void> {
