@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { StoreAccess, type QueryPlan } from '../src/bench/store-access.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { ImageCipher } from '../src/references/persistence/image-cipher.js';
+import { appConfigFrom } from '../src/config/app-config.js';
+import { validateEnvironment } from '../src/config/environment.js';
 import { CommittedChanges } from '../src/references/persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -28,6 +30,7 @@ describe('reference store queries on MariaDB', () => {
       setup,
       ImageCipher.fromSettings(undefined, undefined),
       new CommittedChanges(),
+      appConfigFrom(validateEnvironment({})),
     ).insert({
       key,
       filename: 'one.jpg',

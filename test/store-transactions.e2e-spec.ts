@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { ImageCipher } from '../src/references/persistence/image-cipher.js';
+import { appConfigFrom } from '../src/config/app-config.js';
+import { validateEnvironment } from '../src/config/environment.js';
 import { CommittedChanges } from '../src/references/persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
 import type { NewReference } from '../src/references/reference-store.js';
@@ -47,6 +49,7 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
         dataSource,
         ImageCipher.fromSettings(undefined, undefined),
         new CommittedChanges(),
+        appConfigFrom(validateEnvironment({})),
       );
     });
 

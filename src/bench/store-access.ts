@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { dataSourceOptions, type DatabaseSettings } from '../database/data-source-options.js';
 import { ImageCipher } from '../references/persistence/image-cipher.js';
+import { appConfigFrom } from '../config/app-config.js';
+import { validateEnvironment } from '../config/environment.js';
 import { CommittedChanges } from '../references/persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from '../references/persistence/typeorm-reference.store.js';
 
@@ -138,6 +140,7 @@ export class StoreAccess {
       this.dataSource,
       ImageCipher.fromSettings(undefined, undefined),
       new CommittedChanges(),
+      appConfigFrom(validateEnvironment({})),
     );
     const plans: QueryPlan[] = [];
     for (const call of ['findEmbedding', 'list'] as const) {

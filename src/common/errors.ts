@@ -15,6 +15,13 @@ export class InvalidFileExtensionError extends DomainError {
   }
 }
 
+/** The photo's file name is longer than the store keeps. */
+export class FilenameTooLongError extends DomainError {
+  constructor(readonly maxLength: number) {
+    super(`Filename too long: at most ${maxLength} characters`);
+  }
+}
+
 /** The key in a request is not a syntactically valid reference key. */
 export class InvalidReferenceKeyError extends DomainError {
   constructor(

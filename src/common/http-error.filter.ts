@@ -18,6 +18,7 @@ import {
   EngineBusyError,
   EngineWorkerFailedError,
   InferenceTimeoutError,
+  FilenameTooLongError,
   InvalidFileExtensionError,
   InvalidImageError,
   InvalidReferenceKeyError,
@@ -169,6 +170,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (
       error instanceof InvalidFileExtensionError ||
+      error instanceof FilenameTooLongError ||
       error instanceof InvalidReferenceKeyError ||
       error instanceof NoFaceDetectedError ||
       error instanceof MultipleFacesError ||

@@ -50,7 +50,12 @@ export async function reembedReferences(
 ): Promise<ReembedCounts> {
   const counts: ReembedCounts = { scanned: 0, reembedded: 0, current: 0, failed: 0 };
   const references = dataSource.getRepository(ReferenceEntity);
-  const store = new TypeOrmReferenceStore(dataSource, cipher, new CommittedChanges());
+  const store = new TypeOrmReferenceStore(
+    dataSource,
+    cipher,
+    new CommittedChanges(),
+    appConfigFrom(validateEnvironment(process.env)),
+  );
   const reembed = async ({ key, model }: ReferenceEntity): Promise<Outcome> => {
     if (!all && model === engine.model) return 'current';
     let faces;

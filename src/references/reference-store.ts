@@ -1,5 +1,10 @@
 import type { FaceBox } from '../common/face-box.js';
 
+/** The longest file name the store keeps, in characters (code points). */
+export const FILENAME_MAX_LENGTH = 1024;
+/** The longest subject the store keeps, in characters (code points). */
+export const SUBJECT_MAX_LENGTH = 100;
+
 export interface NewReference {
   key: string;
   filename: string;

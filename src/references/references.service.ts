@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
+  FilenameTooLongError,
   InvalidReferenceKeyError,
   ModelMismatchError,
   MultipleFacesError,
@@ -15,6 +16,7 @@ import type { DetectedFace } from '../face-engine/face-engine.types.js';
 import type { UploadedImage } from '../common/photo-form.js';
 import type { Verdict } from './verdict.js';
 import {
+  FILENAME_MAX_LENGTH,
   ReferenceStore,
   type ReferenceMetadata,
   type ReferencePage,
@@ -46,6 +48,10 @@ export class ReferencesService {
     subject: string | null = null,
     signal?: AbortSignal,
   ): Promise<{ key: string }> {
+    // Code points, as the database counts them; refused before the analysis it would waste.
+    if ([...image.filename].length > FILENAME_MAX_LENGTH) {
+      throw new FilenameTooLongError(FILENAME_MAX_LENGTH);
+    }
     return asOperation('Error processing image', async () => {
       signal?.throwIfAborted();
       const face = await this.findOneFace(image.bytes);

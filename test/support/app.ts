@@ -31,7 +31,13 @@ export async function startApp(overrides: EnvOverrides = {}): Promise<INestAppli
   const logger = createLogger(env.LOG_LEVEL);
   const app = moduleRef.createNestApplication({ logger: new NestPinoLogger(logger) });
   configureApp(app, logger);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // What did start (the worker pool, the database pool) would keep the test process alive.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }
 

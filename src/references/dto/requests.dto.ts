@@ -1,10 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-
-/** Subjects are names people type: any printable text, no control characters. */
-const SUBJECT = /^[^\p{Cc}]+$/u;
-const SUBJECT_MAX_LENGTH = 100;
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
+import { SUBJECT_MAX_LENGTH } from '../reference-store.js';
 
 /** Multipart form of `POST /upload_reference`; the file itself arrives through multer. */
 export class UploadReferenceDto {
@@ -22,8 +20,10 @@ export class UploadReferenceDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(SUBJECT_MAX_LENGTH)
-  @Matches(SUBJECT, { message: 'subject must be printable text without control characters' })
+  @MaxCodePoints(SUBJECT_MAX_LENGTH)
+  @Matches(PRINTABLE_TEXT, {
+    message: 'subject must be printable text without control or format characters',
+  })
   subject?: string;
 }
 
@@ -58,7 +58,7 @@ export class ListReferencesQueryDto {
   @ApiPropertyOptional({ description: 'Only the references of this subject', example: 'amy' })
   @IsOptional()
   @IsString()
-  @MaxLength(SUBJECT_MAX_LENGTH)
+  @MaxCodePoints(SUBJECT_MAX_LENGTH)
   subject?: string;
 }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Mutex } from 'async-mutex';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -16,6 +16,7 @@ import {
 } from '../reference-store.js';
 import { ReferenceChangeEntity, type ReferenceChangeKind } from './reference-change.entity.js';
 import { EncryptionKeyNotConfiguredError } from '../../common/errors.js';
+import { AppConfig } from '../../config/app-config.js';
 import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
@@ -52,16 +53,51 @@ function transactionLock(dataSource: DataSource): Mutex | undefined {
   return lock;
 }
 
+/** What a stored image may add to the upload: the envelope, the row and the statement around it. */
+const IMAGE_ROW_OVERHEAD = 64 * 1024;
+/** SQLite's default SQLITE_MAX_LENGTH: the largest blob it stores. */
+const SQLITE_MAX_BLOB = 1_000_000_000;
+
 @Injectable()
-export class TypeOrmReferenceStore extends ReferenceStore {
+export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleInit {
   private readonly logger = new Logger(TypeOrmReferenceStore.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly cipher: ImageCipher,
     private readonly committed: CommittedChanges,
+    private readonly config: AppConfig,
   ) {
     super();
+  }
+
+  /**
+   * Refuses to start when the database could not store the largest upload the service accepts:
+   * otherwise that upload would be analysed first and refused by the database after.
+   */
+  async onModuleInit(): Promise<void> {
+    const { MAX_UPLOAD_BYTES } = this.config.env;
+    const needed = MAX_UPLOAD_BYTES + IMAGE_ROW_OVERHEAD;
+    if (this.dataSource.options.type !== 'mysql') {
+      if (needed > SQLITE_MAX_BLOB) {
+        throw new Error(
+          `MAX_UPLOAD_BYTES=${MAX_UPLOAD_BYTES} is more than SQLite stores in one value ` +
+            `(${SQLITE_MAX_BLOB} bytes); lower it`,
+        );
+      }
+      return;
+    }
+    const [{ packet }] = await this.dataSource.query<{ packet: number | string }[]>(
+      'SELECT @@max_allowed_packet AS packet',
+    );
+    if (Number(packet) < needed) {
+      throw new Error(
+        `MAX_UPLOAD_BYTES=${MAX_UPLOAD_BYTES} needs the database to accept statements of ` +
+          `${needed} bytes, but its max_allowed_packet=${packet}: raise max_allowed_packet on ` +
+          `the server (e.g. --max-allowed-packet=${Math.ceil(needed / 1048576) * 2}M) or lower ` +
+          'MAX_UPLOAD_BYTES',
+      );
+    }
   }
 
   private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -83,10 +119,7 @@ export class TypeOrmReferenceStore extends ReferenceStore {
         model: reference.model,
         createdAt: new Date(),
       });
-      await manager.getRepository(ReferenceImageEntity).insert({
-        referenceId: row.id,
-        bytes: this.cipher.seal(reference.image),
-      });
+      await insertImage(manager, row.id, this.cipher.seal(reference.image));
       await logChange(manager, row.id, 'insert');
       // Throwing here rolls all three rows back: the window left is the commit itself.
       signal?.throwIfAborted();
@@ -274,6 +307,30 @@ function boxOf(row: ReferenceEntity): FaceBox {
 /** The four columns a face box is stored as. */
 function boxColumns(box: FaceBox) {
   return { boxX: box.x, boxY: box.y, boxWidth: box.width, boxHeight: box.height };
+}
+
+/**
+ * MySQL gets the bytes as a binary parameter of a prepared statement: TypeORM's text protocol
+ * sends them as a hex literal, twice their size, which overflowed max_allowed_packet at 8 MB.
+ */
+async function insertImage(manager: EntityManager, referenceId: number, bytes: Buffer) {
+  if (manager.connection.options.type !== 'mysql' || !manager.queryRunner) {
+    await manager.getRepository(ReferenceImageEntity).insert({ referenceId, bytes });
+    return;
+  }
+  const connection = (await manager.queryRunner.connect()) as PreparedStatements;
+  await new Promise<void>((resolve, reject) => {
+    connection.execute(
+      'INSERT INTO reference_images (reference_id, bytes) VALUES (?, ?)',
+      [referenceId, bytes],
+      (error) => (error ? reject(error) : resolve()),
+    );
+  });
+}
+
+/** The part of mysql2's callback connection that TypeORM's query runner holds. */
+interface PreparedStatements {
+  execute(sql: string, values: unknown[], callback: (error: Error | null) => void): void;
 }
 
 async function logChange(
