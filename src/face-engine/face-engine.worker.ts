@@ -18,14 +18,11 @@
  *    upright dlib chip, and the mirror image of each), computed in one batch, from the
  *    full-resolution image or from a reduced one where the face still spans 2 x the chip size.
  */
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { workerData } from 'piscina';
 import sharp, { type Sharp } from 'sharp';
 import type * as FaceApi from '@vladmandic/face-api';
 import type {
   DetectedFace,
-  EngineBackend,
   FaceAnalysis,
   UndecodableImage,
   WorkerInfo,
@@ -45,34 +42,13 @@ import {
   type Point,
   type RgbImage,
 } from './pipeline/raster.js';
-import { fuseSsd, type FusedSsd, type SsdParams } from './pipeline/fused-ssd.js';
-import {
-  fuseRecognitionNet,
-  RECOGNITION_CHIP_SIDE as CHIP_SIDE,
-  type FusedRecognitionNet,
-  type RecognitionParams,
-} from './pipeline/fused-recognition.js';
+import type { FusedSsd } from './pipeline/fused-ssd.js';
+import { RECOGNITION_CHIP_SIDE as CHIP_SIDE } from './pipeline/fused-recognition.js';
 import { nonMaxSuppression } from './pipeline/non-max-suppression.js';
+import { backendHeapBytes, startBackend, type LoadedEngine } from './pipeline/backend.js';
+import { loadModels, type ReadyEngine } from './pipeline/models.js';
 
-type FaceApiModule = typeof FaceApi;
-type TensorFlow = typeof import('@tensorflow/tfjs');
 type Tensor3D = import('@tensorflow/tfjs').Tensor3D;
-
-interface LoadedEngine {
-  faceapi: FaceApiModule;
-  /** The TensorFlow.js instance this face-api build was bundled against. */
-  tf: TensorFlow;
-  backend: EngineBackend;
-}
-
-interface ReadyEngine extends LoadedEngine {
-  /** The SSD detector with its layers fused, built from face-api's loaded weights. */
-  ssd: FusedSsd;
-  /** The recognition net with its layers fused, likewise. */
-  recognition: FusedRecognitionNet;
-}
-
-const require = createRequire(import.meta.url);
 
 // libvips' operation cache (up to 50 MB) pays off only when the same image is processed twice;
 // every upload is new.
@@ -134,67 +110,6 @@ function detectionCascade({ minConfidence, detectorSize: size }: WorkerOptions):
     passes.push({ pad: 0, minConfidence, size: TRAINED_DETECTOR_SIZE });
   }
   return passes;
-}
-
-/** face-api ships one build per TensorFlow.js flavour; each requires its own tfjs package. */
-function loadNativeBuild(): FaceApiModule {
-  return require('@vladmandic/face-api/dist/face-api.node.js') as FaceApiModule;
-}
-
-function loadPortableBuild(): FaceApiModule {
-  return require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
-}
-
-async function startBackend(options: WorkerOptions): Promise<LoadedEngine> {
-  if (options.backend === 'tensorflow' || options.backend === 'auto') {
-    try {
-      const faceapi = loadNativeBuild();
-      const tf = faceapi.tf as unknown as TensorFlow;
-      await tf.setBackend('tensorflow');
-      await tf.ready();
-      return { faceapi, tf, backend: 'tensorflow' };
-    } catch (error) {
-      if (options.backend === 'tensorflow') {
-        throw new Error(
-          `FACE_BACKEND=tensorflow but @tensorflow/tfjs-node could not be loaded: ${String(error)}`,
-        );
-      }
-    }
-  }
-  const faceapi = loadPortableBuild();
-  const tf = faceapi.tf as unknown as TensorFlow;
-  const backend: EngineBackend = options.backend === 'cpu' ? 'cpu' : 'wasm';
-  if (backend === 'wasm') {
-    const wasm =
-      require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    // The .wasm binaries ship inside the npm package: point the loader at them, never at a CDN.
-    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
-  }
-  if (!(await tf.setBackend(backend))) {
-    throw new Error(`TensorFlow.js backend "${backend}" failed to initialise`);
-  }
-  await tf.ready();
-  return { faceapi, tf, backend };
-}
-
-async function loadModels(engine: LoadedEngine, modelsDir: string): Promise<ReadyEngine> {
-  const { faceapi, tf } = engine;
-  await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelsDir);
-  await faceapi.nets.faceLandmark68Net.loadFromDisk(modelsDir);
-  await faceapi.nets.faceRecognitionNet.loadFromDisk(modelsDir);
-  const ssdParams = faceapi.nets.ssdMobilenetv1.params as unknown as SsdParams;
-  const recognitionParams = faceapi.nets.faceRecognitionNet.params as unknown as RecognitionParams;
-  const recognition = fuseRecognitionNet(
-    tf as unknown as Parameters<typeof fuseRecognitionNet>[0],
-    recognitionParams,
-  );
-  // The fused net holds its own weights: face-api's 26 MB copy would only take up memory.
-  faceapi.nets.faceRecognitionNet.dispose();
-  return {
-    ...engine,
-    ssd: fuseSsd(tf as unknown as Parameters<typeof fuseSsd>[0], ssdParams),
-    recognition,
-  };
 }
 
 function asUint8(buffer: Buffer): Uint8Array {
@@ -581,13 +496,6 @@ async function analyze(
     timings,
     backendHeapBytes: backendHeapBytes(engine),
   };
-}
-
-/** The wasm backend's linear memory: the part of a worker's memory that never shrinks. */
-function backendHeapBytes({ tf, backend }: LoadedEngine): number | undefined {
-  if (backend !== 'wasm') return undefined;
-  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
-  return heap?.byteLength;
 }
 
 async function initialise(): Promise<
