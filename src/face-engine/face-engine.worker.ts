@@ -19,7 +19,6 @@
  *    full-resolution image or from a reduced one where the face still spans 2 x the chip size.
  */
 import { workerData } from 'piscina';
-import sharp, { type Sharp } from 'sharp';
 import type * as FaceApi from '@vladmandic/face-api';
 import type {
   DetectedFace,
@@ -47,17 +46,10 @@ import { RECOGNITION_CHIP_SIDE as CHIP_SIDE } from './pipeline/fused-recognition
 import { nonMaxSuppression } from './pipeline/non-max-suppression.js';
 import { backendHeapBytes, startBackend, type LoadedEngine } from './pipeline/backend.js';
 import { loadModels, type ReadyEngine } from './pipeline/models.js';
+import { asUint8, decode, decodeFull, rawInput, type Photo } from './pipeline/decode.js';
 
 type Tensor3D = import('@tensorflow/tfjs').Tensor3D;
 
-// libvips' operation cache (up to 50 MB) pays off only when the same image is processed twice;
-// every upload is new.
-sharp.cache(false);
-
-/** Longest side of the image the detector is given. */
-const DETECT_MAX_SIDE = 1024;
-/** JPEGs whose longer side exceeds this are decoded at reduced scale (shrink-on-load). */
-const SHRINK_ON_LOAD_ABOVE = 2 * DETECT_MAX_SIDE;
 /**
  * A face's chips are cut from the reduced copy of such a JPEG when the face spans at least this
  * many of its pixels (the chip is then still downsampled, never enlarged); smaller faces are cut
@@ -110,78 +102,6 @@ function detectionCascade({ minConfidence, detectorSize: size }: WorkerOptions):
     passes.push({ pad: 0, minConfidence, size: TRAINED_DETECTOR_SIZE });
   }
   return passes;
-}
-
-function asUint8(buffer: Buffer): Uint8Array {
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
-}
-
-/** To 8-bit sRGB: EXIF orientation applied, transparency flattened onto white. */
-function decoder(bytes: Uint8Array, maxPixels: number) {
-  return sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
-    .rotate()
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb');
-}
-
-async function rgb(pipeline: Sharp): Promise<RgbImage> {
-  const { data, info } = await pipeline
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3)
-    throw new Error(`decoded image has ${info.channels} channels, expected 3`);
-  return { data: asUint8(data), width: info.width, height: info.height };
-}
-
-function rawInput(image: RgbImage) {
-  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
-}
-
-/** A decoded upload: what the detector sees, and the full-resolution pixels when decoded. */
-interface Photo {
-  /** Size of the upright photo at full resolution: boxes and landmarks are in these pixels. */
-  width: number;
-  height: number;
-  /** The copy the detector sees, no larger than DETECT_MAX_SIDE. */
-  detection: RgbImage;
-  /** Full-resolution pixels per detection-copy pixel. */
-  scale: number;
-  /** The full-resolution pixels; large JPEGs are only decoded in full when a face needs it. */
-  full?: RgbImage;
-}
-
-/**
- * Decodes the upload. A JPEG larger than twice the detection size is decoded straight to the
- * detection size with libjpeg's shrink-on-load (a 12-megapixel photo in about a quarter of the
- * time of a full decode); anything else is decoded in full and resized for the detector.
- */
-async function decode(bytes: Uint8Array, maxPixels: number): Promise<Photo> {
-  const header = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
-  const { width, height } = header.autoOrient;
-  if (header.format === 'jpeg' && Math.max(width, height) > SHRINK_ON_LOAD_ABOVE) {
-    const detection = await rgb(
-      decoder(bytes, maxPixels).resize({
-        width: DETECT_MAX_SIDE,
-        height: DETECT_MAX_SIDE,
-        fit: 'inside',
-      }),
-    );
-    return { width, height, detection, scale: width / detection.width };
-  }
-  const full = await rgb(decoder(bytes, maxPixels));
-  if (Math.max(full.width, full.height) <= DETECT_MAX_SIDE) {
-    return { width: full.width, height: full.height, detection: full, scale: 1, full };
-  }
-  const detection = await rgb(
-    rawInput(full).resize({ width: DETECT_MAX_SIDE, height: DETECT_MAX_SIDE, fit: 'inside' }),
-  );
-  return {
-    width: full.width,
-    height: full.height,
-    detection,
-    scale: full.width / detection.width,
-    full,
-  };
 }
 
 interface Detection {
@@ -469,16 +389,16 @@ async function analyze(
   const detections = await detect(engine, photo, options, timings);
   // A full decode that a small face in a large JPEG needs counts as decoding, not embedding.
   let fullDecodeMs = 0;
-  const decodeFull = async () => {
+  const timedFullDecode = async () => {
     const decoding = performance.now();
-    const full = await rgb(decoder(bytes, options.maxImagePixels));
+    const full = await decodeFull(bytes, options.maxImagePixels);
     fullDecodeMs = performance.now() - decoding;
     return full;
   };
   const embedding = performance.now();
   const faces: DetectedFace[] = [];
   for (const detection of detections) {
-    const source = await chipSource(photo, detection.landmarks, decodeFull);
+    const source = await chipSource(photo, detection.landmarks, timedFullDecode);
     faces.push({
       box: clampBox(detection.box, photo),
       score: detection.score,
