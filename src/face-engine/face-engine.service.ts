@@ -219,7 +219,7 @@ function isWorkerDeath(error: unknown): boolean {
 }
 
 function workerFile(): string {
-  const file = fileURLToPath(new URL('./face-engine.worker.js', import.meta.url));
+  const file = fileURLToPath(new URL('./pipeline/worker.js', import.meta.url));
   if (!existsSync(file)) throw new Error(`Face engine worker not found at ${file}; run the build`);
   return file;
 }

@@ -1,7 +1,4 @@
 /**
- * Runs in a Piscina worker thread: loads TensorFlow.js and the face-api models once, then decodes,
- * detects and embeds images sent by `FaceEngine`. The HTTP thread never touches a tensor.
- *
  * The pipeline, each step measured on the labelled pairs (see the README's "Recognition quality"
  * and, for the time each step takes, "Where the time goes"):
  * 1. Decode once with sharp: EXIF orientation applied, any colour space or bit depth to 8-bit sRGB,
@@ -18,20 +15,17 @@
  *    upright dlib chip, and the mirror image of each), computed in one batch, from the
  *    full-resolution image or from a reduced one where the face still spans 2 x the chip size.
  */
-import { workerData } from 'piscina';
 import type {
   DetectedFace,
   FaceAnalysis,
   UndecodableImage,
-  WorkerInfo,
   WorkerOptions,
-  WorkerTask,
-} from './face-engine.types.js';
-import { backendHeapBytes, startBackend } from './pipeline/backend.js';
-import { loadModels, type ReadyEngine } from './pipeline/models.js';
-import { detect, type Detection } from './pipeline/detect.js';
-import { decode, decodeFull, type Photo } from './pipeline/decode.js';
-import { chipSource, embed } from './pipeline/embed.js';
+} from '../face-engine.types.js';
+import { backendHeapBytes } from './backend.js';
+import { decode, decodeFull, type Photo } from './decode.js';
+import { detect, type Detection } from './detect.js';
+import { chipSource, embed } from './embed.js';
+import type { ReadyEngine } from './models.js';
 
 function clampBox(
   box: Detection['box'],
@@ -47,7 +41,8 @@ function clampBox(
   };
 }
 
-async function analyze(
+/** Decodes, detects and embeds one upload; an unreadable one is reported, not thrown. */
+export async function analyze(
   engine: ReadyEngine,
   options: WorkerOptions,
   bytes: Uint8Array,
@@ -98,19 +93,3 @@ async function analyze(
     backendHeapBytes: backendHeapBytes(engine),
   };
 }
-
-async function initialise(): Promise<
-  (task: WorkerTask) => Promise<FaceAnalysis | UndecodableImage | WorkerInfo>
-> {
-  const options = workerData as WorkerOptions;
-  const engine = await loadModels(await startBackend(options), options.modelsDir);
-  return async (task) => {
-    if (task.kind === 'info') {
-      return { backend: engine.backend, tfjsVersion: engine.tf.version_core };
-    }
-    return analyze(engine, options, task.image);
-  };
-}
-
-// Piscina awaits an exported promise for the handler, so models load once per thread, up front.
-export default initialise();
