@@ -1,19 +1,12 @@
 /**
- * The pipeline, each step measured on the labelled pairs (see the README's "Recognition quality"
- * and, for the time each step takes, "Where the time goes"):
- * 1. Decode once with sharp: EXIF orientation applied, any colour space or bit depth to 8-bit sRGB,
- *    transparency flattened onto white. A JPEG over twice DETECT_MAX_SIDE is decoded straight to
- *    the detection size (shrink-on-load); it is decoded in full only if a face is too small there.
- * 2. Detect (SSD MobileNet v1, its layers fused) on a copy no larger than DETECT_MAX_SIDE, which
- *    the detector sees as a FACE_DETECTOR_SIZE square (448 by default; it was trained at 512,
- *    which a photo with a face under SMALL_FACE_FRACTION of the square goes through as well),
- *    cut to the frame the photo fills unless a face spans over LARGE_FACE_FRACTION of it.
- *    Then the 68 landmarks of each face, from that copy.
- * 3. When nothing is found, try again on black-padded copies: tight crops (ID photos, avatars)
- *    fill the frame more than the scenes the detector was trained on; last, at the trained size.
- * 4. Embed each face: the mean of four L2-normalised descriptors (the roll-aligned chip, the
- *    upright dlib chip, and the mirror image of each), computed in one batch, from the
- *    full-resolution image or from a reduced one where the face still spans 2 x the chip size.
+ * The pipeline a worker runs on each upload, one file per stage; each step is there because it
+ * measurably helped (the figures, with the commands that reproduce them, are in the README's
+ * "Recognition quality" and "Where the time goes"):
+ * 1. decode.ts: sharp, once, to upright 8-bit sRGB; a large JPEG straight to the detection size.
+ * 2. detect.ts: SSD MobileNet v1 (fused) on the frame of its square that the photo fills, then the
+ *    68 landmarks of each face; black-padded copies and the trained size when nothing is found.
+ * 3. embed.ts: the mean of four L2-normalised descriptors (the roll-aligned chip, the upright dlib
+ *    chip, and the mirror image of each), in one batch.
  */
 import type {
   DetectedFace,

@@ -56,8 +56,8 @@ export function decodeFull(bytes: Uint8Array, maxPixels: number): Promise<RgbIma
 
 /**
  * Decodes the upload. A JPEG larger than twice the detection size is decoded straight to the
- * detection size with libjpeg's shrink-on-load (a 12-megapixel photo in about a quarter of the
- * time of a full decode); anything else is decoded in full and resized for the detector.
+ * detection size with libjpeg's shrink-on-load, at a fraction of a full decode's cost; anything
+ * else is decoded in full and resized for the detector.
  */
 export async function decode(bytes: Uint8Array, maxPixels: number): Promise<Photo> {
   const header = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).metadata();

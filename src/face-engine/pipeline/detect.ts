@@ -23,10 +23,8 @@ import {
 const DETECTOR_STRIDE = 32;
 /**
  * Above this fraction of the square, a face found in a frame is looked for again in the whole
- * square. Faces this large are scored by the coarsest feature maps, which see the whole square:
- * cut to a frame, 149 of the 400 ORL photos scored or placed their face differently (by more
- * than 0.01), some as two faces, all of them faces over 0.55 of the square; the faces of the
- * other labelled photos, up to half the square, were found the same either way.
+ * square: faces this large are scored by the coarsest feature maps, which see the whole square,
+ * so a frame moves their scores and boxes (README, "Where the time goes").
  */
 const LARGE_FACE_FRACTION = 0.5;
 
@@ -34,8 +32,8 @@ const LARGE_FACE_FRACTION = 0.5;
 const TRAINED_DETECTOR_SIZE = 512;
 /**
  * Below this fraction of the detector's square, a face found at a smaller FACE_DETECTOR_SIZE
- * sends the photo through the trained size as well: at 448 the faces of a group photo (about a
- * tenth of the square) score lower, and one of six fell under the confidence threshold.
+ * sends the photo through the trained size as well: small faces (a group photo's) score lower
+ * below the trained size, enough to fall under the confidence threshold.
  */
 const SMALL_FACE_FRACTION = 0.15;
 
@@ -70,9 +68,9 @@ export interface Detection {
 }
 
 /**
- * One buffer per size for the detector's input, filled anew for each pass: tf copies it into
- * WebAssembly memory, and a fresh 2.4 MB array per pass kept the garbage collector's threads busy
- * for about a tenth of a core per analysis.
+ * One buffer per size for the detector's input, filled anew for each pass (tf copies it into
+ * WebAssembly memory): a fresh array per pass keeps V8's garbage collector busy on threads that
+ * FACE_WORKER_NICE does not reach.
  */
 const inputBuffers = new Map<number, Float32Array<ArrayBuffer>>();
 function reusable(length: number): Float32Array<ArrayBuffer> {
