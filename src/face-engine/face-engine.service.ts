@@ -20,12 +20,10 @@ import type {
   WorkerTask,
 } from './face-engine.types.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
+import { PIPELINE_VERSION } from './pipeline/version.js';
 
 /** A real one-face photo (provenance in assets/README.md) analysed by every worker at start. */
 const WARM_UP_IMAGE = join(projectRoot(), 'assets', 'warmup-face.jpg');
-
-/** Changes whenever the embedding pipeline changes in a way that moves distances. */
-const PIPELINE_VERSION = 5;
 
 /**
  * Face detection and embedding, run in a pool of worker threads (one per core by default) so that
@@ -221,7 +219,7 @@ function isWorkerDeath(error: unknown): boolean {
 }
 
 function workerFile(): string {
-  const file = fileURLToPath(new URL('./face-engine.worker.js', import.meta.url));
+  const file = fileURLToPath(new URL('./pipeline/worker.js', import.meta.url));
   if (!existsSync(file)) throw new Error(`Face engine worker not found at ${file}; run the build`);
   return file;
 }

@@ -4,8 +4,8 @@
  * released as soon as the next layer has read it.
  *
  * face-api runs every convolution as four ops (conv, add bias, multiply and add the scale layer)
- * plus a ReLU, inside one tidy that holds every intermediate until the pass ends: for a batch of
- * four chips that grew a worker's WebAssembly memory by about 90 MB, which it never gives back.
+ * plus a ReLU, inside one tidy that holds every intermediate until the pass ends, and a worker's
+ * WebAssembly memory, once grown to hold them, is never given back.
  * Here the scale is folded into the filters and bias once, when the worker starts:
  * `(conv(x, W) + b) * s + t = conv(x, W * s) + (b * s + t)`. Same architecture, same weights;
  * the descriptors differ from face-api's only by float rounding (checked in the spec beside this).

@@ -1,11 +1,11 @@
 /**
  * face-api's SSD MobileNet v1 forward pass with each convolution, its batch normalisation and its
  * ReLU6 fused into one kernel. face-api runs them as separate ops (conv, then batch norm or add,
- * then clip), so every layer's output is written and read three times; on WebAssembly that was
- * about a fifth of the detector's time. The batch norm of the depthwise layers is folded into
- * their filters and a bias once, when the worker starts. Same architecture, same weights, same
- * anchors and box decoding (`ssdMobilenetv1/{mobileNetV1,predictionLayer,outputLayer}.ts`); the
- * outputs differ from face-api's only by float rounding.
+ * then clip), so every layer's output is written and read three times. The batch norm of the
+ * depthwise layers is folded into their filters and a bias once, when the worker starts. Same
+ * architecture, same weights, same anchors and box decoding
+ * (`ssdMobilenetv1/{mobileNetV1,predictionLayer,outputLayer}.ts`); the outputs differ from
+ * face-api's only by float rounding.
  */
 import type * as TensorFlow from '@tensorflow/tfjs';
 

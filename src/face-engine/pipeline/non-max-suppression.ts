@@ -3,8 +3,8 @@
  * (`ssdMobilenetv1/nonMaxSuppression.ts`): candidates above `scoreThreshold`, best first (stable
  * order for equal scores), each kept unless it overlaps an already kept box by more than
  * `iouThreshold`. face-api's version turns the whole box tensor into nested arrays for every
- * single overlap test (`arraySync()` inside `IOU`), which cost about 150 ms per detection pass on
- * WebAssembly; this one reads the flat `[ymin, xmin, ymax, xmax]` array the tensor already holds.
+ * single overlap test (`arraySync()` inside `IOU`); this one reads the flat
+ * `[ymin, xmin, ymax, xmax]` array the tensor already holds.
  */
 export function nonMaxSuppression(
   boxes: ArrayLike<number>,

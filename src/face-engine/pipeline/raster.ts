@@ -150,7 +150,7 @@ export function meanOfNormalised(vectors: ArrayLike<number>[]): Float32Array {
 /**
  * The part of the detector's `size` x `size` square that an image fills: face-api pads the image
  * with black at the right or bottom to a square before resizing, so for a 3:4 portrait a quarter
- * of the detector's work went into black. The frame keeps the image's columns and rows, rounded
+ * of the detector's work goes into black. The frame keeps the image's columns and rows, rounded
  * up to a multiple of `multiple` (the detector's output stride, so its feature maps cover the
  * frame exactly); `multiple` = `size` gives face-api's full square.
  */

@@ -1,0 +1,31 @@
+/**
+ * Runs in a Piscina worker thread: loads TensorFlow.js and the face-api models once, then decodes,
+ * detects and embeds images sent by `FaceEngine`. The HTTP thread never touches a tensor.
+ */
+import { workerData } from 'piscina';
+import type {
+  FaceAnalysis,
+  UndecodableImage,
+  WorkerInfo,
+  WorkerOptions,
+  WorkerTask,
+} from '../face-engine.types.js';
+import { analyze } from './analyze.js';
+import { startBackend } from './backend.js';
+import { loadModels } from './models.js';
+
+async function initialise(): Promise<
+  (task: WorkerTask) => Promise<FaceAnalysis | UndecodableImage | WorkerInfo>
+> {
+  const options = workerData as WorkerOptions;
+  const engine = await loadModels(await startBackend(options), options.modelsDir);
+  return async (task) => {
+    if (task.kind === 'info') {
+      return { backend: engine.backend, tfjsVersion: engine.tf.version_core };
+    }
+    return analyze(engine, options, task.image);
+  };
+}
+
+// Piscina awaits an exported promise for the handler, so models load once per thread, up front.
+export default initialise();
