@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
-import { dataSourceOptions, type DatabaseSettings } from '../database/data-source-options.js';
-import { ImageCipher } from '../references/persistence/image-cipher.js';
-import { CommittedChanges } from '../references/persistence/committed-changes.js';
-import { TypeOrmReferenceStore } from '../references/persistence/typeorm-reference.store.js';
+import {
+  dataSourceOptions,
+  type DatabaseSettings,
+} from '../../src/database/data-source-options.js';
+import { ImageCipher } from '../../src/references/persistence/image-cipher.js';
+import { CommittedChanges } from '../../src/references/persistence/committed-changes.js';
+import { TypeOrmReferenceStore } from '../../src/references/persistence/typeorm-reference.store.js';
 
 /** Remembers every statement TypeORM sends, with its parameters. */
 class QueryRecorder implements TypeOrmLogger {

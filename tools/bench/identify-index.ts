@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../database/data-source-options.js';
-import { EmbeddingMatrix } from '../identification/embedding-matrix.js';
-import { CommittedChanges } from '../references/persistence/committed-changes.js';
-import { TypeOrmReferenceChangeFeed } from '../references/persistence/typeorm-reference-change.feed.js';
+import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { EmbeddingMatrix } from '../../src/identification/embedding-matrix.js';
+import { CommittedChanges } from '../../src/references/persistence/committed-changes.js';
+import { TypeOrmReferenceChangeFeed } from '../../src/references/persistence/typeorm-reference-change.feed.js';
 
 const DIMENSION = 128;
 const QUERIES = 41;

@@ -1,22 +1,21 @@
-// `npm run bench:engine`: where the engine's time goes. Runs the real FaceEngine (the service's
-// worker and pipeline) with ONE worker on each backend that loads here, over photos made
-// deterministically from test/fixtures (1, 2, 3 and 12 megapixel one-face JPEGs and a tight crop
-// that needs the padded detection passes), and prints the median milliseconds per stage
-// (decode, detect, landmarks, embed) and in total, as the worker measured them, plus the round
-// trip through the pool, and the process's CPU time per photo: with one worker and the main
-// thread waiting, that is the engine's own work, which other load on the machine inflates far
-// less than the wall clock. Rounds interleave the photos, so background load spreads over all of
-// them; read medians, never a single run. `--json FILE` writes the same figures.
+// `npm run bench:engine`: where the engine's time goes. Runs the service's FaceEngine with one
+// worker on each backend that loads here, over photos made deterministically from test/fixtures
+// (1, 2, 3 and 12 megapixel one-face JPEGs and a tight crop that needs the padded detection
+// passes), and prints the median milliseconds per stage as the worker measured them, the round
+// trip through the pool, and the process's CPU time per photo: with one worker and the main thread
+// waiting, that is the engine's own work, which other load inflates far less than the wall clock.
+// Rounds interleave the photos so that background load spreads over all of them. `--json FILE`
+// writes the same figures.
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { appConfigFrom } from '../config/app-config.js';
-import { validateEnvironment } from '../config/environment.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
-import type { FaceAnalysis } from '../face-engine/face-engine.types.js';
+import { appConfigFrom } from '../../src/config/app-config.js';
+import { validateEnvironment } from '../../src/config/environment.js';
+import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
+import type { FaceAnalysis } from '../../src/face-engine/face-engine.types.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,7 +34,7 @@ interface BenchPhoto {
   name: string;
   megapixels: number;
   bytes: Buffer;
-  /** Counts toward the "1 to 3 megapixel one-face JPEG" target of issue 5. */
+  /** One of the 1 to 3 megapixel one-face JPEGs whose median the summary line reports. */
   target: boolean;
 }
 
