@@ -12,8 +12,8 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { appConfigFrom } from '../../src/config/app-config.js';
-import { validateEnvironment } from '../../src/config/environment.js';
+import { createServiceContext } from '../../src/cli/context.js';
+import { FaceEngineModule } from '../../src/face-engine/face-engine.module.js';
 import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
 import type { FaceAnalysis } from '../../src/face-engine/face-engine.types.js';
 
@@ -132,16 +132,15 @@ async function benchBackend(
   runs: number,
   warmup: number,
 ): Promise<{ backend: string; tfjs?: string; results: PhotoResult[] } | { unavailable: string }> {
-  const engine = new FaceEngine(
-    appConfigFrom(
-      validateEnvironment({ ...process.env, FACE_BACKEND: backend, FACE_WORKERS: '1' }),
-    ),
-  );
+  let context;
   try {
-    await engine.onModuleInit();
+    context = await createServiceContext([FaceEngineModule], {
+      env: { FACE_BACKEND: backend, FACE_WORKERS: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    });
   } catch (error) {
     return { unavailable: error instanceof Error ? error.message.split('\n')[0] : String(error) };
   }
+  const engine = context.get(FaceEngine);
   try {
     const samples = photos.map(() => ({
       timings: [] as FaceAnalysis['timings'][],
@@ -178,7 +177,7 @@ async function benchBackend(
     });
     return { backend: engine.backend, results };
   } finally {
-    await engine.onModuleDestroy();
+    await context.close();
   }
 }
 
