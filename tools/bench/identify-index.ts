@@ -1,7 +1,7 @@
 /**
  * `npm run bench:index`: how long /identify's search takes per face, and how long the index takes
  * to load, by number of references. The search runs on the real EmbeddingMatrix; the load reads
- * references seeded into a fresh database through the real TypeORM store.
+ * references seeded into a fresh database through the service's change feed, as the index does.
  *
  *   npm run bench:index -- [--sizes 1000,10000,100000] [--database mysql://root@127.0.0.1/test]
  */
