@@ -21,7 +21,7 @@ interface Row {
 
 /** Runs the benchmark script of this build with `args`; resolves with its exit code and output. */
 function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
-  const script = join(projectRoot(), 'build', 'src', 'bench', 'bench.js');
+  const script = join(projectRoot(), 'build', 'tools', 'bench', 'bench.js');
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...args], {
       env: { ...process.env, DATABASE_URL: '', FACE_BACKEND: 'wasm' },

@@ -103,20 +103,16 @@ describe('encryption at rest on MariaDB', () => {
     const newKey = await upload('person-b-2.jpg');
 
     const reencrypt = () =>
-      spawnSync(
-        process.execPath,
-        [join(projectRoot(), 'build', 'src', 'references', 'persistence', 'reencrypt.js')],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: database.url,
-            ENCRYPTION_KEY: NEW_KEY.toString('base64'),
-            ENCRYPTION_PREVIOUS_KEYS: OLD_KEY.toString('hex'),
-          },
-          encoding: 'utf8',
-          timeout: 60_000,
+      spawnSync(process.execPath, [join(projectRoot(), 'build', 'src', 'cli.js'), 'reencrypt'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: database.url,
+          ENCRYPTION_KEY: NEW_KEY.toString('base64'),
+          ENCRYPTION_PREVIOUS_KEYS: OLD_KEY.toString('hex'),
         },
-      );
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     const first = reencrypt();
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(

@@ -2,14 +2,16 @@
 // stored photos are embedded again; then they compare like fresh ones.
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { DataSource } from 'typeorm';
+import { projectRoot } from '../src/common/project-root.js';
 import { FaceEngine } from '../src/face-engine/face-engine.service.js';
-import { ImageCipher } from '../src/references/persistence/image-cipher.js';
-import { reembedReferences } from '../src/references/reembed.js';
+import { ReembedModule } from '../src/references/reembed.module.js';
+import { ReembedService } from '../src/references/reembed.service.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { enrolFixture } from './support/round-trip.js';
@@ -57,15 +59,30 @@ describe('re-embedding stored references on MariaDB', () => {
     return Number(rows[0].n);
   };
   const run = (options: { all?: boolean } = {}) =>
-    reembedReferences(app.get(DataSource), app.get(ImageCipher), app.get(FaceEngine), {
-      batchSize: 1,
-      ...options,
-    });
+    app.get(ReembedService).reembed({ batchSize: 1, ...options });
+  /** `npm run reembed` as an operator runs it: its own process, its own container. */
+  const runCommand = () =>
+    spawnSync(
+      process.execPath,
+      [join(projectRoot(), 'build', 'src', 'cli.js'), 'reembed', '--batch-size', '1'],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: database.url,
+          MODELS_DIR: join(projectRoot(), 'models'),
+          FACE_BACKEND: 'wasm',
+          FACE_WORKERS: '1',
+          LOG_LEVEL: 'warn',
+        },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
 
   before(async () => {
     database = await createTestDatabase();
     sql = await createConnection({ uri: database.url });
-    app = await startApp({ DATABASE_URL: database.url });
+    app = await startApp({ DATABASE_URL: database.url }, [ReembedModule]);
     server = app.getHttpServer() as App;
     keyA = await upload('person-a-1.jpg');
     keyB = await upload('person-b-1.jpg');
@@ -107,7 +124,7 @@ describe('re-embedding stored references on MariaDB', () => {
     assert.ok((await row(keyB)).embedding.equals(embedding), 'the same photo, the same vector');
   });
 
-  it('should leave a reference whose photo no longer shows exactly one face as it was', async () => {
+  it('should leave a reference whose photo no longer shows exactly one face as it was, and exit 1', async () => {
     await ageReference(keyB);
     await sql.query(
       `UPDATE reference_images i JOIN face_references r ON r.id = i.reference_id
@@ -115,7 +132,12 @@ describe('re-embedding stored references on MariaDB', () => {
       [fixture('no-face.png'), keyB],
     );
     const before = await row(keyB);
-    assert.deepEqual(await run(), { scanned: 2, reembedded: 0, current: 1, failed: 1 });
+    const command = runCommand();
+    assert.equal(command.status, 1, command.stderr + command.stdout);
+    assert.match(
+      command.stdout,
+      /Done: 2 references, 0 re-embedded, 1 already current, 1 left as they were/,
+    );
     const after = await row(keyB);
     assert.equal(after.model, before.model);
     assert.ok(after.embedding.equals(before.embedding));

@@ -66,6 +66,13 @@ export interface SubjectCount {
   references: number;
 }
 
+/** Which model made a reference's embedding, with its place in id order. */
+export interface ReferenceModel {
+  id: number;
+  key: string;
+  model: string;
+}
+
 /**
  * Port for the references' own reads and writes (the service, re-embedding, metrics);
  * `TypeOrmReferenceStore` is the adapter. Every write also logs the change for
@@ -98,4 +105,6 @@ export abstract class ReferenceStore {
     from: string,
     embedding: { embedding: Float32Array; box: FaceBox; model: string },
   ): Promise<boolean>;
+  /** References with an id above `afterId`, in id order, at most `limit`. */
+  abstract modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]>;
 }

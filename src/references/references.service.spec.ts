@@ -18,6 +18,7 @@ import type { DetectedFace, FaceAnalysis } from '../face-engine/face-engine.type
 import {
   ReferenceStore,
   type NewReference,
+  type ReferenceModel,
   type ReferencePage,
   type StoredEmbedding,
   type SubjectCount,
@@ -92,6 +93,10 @@ class MemoryStore extends ReferenceStore {
   }
   replaceEmbedding(): Promise<boolean> {
     return Promise.resolve(false);
+  }
+  modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]> {
+    const after = this.rows.filter((row) => row.id > afterId).slice(0, limit);
+    return Promise.resolve(after.map(({ id, key, model }) => ({ id, key, model })));
   }
 }
 

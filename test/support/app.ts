@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module.js';
+import type { ModuleImport } from '../../src/cli/context.js';
 import { configureApp } from '../../src/app.setup.js';
 import { validateEnvironment, type EnvironmentVariables } from '../../src/config/environment.js';
 import { projectRoot } from '../../src/common/project-root.js';
@@ -14,9 +15,13 @@ export type EnvOverrides = Partial<Record<keyof EnvironmentVariables, string>>;
 
 /**
  * The real application (real database, real models, real worker pool) as the service runs it, for
- * supertest. Without DATABASE_URL it uses an SQLite file in a fresh temporary DATA_DIR.
+ * supertest. Without DATABASE_URL it uses an SQLite file in a fresh temporary DATA_DIR. `imports`
+ * adds modules a command uses, sharing the application's instances.
  */
-export async function startApp(overrides: EnvOverrides = {}): Promise<INestApplication> {
+export async function startApp(
+  overrides: EnvOverrides = {},
+  imports: ModuleImport[] = [],
+): Promise<INestApplication> {
   const env = validateEnvironment({
     DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-test-')),
     MODELS_DIR: join(projectRoot(), 'models'),
@@ -25,7 +30,7 @@ export async function startApp(overrides: EnvOverrides = {}): Promise<INestAppli
     ...overrides,
   });
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(env)],
+    imports: [AppModule.forRoot(env), ...imports],
   }).compile();
   // LOG_LEVEL decides, as in the service: warnings and errors only unless a test asks for more.
   const logger = createLogger(env.LOG_LEVEL);

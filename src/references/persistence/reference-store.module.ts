@@ -4,18 +4,21 @@ import { ReferenceChangeFeed } from '../reference-change-feed.js';
 import { ReferenceStore } from '../reference-store.js';
 import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
+import { ReencryptService } from './reencrypt.service.js';
 import { TypeOrmReferenceChangeFeed } from './typeorm-reference-change.feed.js';
 import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
 
 /**
  * The references behind two ports: the store, for those that read and write them, and the change
- * feed, for those that follow them.
+ * feed, for those that follow them; and the re-sealing of stored images that the reencrypt
+ * command runs.
  */
 @Module({
   providers: [
     { provide: ReferenceStore, useClass: TypeOrmReferenceStore },
     { provide: ReferenceChangeFeed, useClass: TypeOrmReferenceChangeFeed },
     CommittedChanges,
+    ReencryptService,
     {
       provide: ImageCipher,
       inject: [AppConfig],
@@ -34,6 +37,6 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
       },
     },
   ],
-  exports: [ReferenceStore, ReferenceChangeFeed],
+  exports: [ReferenceStore, ReferenceChangeFeed, ReencryptService],
 })
 export class ReferenceStoreModule {}

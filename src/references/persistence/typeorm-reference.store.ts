@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Mutex } from 'async-mutex';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { FaceBox } from '../../common/face-box.js';
 import {
   ReferenceStore,
   type NewReference,
   type ReferenceListItem,
   type ReferenceMetadata,
+  type ReferenceModel,
   type ReferencePage,
   type ReferencePageRequest,
   type StoredEmbedding,
@@ -294,6 +295,15 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       reference: { id, key, filename, subject, embedding, model },
     });
     return true;
+  }
+
+  async modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]> {
+    return this.dataSource.getRepository(ReferenceEntity).find({
+      select: { id: true, key: true, model: true },
+      where: { id: MoreThan(afterId) },
+      order: { id: 'ASC' },
+      take: limit,
+    });
   }
 }
 

@@ -7,10 +7,11 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { appConfigFrom } from '../config/app-config.js';
-import { validateEnvironment } from '../config/environment.js';
-import { cosineDistance } from '../face-engine/cosine-distance.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
+import { createServiceContext } from '../../src/cli/context.js';
+import { AppConfig } from '../../src/config/app-config.js';
+import { cosineDistance } from '../../src/face-engine/cosine-distance.js';
+import { FaceEngineModule } from '../../src/face-engine/face-engine.module.js';
+import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
 import { distanceChart } from './distance-chart.js';
 import { deepFaceMaster, identityFolders, type LabelledSet } from './labelled-sets.js';
 import { chooseThreshold, evaluate, type ScoredPair, type ThresholdRow } from './verdicts.js';
@@ -40,9 +41,11 @@ const sets: LabelledSet[] = [
   identityFolders('orl', join(facesDir, 'orl')),
 ];
 
-const env = validateEnvironment(process.env);
-const engine = new FaceEngine(appConfigFrom(env));
-await engine.onModuleInit();
+const context = await createServiceContext([FaceEngineModule], {
+  env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+});
+const engine = context.get(FaceEngine);
+const { env } = context.get(AppConfig);
 const cacheFile = args.cache ? resolve(args.cache) : undefined;
 const cached =
   cacheFile && existsSync(cacheFile)
@@ -70,7 +73,7 @@ async function embedNext(): Promise<void> {
 }
 await Promise.all(Array.from({ length: engine.workers }, () => embedNext()));
 const { model, backend } = engine;
-await engine.onModuleDestroy();
+await context.close();
 if (cacheFile) {
   mkdirSync(dirname(cacheFile), { recursive: true });
   writeFileSync(cacheFile, JSON.stringify({ model: cacheKey, images: cache }));

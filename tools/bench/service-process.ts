@@ -3,15 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { projectRoot } from '../common/project-root.js';
+import { projectRoot } from '../../src/common/project-root.js';
 
 /** Longest the built service may take to answer 200 on /health/ready. */
 const READY_TIMEOUT_MS = 180_000;
 const RSS_SAMPLE_MS = 100;
-/**
- * The Docker image's glibc setting: every thread that allocates would otherwise get an arena of
- * its own, about 60 MB more at peak under load with two workers.
- */
+/** The Docker image's glibc setting (see the Dockerfile), so the bench measures the image's memory. */
 const IMAGE_MALLOC_ARENA_MAX = '2';
 
 export interface ReadyInfo {
@@ -96,8 +93,8 @@ export class ServiceProcess {
   ): Promise<{ service: ServiceProcess; ready: ReadyInfo; startMs: number }> {
     const port = await freePort();
     const started = performance.now();
-    // main.js beside this build's own copy of the bench: dist/ from `npm run bench`, build/ in tests.
-    const main = fileURLToPath(new URL('../main.js', import.meta.url));
+    // The service of the same build as this bench, so that the two never disagree.
+    const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
     const child = spawn(process.execPath, [...startNodeOptions(), main], {
       cwd: projectRoot(),
       env: {

@@ -1,11 +1,10 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
-import { dataSourceOptions, type DatabaseSettings } from '../database/data-source-options.js';
-import { ImageCipher } from '../references/persistence/image-cipher.js';
-import { appConfigFrom } from '../config/app-config.js';
-import { validateEnvironment } from '../config/environment.js';
-import { CommittedChanges } from '../references/persistence/committed-changes.js';
-import { TypeOrmReferenceStore } from '../references/persistence/typeorm-reference.store.js';
+import { createServiceContext } from '../../src/cli/context.js';
+import { DatabaseModule } from '../../src/database/database.module.js';
+import { ReferenceStoreModule } from '../../src/references/persistence/reference-store.module.js';
+import { ReferenceStore } from '../../src/references/reference-store.js';
 
 /** Remembers every statement TypeORM sends, with its parameters. */
 class QueryRecorder implements TypeOrmLogger {
@@ -29,28 +28,36 @@ export interface QueryPlan {
 }
 
 /**
- * A direct connection to the service's database, beside the running service: to seed many
- * references quickly and to show how the store's own queries are executed.
+ * The service's database and reference store, from the service's own modules, beside the running
+ * service: to seed many references quickly and to show how the store's own queries are executed.
  */
 export class StoreAccess {
   private constructor(
+    private readonly context: INestApplicationContext,
     private readonly dataSource: DataSource,
     private readonly recorder: QueryRecorder,
   ) {}
 
-  static async open(settings: Pick<DatabaseSettings, 'DATABASE_URL' | 'DATA_DIR'>) {
-    const recorder = new QueryRecorder();
-    const dataSource = new DataSource({
-      ...dataSourceOptions({ ...settings, DB_RUN_MIGRATIONS: false }),
-      logging: ['query'],
-      logger: recorder,
+  /** `DATABASE_URL` unset: the SQLite file in `DATA_DIR`, as the service resolves it. */
+  static async open(settings: { DATABASE_URL?: string; DATA_DIR: string }) {
+    const context = await createServiceContext([DatabaseModule, ReferenceStoreModule], {
+      env: {
+        DATABASE_URL: settings.DATABASE_URL ?? '',
+        DATA_DIR: settings.DATA_DIR,
+        // The service, started before or after, migrates its database itself.
+        DB_RUN_MIGRATIONS: 'false',
+        LOG_LEVEL: 'warn',
+      },
     });
-    await dataSource.initialize();
+    const dataSource = context.get(DataSource);
+    // Every statement the store sends is recorded, to be explained.
+    const recorder = new QueryRecorder();
+    dataSource.logger = recorder;
     if (dataSource.options.type === 'better-sqlite3') {
       // The service holds the same file open; wait for its write lock instead of failing.
       await dataSource.query('PRAGMA busy_timeout = 10000');
     }
-    return new StoreAccess(dataSource, recorder);
+    return new StoreAccess(context, dataSource, recorder);
   }
 
   get mysql(): boolean {
@@ -135,13 +142,7 @@ export class StoreAccess {
    * and for the list, each with the database's plan for it.
    */
   async queryPlans(key: string): Promise<QueryPlan[]> {
-    // Encryption plays no part in these statements.
-    const store = new TypeOrmReferenceStore(
-      this.dataSource,
-      ImageCipher.fromSettings(undefined, undefined),
-      new CommittedChanges(),
-      appConfigFrom(validateEnvironment({})),
-    );
+    const store = this.context.get(ReferenceStore);
     const plans: QueryPlan[] = [];
     for (const call of ['findEmbedding', 'list'] as const) {
       this.recorder.queries.length = 0;
@@ -161,6 +162,6 @@ export class StoreAccess {
   }
 
   async close(): Promise<void> {
-    await this.dataSource.destroy();
+    await this.context.close();
   }
 }

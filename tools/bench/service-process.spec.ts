@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../common/project-root.js';
+import { projectRoot } from '../../src/common/project-root.js';
 import { startNodeOptions } from './service-process.js';
 
 describe('the options the service runs with', () => {

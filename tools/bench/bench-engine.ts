@@ -1,22 +1,21 @@
-// `npm run bench:engine`: where the engine's time goes. Runs the real FaceEngine (the service's
-// worker and pipeline) with ONE worker on each backend that loads here, over photos made
-// deterministically from test/fixtures (1, 2, 3 and 12 megapixel one-face JPEGs and a tight crop
-// that needs the padded detection passes), and prints the median milliseconds per stage
-// (decode, detect, landmarks, embed) and in total, as the worker measured them, plus the round
-// trip through the pool, and the process's CPU time per photo: with one worker and the main
-// thread waiting, that is the engine's own work, which other load on the machine inflates far
-// less than the wall clock. Rounds interleave the photos, so background load spreads over all of
-// them; read medians, never a single run. `--json FILE` writes the same figures.
+// `npm run bench:engine`: where the engine's time goes. Runs the service's FaceEngine with one
+// worker on each backend that loads here, over photos made deterministically from test/fixtures
+// (1, 2, 3 and 12 megapixel one-face JPEGs and a tight crop that needs the padded detection
+// passes), and prints the median milliseconds per stage as the worker measured them, the round
+// trip through the pool, and the process's CPU time per photo: with one worker and the main thread
+// waiting, that is the engine's own work, which other load inflates far less than the wall clock.
+// Rounds interleave the photos so that background load spreads over all of them. `--json FILE`
+// writes the same figures.
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { appConfigFrom } from '../config/app-config.js';
-import { validateEnvironment } from '../config/environment.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
-import type { FaceAnalysis } from '../face-engine/face-engine.types.js';
+import { createServiceContext } from '../../src/cli/context.js';
+import { FaceEngineModule } from '../../src/face-engine/face-engine.module.js';
+import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
+import type { FaceAnalysis } from '../../src/face-engine/face-engine.types.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,7 +34,7 @@ interface BenchPhoto {
   name: string;
   megapixels: number;
   bytes: Buffer;
-  /** Counts toward the "1 to 3 megapixel one-face JPEG" target of issue 5. */
+  /** One of the 1 to 3 megapixel one-face JPEGs whose median the summary line reports. */
   target: boolean;
 }
 
@@ -133,16 +132,15 @@ async function benchBackend(
   runs: number,
   warmup: number,
 ): Promise<{ backend: string; tfjs?: string; results: PhotoResult[] } | { unavailable: string }> {
-  const engine = new FaceEngine(
-    appConfigFrom(
-      validateEnvironment({ ...process.env, FACE_BACKEND: backend, FACE_WORKERS: '1' }),
-    ),
-  );
+  let context;
   try {
-    await engine.onModuleInit();
+    context = await createServiceContext([FaceEngineModule], {
+      env: { FACE_BACKEND: backend, FACE_WORKERS: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    });
   } catch (error) {
     return { unavailable: error instanceof Error ? error.message.split('\n')[0] : String(error) };
   }
+  const engine = context.get(FaceEngine);
   try {
     const samples = photos.map(() => ({
       timings: [] as FaceAnalysis['timings'][],
@@ -179,7 +177,7 @@ async function benchBackend(
     });
     return { backend: engine.backend, results };
   } finally {
-    await engine.onModuleDestroy();
+    await context.close();
   }
 }
 

@@ -2,8 +2,9 @@
 // starts the service (embedded SQLite in a temporary folder), uploads every photo of the labelled
 // sets with POST /upload_reference, sends the second photo of each pair to
 // POST /compare_with_reference, and reports false accepts and rejects at the service's threshold.
-// A compare re-embeds its photo (about a second here), so ORL's 79,800 pairs are sampled: every
-// `--orl-sample`-th same-person and different-person pair, spread evenly, by a fixed rule.
+// A compare embeds its photo again, so ORL's pairs (every photo against every other) are sampled
+// by a fixed rule: every `--orl-same-every`-th same-person and `--orl-different-every`-th
+// different-person pair.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,9 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AppModule } from '../app.module.js';
-import { configureApp } from '../app.setup.js';
-import { validateEnvironment } from '../config/environment.js';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { validateEnvironment } from '../../src/config/environment.js';
 import {
   deepFaceMaster,
   identityFolders,

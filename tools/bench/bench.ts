@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { projectRoot } from '../common/project-root.js';
+import { projectRoot } from '../../src/common/project-root.js';
 import { drive, multipartRequest, send, type Budget, type LoadResult, type Photo } from './load.js';
 import { ServiceProcess } from './service-process.js';
 import { median, round } from './statistics.js';

@@ -16,7 +16,7 @@ function histogram(distances: number[]): number[] {
   for (const distance of distances) {
     bins[Math.min(bins.length - 1, Math.floor(distance / BIN))]++;
   }
-  // Share of the pairs per bin, so the 80 same-person and 78,000 different-person pairs compare.
+  // Shares rather than counts: same-person pairs are a small minority and would vanish otherwise.
   return bins.map((count) => (distances.length === 0 ? 0 : count / distances.length));
 }
 

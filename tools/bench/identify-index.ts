@@ -1,7 +1,7 @@
 /**
  * `npm run bench:index`: how long /identify's search takes per face, and how long the index takes
  * to load, by number of references. The search runs on the real EmbeddingMatrix; the load reads
- * references seeded into a fresh database through the real TypeORM store.
+ * references seeded into a fresh database through the service's change feed, as the index does.
  *
  *   npm run bench:index -- [--sizes 1000,10000,100000] [--database mysql://root@127.0.0.1/test]
  */
@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../database/data-source-options.js';
-import { EmbeddingMatrix } from '../identification/embedding-matrix.js';
-import { CommittedChanges } from '../references/persistence/committed-changes.js';
-import { TypeOrmReferenceChangeFeed } from '../references/persistence/typeorm-reference-change.feed.js';
+import { createServiceContext } from '../../src/cli/context.js';
+import { DatabaseModule } from '../../src/database/database.module.js';
+import { EmbeddingMatrix } from '../../src/identification/embedding-matrix.js';
+import { ReferenceStoreModule } from '../../src/references/persistence/reference-store.module.js';
+import { ReferenceChangeFeed } from '../../src/references/reference-change-feed.js';
 
 const DIMENSION = 128;
 const QUERIES = 41;
@@ -42,7 +43,7 @@ function searchMs(size: number): { median: number; p95: number } {
   return { median: median(times), p95: sorted[Math.ceil(sorted.length * 0.95) - 1] };
 }
 
-/** Seeds `size` references into a fresh database, then times the index's start-up read. */
+/** The index's start-up read of `size` references, in a fresh database on `serverUrl`. */
 async function loadMs(serverUrl: string, size: number): Promise<number> {
   const server = new URL(serverUrl);
   const name = `facegate_bench_${randomBytes(4).toString('hex')}`;
@@ -50,46 +51,55 @@ async function loadMs(serverUrl: string, size: number): Promise<number> {
   await admin.query(`CREATE DATABASE \`${name}\``);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  const dataSource = new DataSource(
-    dataSourceOptions({ DATABASE_URL: url.toString(), DATA_DIR: '', DB_RUN_MIGRATIONS: true }),
-  );
   try {
-    await dataSource.initialize();
-    await dataSource.runMigrations();
-    const now = new Date();
-    for (let start = 0; start < size; start += 2000) {
-      const rows = Array.from({ length: Math.min(2000, size - start) }, (_, index) => [
-        randomBytes(16).toString('hex'),
-        `${start + index}.jpg`,
-        null,
-        'image/jpeg',
-        1,
-        Buffer.from(randomEmbedding().buffer),
-        0,
-        0,
-        1,
-        1,
-        'bench-model',
-        now,
-      ]);
-      await dataSource.query(
-        'INSERT INTO face_references (ref_key, filename, subject, content_type, size_bytes, ' +
-          'embedding, box_x, box_y, box_width, box_height, model, created_at) VALUES ' +
-          rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
-        rows.flat(),
-      );
+    const context = await createServiceContext([DatabaseModule, ReferenceStoreModule], {
+      env: { DATABASE_URL: url.toString(), DB_RUN_MIGRATIONS: 'true', LOG_LEVEL: 'warn' },
+    });
+    try {
+      return await timeIndexLoad(context.get(DataSource), context.get(ReferenceChangeFeed), size);
+    } finally {
+      await context.close();
     }
-    const feed = new TypeOrmReferenceChangeFeed(dataSource, new CommittedChanges());
-    const started = performance.now();
-    const { references } = await feed.snapshot();
-    const matrix = new EmbeddingMatrix(DIMENSION, references.length);
-    for (const reference of references) matrix.add(reference, reference.embedding);
-    return performance.now() - started;
   } finally {
-    await dataSource.destroy();
     await admin.query(`DROP DATABASE \`${name}\``);
     await admin.end();
   }
+}
+
+/** Seeds `size` references, then times the index's start-up read of them. */
+async function timeIndexLoad(
+  dataSource: DataSource,
+  feed: ReferenceChangeFeed,
+  size: number,
+): Promise<number> {
+  const now = new Date();
+  for (let start = 0; start < size; start += 2000) {
+    const rows = Array.from({ length: Math.min(2000, size - start) }, (_, index) => [
+      randomBytes(16).toString('hex'),
+      `${start + index}.jpg`,
+      null,
+      'image/jpeg',
+      1,
+      Buffer.from(randomEmbedding().buffer),
+      0,
+      0,
+      1,
+      1,
+      'bench-model',
+      now,
+    ]);
+    await dataSource.query(
+      'INSERT INTO face_references (ref_key, filename, subject, content_type, size_bytes, ' +
+        'embedding, box_x, box_y, box_width, box_height, model, created_at) VALUES ' +
+        rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', '),
+      rows.flat(),
+    );
+  }
+  const started = performance.now();
+  const { references } = await feed.snapshot();
+  const matrix = new EmbeddingMatrix(DIMENSION, references.length);
+  for (const reference of references) matrix.add(reference, reference.embedding);
+  return performance.now() - started;
 }
 
 async function main(): Promise<void> {

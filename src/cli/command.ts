@@ -1,0 +1,45 @@
+import type { Type } from '@nestjs/common';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ModuleImport } from './context.js';
+
+/** A command's work, in a class the container builds with its collaborators injected. */
+export interface CommandRunner<Options> {
+  /** The process's exit code. */
+  run(options: Options): Promise<number>;
+}
+
+/** A subcommand of `npm run cli`. */
+export interface Command<Options> {
+  /** Its name and arguments, and what it does, for `npm run cli -- help`. */
+  synopsis: string;
+  summary: string;
+  /**
+   * Reads the arguments before anything starts, so that a mistyped option costs neither a
+   * database connection nor loading the models; throws UsageError.
+   */
+  parse(args: string[]): Options;
+  /** The service's modules the runner's collaborators come from. */
+  imports: ModuleImport[];
+  /** Settings that differ from the service's for this command. */
+  env?: Record<string, string>;
+  runner: Type<CommandRunner<Options>>;
+}
+
+export class UsageError extends Error {}
+
+/** `parseArgs`, with its errors as UsageError. */
+export function parseOptions<T extends ParseArgsConfig>(args: string[], config: T) {
+  try {
+    return parseArgs({ ...config, args });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function positiveInteger(option: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) {
+    throw new UsageError(`--${option} takes a positive whole number`);
+  }
+  return number;
+}

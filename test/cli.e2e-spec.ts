@@ -1,0 +1,90 @@
+// `npm run cli`: the commands as an operator runs them, each in a process of its own.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
+import { projectRoot } from '../src/common/project-root.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [join(projectRoot(), 'build', 'src', 'cli.js'), ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('the command line', () => {
+  let database: TestDatabase;
+  let sql: Connection;
+
+  before(async () => {
+    database = await createTestDatabase();
+    sql = await createConnection({ uri: database.url });
+  });
+
+  after(async () => {
+    await sql?.end();
+    await database?.drop();
+  });
+
+  const tables = async (): Promise<string[]> => {
+    const [rows] = await sql.query<RowDataPacket[]>('SHOW TABLES');
+    return rows.map((row) => String(Object.values(row)[0])).sort();
+  };
+
+  it('should run the pending migrations once, whatever DB_RUN_MIGRATIONS says, and revert the last', async () => {
+    const env = { DATABASE_URL: database.url, DB_RUN_MIGRATIONS: 'false' };
+    const first = cli(['migrate'], env);
+    assert.equal(first.status, 0, first.stderr + first.stdout);
+    assert.match(first.stdout, /Applied CreateReferences\d+, SubjectsAndChanges\d+/);
+    assert.deepEqual(await tables(), [
+      'face_references',
+      'migrations',
+      'reference_changes',
+      'reference_images',
+    ]);
+
+    const again = cli(['migrate'], env);
+    assert.equal(again.status, 0, again.stderr + again.stdout);
+    assert.match(again.stdout, /No pending migrations/);
+
+    const revert = cli(['migrate', '--revert'], env);
+    assert.equal(revert.status, 0, revert.stderr + revert.stdout);
+    assert.match(revert.stdout, /Reverted SubjectsAndChanges\d+/);
+    assert.ok(!(await tables()).includes('reference_changes'));
+  });
+
+  it('should write the OpenAPI document that is committed', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'facegate-cli-'));
+    try {
+      const file = join(folder, 'openapi.json');
+      const run = cli(['openapi', file]);
+      assert.equal(run.status, 0, run.stderr + run.stdout);
+      assert.equal(
+        readFileSync(file, 'utf8'),
+        readFileSync(join(projectRoot(), 'openapi.json'), 'utf8'),
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('should refuse a bad option before connecting to anything, and an unknown command', () => {
+    // Nothing listens on port 9: a connection attempt would be retried for half a minute.
+    const bad = cli(['reembed', '--batch-size', '0'], {
+      DATABASE_URL: 'mysql://root@127.0.0.1:9/nowhere',
+    });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--batch-size takes a positive whole number/);
+    assert.match(bad.stderr, /Usage: npm run cli -- reembed/);
+
+    const unknown = cli(['bogus']);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /Unknown command bogus/);
+    assert.match(unknown.stderr, /reencrypt \[--batch-size N\]/);
+  });
+});
