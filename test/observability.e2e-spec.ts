@@ -201,7 +201,8 @@ describe('request ids and /metrics', () => {
     const image = fixture('person-a-1.jpg');
     // One worker: the first analysis runs, the other two wait. Nothing can finish before the
     // gauges are read: results arrive as worker messages, after these microtasks.
-    const analyses = [engine.analyze(image), engine.analyze(image), engine.analyze(image)];
+    const selection = { kind: 'largest', max: 10 } as const;
+    const analyses = [1, 2, 3].map(() => engine.analyze(image, selection));
     const [queued, running] = [
       await gauge('face_engine_queue_length'),
       await gauge('face_engine_in_flight'),

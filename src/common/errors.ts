@@ -22,6 +22,9 @@ export class FilenameTooLongError extends DomainError {
   }
 }
 
+/** A verdict asked for by both a threshold and a security level, or by a level not calibrated. */
+export class InvalidOperatingPointError extends DomainError {}
+
 /** The key in a request is not a syntactically valid reference key. */
 export class InvalidReferenceKeyError extends DomainError {
   constructor(

@@ -20,6 +20,7 @@ import {
   InferenceTimeoutError,
   FilenameTooLongError,
   InvalidFileExtensionError,
+  InvalidOperatingPointError,
   InvalidImageError,
   InvalidReferenceKeyError,
   MissingFieldsError,
@@ -171,6 +172,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (
       error instanceof InvalidFileExtensionError ||
       error instanceof FilenameTooLongError ||
+      error instanceof InvalidOperatingPointError ||
       error instanceof InvalidReferenceKeyError ||
       error instanceof NoFaceDetectedError ||
       error instanceof MultipleFacesError ||

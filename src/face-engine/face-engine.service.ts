@@ -14,6 +14,7 @@ import {
 import { projectRoot } from '../common/project-root.js';
 import type {
   FaceAnalysis,
+  FaceSelection,
   UndecodableImage,
   WorkerInfo,
   WorkerOptions,
@@ -21,6 +22,8 @@ import type {
 } from './face-engine.types.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 import { PIPELINE_VERSION } from './pipeline/version.js';
+
+const WARM_UP_SELECTION: FaceSelection = { kind: 'largest', max: 1 };
 
 /** A real one-face photo (provenance in assets/README.md) analysed by every worker at start. */
 const WARM_UP_IMAGE = join(projectRoot(), 'assets', 'warmup-face.jpg');
@@ -108,9 +111,11 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       Array.from(
         { length: workers },
         () =>
-          pool.run({ kind: 'analyze', image } satisfies WorkerTask) as Promise<
-            FaceAnalysis | UndecodableImage
-          >,
+          pool.run({
+            kind: 'analyze',
+            image,
+            selection: WARM_UP_SELECTION,
+          } satisfies WorkerTask) as Promise<FaceAnalysis | UndecodableImage>,
       ),
     );
     for (const result of results) {
@@ -158,16 +163,17 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Decodes the image and returns every face found, with its box and embedding. Throws
-   * `InvalidImageError` when the bytes are not a readable image.
+   * Decodes the image, finds its faces and returns those `selection` keeps, with box, quality and
+   * embedding, and how many were found. Throws `InvalidImageError` when the bytes are not a
+   * readable image.
    */
-  async analyze(image: Buffer): Promise<FaceAnalysis> {
+  async analyze(image: Buffer, selection: FaceSelection): Promise<FaceAnalysis> {
     const { pool } = this.requireStarted();
     const { INFERENCE_TIMEOUT_MS: timeoutMs, FACE_WORKERS, FACE_QUEUE_LIMIT } = this.config.env;
     // Counted here rather than with Piscina's maxQueue, which did not refuse work in our tests.
     if (this.inFlight >= FACE_WORKERS + FACE_QUEUE_LIMIT) throw new EngineBusyError();
     this.inFlight++;
-    const task: WorkerTask = { kind: 'analyze', image };
+    const task: WorkerTask = { kind: 'analyze', image, selection };
     let result: FaceAnalysis | UndecodableImage;
     try {
       result = (await pool.run(task, { signal: AbortSignal.timeout(timeoutMs) })) as

@@ -1,5 +1,9 @@
 import type { FaceBackendSetting } from '../config/environment.js';
 import type { FaceBox } from '../common/face-box.js';
+import type { FaceQuality } from './pipeline/quality.js';
+import type { FaceSelection } from './pipeline/selection.js';
+
+export type { FaceQuality, FaceSelection };
 
 export type { FaceBox };
 
@@ -7,6 +11,7 @@ export interface DetectedFace {
   box: FaceBox;
   /** Detector confidence, 0..1. */
   score: number;
+  quality: FaceQuality;
   /** The 128-d face descriptor. */
   embedding: Float32Array;
 }
@@ -14,7 +19,10 @@ export interface DetectedFace {
 export interface FaceAnalysis {
   width: number;
   height: number;
+  /** The faces selected, embedded, in the order found (best detector score first). */
   faces: DetectedFace[];
+  /** Faces found in the photo, selected or not. */
+  detected: number;
   /**
    * Milliseconds spent per stage inside the worker, each summed over every pass the photo needed
    * (padded re-detections count in `detect`); `total` is the whole analysis, decoding included.
@@ -51,4 +59,5 @@ export interface WorkerInfo {
   tfjsVersion: string;
 }
 
-export type WorkerTask = { kind: 'info' } | { kind: 'analyze'; image: Uint8Array };
+export type WorkerTask =
+  { kind: 'info' } | { kind: 'analyze'; image: Uint8Array; selection: FaceSelection };

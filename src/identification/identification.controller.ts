@@ -34,12 +34,14 @@ export class IdentificationController {
     const found = await this.identification.identify(image, {
       limit: body.limit ?? DEFAULT_LIMIT,
       threshold: body.threshold,
+      security: body.security,
     });
     return {
       faces: found.faces.map(({ box, matches }) => ({ facial_area: toFacialArea(box), matches })),
       threshold: found.threshold,
       model: found.model,
       references_searched: found.referencesSearched,
+      faces_skipped: found.facesSkipped,
       time: found.seconds,
     };
   }

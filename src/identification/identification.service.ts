@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { NoFaceDetectedError } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
+import type { OperatingPoint } from '../common/operating-point.js';
+import { Calibration } from '../face-engine/calibration.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { FaceBox } from '../face-engine/face-engine.types.js';
 import type { UploadedImage } from '../common/photo-form.js';
@@ -13,6 +15,8 @@ export interface IdentityMatch {
   subject: string | null;
   distance: number;
   verified: boolean;
+  /** The share of different people's pairs at least this close, where the model is calibrated. */
+  far?: number;
 }
 
 export interface IdentifiedFace {
@@ -25,13 +29,13 @@ export interface Identification {
   threshold: number;
   model: string;
   referencesSearched: number;
+  /** Faces found but not searched for (over MAX_FACES_PER_IDENTIFY, the smallest). */
+  facesSkipped: number;
   seconds: number;
 }
 
-export interface IdentifyOptions {
+export interface IdentifyOptions extends OperatingPoint {
   limit: number;
-  /** FACE_MATCH_THRESHOLD when undefined. */
-  threshold?: number;
 }
 
 /** 1:N: who, among the stored references, is each face in a photo. */
@@ -40,15 +44,19 @@ export class IdentificationService {
   constructor(
     private readonly engine: FaceEngine,
     private readonly index: ReferenceIndex,
+    private readonly calibration: Calibration,
     private readonly config: AppConfig,
   ) {}
 
   async identify(image: UploadedImage, options: IdentifyOptions): Promise<Identification> {
+    const threshold = this.calibration.threshold(options, this.config.env.FACE_MATCH_THRESHOLD);
     return asOperation('Error processing image', async () => {
       const started = performance.now();
-      const { faces } = await this.engine.analyze(image.bytes);
+      const { faces, detected } = await this.engine.analyze(image.bytes, {
+        kind: 'largest',
+        max: this.config.env.MAX_FACES_PER_IDENTIFY,
+      });
       if (faces.length === 0) throw new NoFaceDetectedError();
-      const threshold = options.threshold ?? this.config.env.FACE_MATCH_THRESHOLD;
       const identified: IdentifiedFace[] = [];
       // Left to right: a stable order a client can match to the photo (rows are ambiguous in groups).
       const leftToRight = [...faces].sort((a, b) => a.box.x - b.box.x);
@@ -61,6 +69,7 @@ export class IdentificationService {
             subject: entry.subject,
             distance,
             verified: distance <= threshold,
+            far: this.calibration.falseAcceptRate(distance),
           })),
         });
         // A search over a large index takes milliseconds: let other requests in between faces.
@@ -71,6 +80,7 @@ export class IdentificationService {
         threshold,
         model: this.engine.model,
         referencesSearched: this.index.size,
+        facesSkipped: detected - faces.length,
         seconds: Math.round(performance.now() - started) / 1000,
       };
     });

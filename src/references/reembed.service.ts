@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { describeCause } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import { ReferenceStore, type ReferenceModel } from './reference-store.js';
 
@@ -34,6 +35,7 @@ export class ReembedService {
   constructor(
     private readonly store: ReferenceStore,
     private readonly engine: FaceEngine,
+    private readonly config: AppConfig,
   ) {}
 
   /** The model and pipeline new embeddings come from. */
@@ -83,13 +85,17 @@ export class ReembedService {
     try {
       const image = await this.store.readImage(key);
       if (!image) return 'gone';
-      ({ faces } = await this.engine.analyze(image.bytes));
+      // The same face as at enrolment, by the same rule.
+      ({ faces } = await this.engine.analyze(image.bytes, {
+        kind: 'subject',
+        policy: this.config.env.MULTI_FACE_POLICY,
+      }));
     } catch (error) {
       log(`reference ${key}: ${describeCause(error)}; left as it is`);
       return 'failed';
     }
     if (faces.length !== 1) {
-      log(`reference ${key}: ${faces.length} faces found in its photo now; left as it is`);
+      log(`reference ${key}: no one face to enrol found in its photo now; left as it is`);
       return 'failed';
     }
     // Only if unchanged since it was read: not deleted, not re-embedded by another run.

@@ -38,6 +38,7 @@ import {
   ListSubjectsResponseDto,
   ReferenceMetadataDto,
   toReferenceMetadata,
+  toUploadReferenceResponse,
   toVerificationResult,
   UploadReferenceResponseDto,
   VerifyResponseDto,
@@ -67,9 +68,12 @@ export class ReferencesController {
     @Body() body: UploadReferenceDto,
     @ClientGoneSignal() clientGone: AbortSignal,
   ): Promise<UploadReferenceResponseDto> {
-    const subject = body.subject?.trim() || null;
-    const { key } = await this.references.upload(image, subject, clientGone);
-    return { success: true, message: `Reference embedding saved with key: ${key}`, key };
+    const enrolment = await this.references.upload(
+      image,
+      { subject: body.subject?.trim() || null, multiFacePolicy: body.multi_face_policy },
+      clientGone,
+    );
+    return toUploadReferenceResponse(enrolment);
   }
 
   @Post('compare_with_reference')
@@ -88,9 +92,10 @@ export class ReferencesController {
   })
   async compareWithReference(
     @Photo('image') image: UploadedImage,
-    @Body() { reference_key: referenceKey }: CompareWithReferenceDto,
+    @Body(parsedFields) body: CompareWithReferenceDto,
   ): Promise<CompareWithReferenceResponseDto> {
-    const verdict = await this.references.compare(image, referenceKey);
+    const { reference_key: referenceKey, threshold, security } = body;
+    const verdict = await this.references.compare(image, referenceKey, { threshold, security });
     return { reference_key: referenceKey, result: toVerificationResult(verdict) };
   }
 
@@ -107,8 +112,10 @@ export class ReferencesController {
   async verify(
     @Photo('image1') image1: UploadedImage,
     @Photo('image2') image2: UploadedImage,
+    @Body(parsedFields) { threshold, security }: VerifyDto,
   ): Promise<VerifyResponseDto> {
-    return { result: toVerificationResult(await this.references.verify(image1, image2)) };
+    const verdict = await this.references.verify(image1, image2, { threshold, security });
+    return { result: toVerificationResult(verdict) };
   }
 
   @Get('list_references')

@@ -13,8 +13,15 @@ import {
 import type { UploadedImage } from '../common/photo-form.js';
 import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
+import type { OperatingPoint } from '../common/operating-point.js';
+import type { Calibration } from '../face-engine/calibration.js';
 import type { FaceEngine } from '../face-engine/face-engine.service.js';
-import type { DetectedFace, FaceAnalysis } from '../face-engine/face-engine.types.js';
+import type {
+  DetectedFace,
+  FaceAnalysis,
+  FaceSelection,
+} from '../face-engine/face-engine.types.js';
+import { selectFaces } from '../face-engine/pipeline/selection.js';
 import {
   ReferenceStore,
   type NewReference,
@@ -27,10 +34,11 @@ import { ReferencesService } from './references.service.js';
 
 const MODEL = 'test-model@1';
 
-function face(direction: number[], score = 0.9, x = 0): DetectedFace {
+function face(direction: number[], score = 0.9, x = 0, side = 50, y = 0): DetectedFace {
   return {
-    box: { x, y: 0, width: 50, height: 60 },
+    box: { x, y, width: side, height: side },
     score,
+    quality: { interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
     embedding: Float32Array.from(direction),
   };
 }
@@ -40,12 +48,13 @@ class FakeEngine {
   readonly model = MODEL;
   calls = 0;
   faces: DetectedFace[] = [];
-  analyze(): Promise<FaceAnalysis> {
+  analyze(_: Buffer, selection: FaceSelection): Promise<FaceAnalysis> {
     this.calls++;
+    const photo = { width: 100, height: 100 };
     return Promise.resolve({
-      width: 100,
-      height: 100,
-      faces: this.faces,
+      ...photo,
+      faces: selectFaces(this.faces, photo, selection),
+      detected: this.faces.length,
       timings: { decode: 0, detect: 0, landmarks: 0, embed: 0, total: 0 },
     });
   }
@@ -118,7 +127,17 @@ describe('ReferencesService', () => {
     engine = new FakeEngine();
     store = new MemoryStore();
     const config = appConfigFrom(validateEnvironment({ FACE_MATCH_THRESHOLD: '0.1' }));
-    service = new ReferencesService(engine as unknown as FaceEngine, store, config);
+    // The operating point's own logic is Calibration's (calibration.spec.ts).
+    const calibration = {
+      threshold: (point: OperatingPoint, fallback: number) => point.threshold ?? fallback,
+      falseAcceptRate: () => undefined,
+    };
+    service = new ReferencesService(
+      engine as unknown as FaceEngine,
+      store,
+      calibration as unknown as Calibration,
+      config,
+    );
   });
 
   it('should refuse to enrol a photo with several faces, naming how many', async () => {
@@ -133,6 +152,30 @@ describe('ReferencesService', () => {
     assert.equal(store.rows.length, 0);
   });
 
+  it('should enrol the face a photo is about, unless the policy is reject', async () => {
+    // A large central face and a small one at the edge, as in a news photo.
+    engine.faces = [face([1, 0], 0.99, 85, 15), face([0, 1], 0.9, 25, 50, 25)];
+    const enrolment = await service.upload(image('news.jpg'));
+    assert.deepEqual(enrolment.box, { x: 25, y: 25, width: 50, height: 50 });
+    assert.equal(enrolment.facesDetected, 2);
+    assert.deepEqual(Array.from(store.rows[0].embedding), [0, 1]);
+    await assert.rejects(
+      service.upload(image('news.jpg'), { multiFacePolicy: 'reject' }),
+      MultipleFacesError,
+    );
+    assert.equal(store.rows.length, 1);
+  });
+
+  it('should compare only the largest MAX_FACES_PER_IMAGE faces, and say how many it skipped', async () => {
+    engine.faces = [face([1, 0])];
+    const { key } = await service.upload(image('me.jpg'));
+    engine.faces = Array.from({ length: 12 }, (_, index) =>
+      face([0, 1], 0.9, index * 8, 5 + index),
+    );
+    const verdict = await service.compare(image('crowd.jpg'), key);
+    assert.equal(verdict.facesSkipped, 2);
+  });
+
   it('should enrol the one face under a 32-hex-character key', async () => {
     engine.faces = [face([0, 1], 0.95, 7)];
     const { key } = await service.upload(image('me.png'));
@@ -145,7 +188,7 @@ describe('ReferencesService', () => {
 
   it('should store the subject with the photo, its name and its type', async () => {
     engine.faces = [face([0, 1])];
-    const { key } = await service.upload(image('amy.png'), 'amy');
+    const { key } = await service.upload(image('amy.png'), { subject: 'amy' });
     const [row] = store.rows;
     assert.deepEqual(
       { key: row.key, subject: row.subject, filename: row.filename, type: row.contentType },
@@ -158,13 +201,10 @@ describe('ReferencesService', () => {
     engine.faces = [face([0, 1])];
     const gone = new AbortController();
     gone.abort(new ClientDisconnectedError());
-    await assert.rejects(
-      service.upload(image('me.png'), null, gone.signal),
-      ClientDisconnectedError,
-    );
+    await assert.rejects(service.upload(image('me.png'), {}, gone.signal), ClientDisconnectedError);
     assert.equal(engine.calls, 0);
     const open = new AbortController().signal;
-    await service.upload(image('me.png'), null, open);
+    await service.upload(image('me.png'), {}, open);
     assert.equal(store.signals[0], open);
   });
 

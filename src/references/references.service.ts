@@ -11,8 +11,12 @@ import {
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import { cosineDistance } from '../face-engine/cosine-distance.js';
+import type { OperatingPoint } from '../common/operating-point.js';
+import { Calibration } from '../face-engine/calibration.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
-import type { DetectedFace } from '../face-engine/face-engine.types.js';
+import type { FaceBox } from '../common/face-box.js';
+import type { DetectedFace, FaceAnalysis, FaceQuality } from '../face-engine/face-engine.types.js';
+import type { MultiFacePolicy } from '../face-engine/pipeline/selection.js';
 import type { UploadedImage } from '../common/photo-form.js';
 import type { Verdict } from './verdict.js';
 import {
@@ -25,6 +29,23 @@ import {
   type SubjectCount,
 } from './reference-store.js';
 
+export interface EnrolOptions {
+  subject?: string | null;
+  /** MULTI_FACE_POLICY when undefined. */
+  multiFacePolicy?: MultiFacePolicy;
+}
+
+/** A new reference: its key, and the face enrolled among those found. */
+export interface Enrolment {
+  key: string;
+  box: FaceBox;
+  facesDetected: number;
+  quality: FaceQuality;
+}
+
+/** Faces found but not embedded (over MAX_FACES_PER_IMAGE). */
+const skipped = ({ detected, faces }: FaceAnalysis) => detected - faces.length;
+
 const REFERENCE_KEY = /^[A-Za-z0-9]+$/;
 /** Keys are 32 hex characters; anything longer cannot name a stored reference. */
 const MAX_KEY_LENGTH = 64;
@@ -35,6 +56,7 @@ export class ReferencesService {
   constructor(
     private readonly engine: FaceEngine,
     private readonly store: ReferenceStore,
+    private readonly calibration: Calibration,
     private readonly config: AppConfig,
   ) {}
 
@@ -45,16 +67,19 @@ export class ReferencesService {
    */
   async upload(
     image: UploadedImage,
-    subject: string | null = null,
+    { subject = null, multiFacePolicy }: EnrolOptions = {},
     signal?: AbortSignal,
-  ): Promise<{ key: string }> {
+  ): Promise<Enrolment> {
     // Code points, as the database counts them; refused before the analysis it would waste.
     if ([...image.filename].length > FILENAME_MAX_LENGTH) {
       throw new FilenameTooLongError(FILENAME_MAX_LENGTH);
     }
     return asOperation('Error processing image', async () => {
       signal?.throwIfAborted();
-      const face = await this.findOneFace(image.bytes);
+      const { face, detected } = await this.findSubject(
+        image.bytes,
+        multiFacePolicy ?? this.config.env.MULTI_FACE_POLICY,
+      );
       const key = randomUUID().replaceAll('-', '');
       const { filename, contentType } = image;
       const { embedding, box } = face;
@@ -63,14 +88,22 @@ export class ReferencesService {
         { key, filename, subject, contentType, image: image.bytes, embedding, box, model },
         signal,
       );
-      return { key };
+      return { key, box, facesDetected: detected, quality: face.quality };
     });
   }
 
-  async compare(image: UploadedImage, referenceKey: string): Promise<Verdict> {
+  async compare(
+    image: UploadedImage,
+    referenceKey: string,
+    operatingPoint: OperatingPoint = {},
+  ): Promise<Verdict> {
     if (!REFERENCE_KEY.test(referenceKey)) {
       throw new InvalidReferenceKeyError(referenceKey, 'Reference key must be alphanumeric');
     }
+    const threshold = this.calibration.threshold(
+      operatingPoint,
+      this.config.env.FACE_MATCH_THRESHOLD,
+    );
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const reference =
@@ -84,22 +117,36 @@ export class ReferencesService {
       if (reference.model !== this.engine.model) {
         throw new ModelMismatchError(referenceKey, reference.model, this.engine.model);
       }
-      const { faces } = await this.engine.analyze(image.bytes);
-      if (faces.length === 0) throw new NoFaceDetectedError();
-      return this.verdict([reference], faces, started);
+      const probe = await this.facesToCompare(image.bytes);
+      return this.verdict([reference], probe.faces, {
+        started,
+        threshold,
+        skipped: skipped(probe),
+      });
     });
   }
 
   /** Two photos, nothing stored: the same verdict as a compare, over every pair of faces. */
-  async verify(first: UploadedImage, second: UploadedImage): Promise<Verdict> {
+  async verify(
+    first: UploadedImage,
+    second: UploadedImage,
+    operatingPoint: OperatingPoint = {},
+  ): Promise<Verdict> {
+    const threshold = this.calibration.threshold(
+      operatingPoint,
+      this.config.env.FACE_MATCH_THRESHOLD,
+    );
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const [one, two] = await Promise.all([
-        this.engine.analyze(first.bytes),
-        this.engine.analyze(second.bytes),
+        this.facesToCompare(first.bytes),
+        this.facesToCompare(second.bytes),
       ]);
-      if (one.faces.length === 0 || two.faces.length === 0) throw new NoFaceDetectedError();
-      return this.verdict(one.faces, two.faces, started);
+      return this.verdict(one.faces, two.faces, {
+        started,
+        threshold,
+        skipped: skipped(one) + skipped(two),
+      });
     });
   }
 
@@ -107,20 +154,21 @@ export class ReferencesService {
   private verdict(
     first: Pick<DetectedFace, 'box' | 'embedding'>[],
     second: Pick<DetectedFace, 'box' | 'embedding'>[],
-    started: number,
+    { started, threshold, skipped }: { started: number; threshold: number; skipped: number },
   ): Verdict {
     const [closest] = first
       .flatMap((a) =>
         second.map((b) => ({ a, b, distance: cosineDistance(a.embedding, b.embedding) })),
       )
       .sort((x, y) => x.distance - y.distance);
-    const threshold = this.config.env.FACE_MATCH_THRESHOLD;
     return {
       verified: closest.distance <= threshold,
       distance: closest.distance,
       threshold,
       model: this.engine.model,
+      falseAcceptRate: this.calibration.falseAcceptRate(closest.distance),
       faces: [closest.a.box, closest.b.box],
+      facesSkipped: skipped,
       seconds: Math.round(performance.now() - started) / 1000,
     };
   }
@@ -167,11 +215,27 @@ export class ReferencesService {
     });
   }
 
-  /** The face to enrol: the only one in the photo. */
-  private async findOneFace(bytes: Buffer): Promise<DetectedFace> {
-    const { faces } = await this.engine.analyze(bytes);
-    if (faces.length === 0) throw new NoFaceDetectedError();
-    if (faces.length > 1) throw new MultipleFacesError(faces.length);
-    return faces[0];
+  /**
+   * The face to enrol: the only one in the photo, or the one it is about (MULTI_FACE_POLICY);
+   * only that face is embedded.
+   */
+  private async findSubject(
+    bytes: Buffer,
+    policy: MultiFacePolicy,
+  ): Promise<{ face: DetectedFace; detected: number }> {
+    const { faces, detected } = await this.engine.analyze(bytes, { kind: 'subject', policy });
+    if (detected === 0) throw new NoFaceDetectedError();
+    if (faces.length === 0) throw new MultipleFacesError(detected);
+    return { face: faces[0], detected };
+  }
+
+  /** Every face of a photo to compare, up to MAX_FACES_PER_IMAGE, the largest first. */
+  private async facesToCompare(bytes: Buffer): Promise<FaceAnalysis> {
+    const analysis = await this.engine.analyze(bytes, {
+      kind: 'largest',
+      max: this.config.env.MAX_FACES_PER_IMAGE,
+    });
+    if (analysis.faces.length === 0) throw new NoFaceDetectedError();
+    return analysis;
   }
 }

@@ -6,7 +6,11 @@ export interface Verdict {
   distance: number;
   threshold: number;
   model: string;
+  /** The share of different people's pairs at least this close, where the model is calibrated. */
+  falseAcceptRate?: number;
   /** The face on the first side (the stored reference) and on the second (the new photo). */
   faces: [FaceBox, FaceBox];
+  /** Faces found in the new photo(s) but not compared (over MAX_FACES_PER_IMAGE). */
+  facesSkipped: number;
   seconds: number;
 }

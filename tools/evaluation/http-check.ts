@@ -107,7 +107,12 @@ for (const set of sets) {
   await pool(set.pairs, concurrency, async (pair) => {
     const key = keys.get(pair.reference);
     if (!key) {
-      scored.push({ distance: Number.POSITIVE_INFINITY, same: pair.same });
+      scored.push({
+        distance: Number.POSITIVE_INFINITY,
+        same: pair.same,
+        refused: true,
+        fold: pair.fold,
+      });
       return;
     }
     const { status, body } = await post(
@@ -116,12 +121,17 @@ for (const set of sets) {
     );
     if (status !== 200) {
       errors++;
-      scored.push({ distance: Number.POSITIVE_INFINITY, same: pair.same });
+      scored.push({
+        distance: Number.POSITIVE_INFINITY,
+        same: pair.same,
+        refused: true,
+        fold: pair.fold,
+      });
       return;
     }
     const { result } = body as { result: { distance: number; threshold: number } };
     threshold = result.threshold;
-    scored.push({ distance: result.distance, same: pair.same });
+    scored.push({ distance: result.distance, same: pair.same, refused: false, fold: pair.fold });
   });
   const row = evaluate(scored, threshold);
   summary[set.name] = { ...row, nonOkCompares: errors };

@@ -6,12 +6,16 @@ export interface LabelledPair {
   reference: string;
   probe: string;
   same: boolean;
+  /** LFW's fold, for sets that have them. */
+  fold?: number;
 }
 
 export interface LabelledSet {
   name: string;
   images: string[];
   pairs: LabelledPair[];
+  /** The person each photo shows, where the set says. */
+  identities?: Map<string, string>;
 }
 
 /** Every unordered pair of photos in `folder/<identity>/<photo>`, labelled by the folder name. */
@@ -37,6 +41,37 @@ export function identityFolders(name: string, folder: string): LabelledSet {
     }
   }
   return { name, images: images.map((image) => image.path), pairs };
+}
+
+/**
+ * LFW's View 2 `pairs.txt`: a header `folds n`, then per fold n same-person lines `Name i j` and n
+ * different-person lines `Name1 i Name2 j`; photo i of Name is `Name/Name_<i as 4 digits>.jpg`.
+ */
+export function lfwPairs(name: string, folder: string): LabelledSet {
+  const lines = readFileSync(join(folder, 'pairs.txt'), 'utf8').trim().split(/\r?\n/);
+  const [folds, perFold] = lines[0].trim().split(/\s+/).map(Number);
+  const identities = new Map<string, string>();
+  const photo = (person: string, index: string) => {
+    const path = join(folder, person, `${person}_${index.padStart(4, '0')}.jpg`);
+    identities.set(path, person);
+    return path;
+  };
+  const pairs = lines.slice(1).map((line, index): LabelledPair => {
+    const cells = line.trim().split(/\s+/);
+    const fold = Math.floor(index / (2 * perFold));
+    return cells.length === 3
+      ? { reference: photo(cells[0], cells[1]), probe: photo(cells[0], cells[2]), same: true, fold }
+      : {
+          reference: photo(cells[0], cells[1]),
+          probe: photo(cells[2], cells[3]),
+          same: false,
+          fold,
+        };
+  });
+  if (pairs.length !== folds * 2 * perFold) {
+    throw new Error(`${folder}/pairs.txt: ${pairs.length} pairs, expected ${folds * 2 * perFold}`);
+  }
+  return { name, images: [...identities.keys()].sort(), pairs, identities };
 }
 
 /** DeepFace's `master.csv`: `file_x,file_y,Decision` with Yes/No. */

@@ -19,6 +19,7 @@ import { decode, decodeFull, type Photo } from './decode.js';
 import { detect, type Detection } from './detect.js';
 import { chipSource, embed } from './embed.js';
 import type { ReadyEngine } from './models.js';
+import { selectFaces, type FaceSelection } from './selection.js';
 
 function clampBox(
   box: Detection['box'],
@@ -34,11 +35,15 @@ function clampBox(
   };
 }
 
-/** Decodes, detects and embeds one upload; an unreadable one is reported, not thrown. */
+/**
+ * Decodes one upload, detects its faces and embeds those `selection` keeps; an unreadable upload
+ * is reported, not thrown.
+ */
 export async function analyze(
   engine: ReadyEngine,
   options: WorkerOptions,
   bytes: Uint8Array,
+  selection: FaceSelection,
 ): Promise<FaceAnalysis | UndecodableImage> {
   const started = performance.now();
   let photo: Photo;
@@ -66,11 +71,17 @@ export async function analyze(
   };
   const embedding = performance.now();
   const faces: DetectedFace[] = [];
-  for (const detection of detections) {
+  const selected = selectFaces(
+    detections.map((detection) => ({ ...detection, box: clampBox(detection.box, photo) })),
+    photo,
+    selection,
+  );
+  for (const detection of selected) {
     const source = await chipSource(photo, detection.landmarks, timedFullDecode);
     faces.push({
-      box: clampBox(detection.box, photo),
+      box: detection.box,
       score: detection.score,
+      quality: detection.quality,
       embedding: await embed(engine, source.image, source.landmarks),
     });
   }
@@ -82,6 +93,7 @@ export async function analyze(
     width: photo.width,
     height: photo.height,
     faces,
+    detected: detections.length,
     timings,
     backendHeapBytes: backendHeapBytes(engine),
   };

@@ -5,6 +5,7 @@ import type { Photo } from './decode.js';
 import type { FusedSsd } from './fused-ssd.js';
 import type { ReadyEngine } from './models.js';
 import { nonMaxSuppression } from './non-max-suppression.js';
+import { faceQuality, type FaceQuality } from './quality.js';
 import {
   cropRgb,
   detectorFrame,
@@ -65,6 +66,19 @@ export interface Detection {
   score: number;
   box: { x: number; y: number; width: number; height: number };
   landmarks: Point[];
+  quality: FaceQuality;
+}
+
+/**
+ * Below these, what the detector calls a face has no features: a uniform colour or a smooth
+ * gradient, which the padded passes' lower confidence let through. Every face of the labelled
+ * sets measures many times more (docs/recognition.md, "Featureless images").
+ */
+export const MIN_FACE_CONTRAST = 5;
+export const MIN_FACE_SHARPNESS = 5;
+
+function hasFeatures({ contrast, sharpness }: FaceQuality): boolean {
+  return contrast >= MIN_FACE_CONTRAST && sharpness >= MIN_FACE_SHARPNESS;
 }
 
 /**
@@ -213,10 +227,12 @@ export async function detect(
     const landmarks = await locateLandmarks(engine, input, detections);
     timings.landmarks += performance.now() - located;
     const toFull = ([x, y]: Point): Point => [(x - offset) * scale, (y - offset) * scale];
-    return detections
+    const faces = detections
       .flatMap((detection, faceIndex) => {
         const points = landmarks[faceIndex];
         if (!points) return [];
+        const quality = faceQuality(input, points, scale);
+        if (!hasFeatures(quality)) return [];
         const [x, y] = toFull([detection.box.x, detection.box.y]);
         const { width, height } = detection.box;
         return [
@@ -224,10 +240,13 @@ export async function detect(
             score: detection.score,
             box: { x, y, width: width * scale, height: height * scale },
             landmarks: points.map(toFull),
+            quality,
           },
         ];
       })
       .sort((a, b) => b.score - a.score);
+    // Only featureless patches: the next pass may still find the face.
+    if (faces.length > 0) return faces;
   }
   return [];
 }

@@ -36,7 +36,8 @@ export interface FaceGeometry {
   box: [left: number, top: number, side: number];
 }
 
-function mean(points: Point[], from: number, to: number): Point {
+/** The mean of landmarks `from` up to `to` (the 68-point scheme's ranges: eyes, mouth, ...). */
+export function mean(points: Point[], from: number, to: number): Point {
   let x = 0;
   let y = 0;
   for (let index = from; index < to; index++) {

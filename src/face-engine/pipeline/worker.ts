@@ -23,7 +23,7 @@ async function initialise(): Promise<
     if (task.kind === 'info') {
       return { backend: engine.backend, tfjsVersion: engine.tf.version_core };
     }
-    return analyze(engine, options, task.image);
+    return analyze(engine, options, task.image, task.selection);
   };
 }
 

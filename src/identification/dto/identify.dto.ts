@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { FacialAreaDto } from '../../common/dto/facial-area.dto.js';
+import { OperatingPointDto } from '../../common/dto/operating-point.dto.js';
 
 /** Multipart form of `POST /identify`. */
-export class IdentifyDto {
+export class IdentifyDto extends OperatingPointDto {
   @ApiProperty({
     type: 'string',
     format: 'binary',
@@ -25,19 +26,6 @@ export class IdentifyDto {
   @Min(1)
   @Max(100)
   limit?: number;
-
-  @ApiPropertyOptional({
-    description: 'A match is verified at or below this distance; FACE_MATCH_THRESHOLD by default',
-    minimum: 0,
-    maximum: 2,
-    example: 0.066,
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(2)
-  threshold?: number;
 }
 
 export class IdentityMatchDto {
@@ -55,6 +43,12 @@ export class IdentityMatchDto {
 
   @ApiProperty({ description: 'distance <= threshold', example: true })
   verified!: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Estimated false accept rate at this distance (see /compare_with_reference)',
+    example: 0.00002,
+  })
+  far?: number;
 }
 
 export class IdentifiedFaceDto {
@@ -72,7 +66,7 @@ export class IdentifyResponseDto {
   })
   faces!: IdentifiedFaceDto[];
 
-  @ApiProperty({ description: 'The threshold applied', example: 0.066 })
+  @ApiProperty({ description: 'The threshold applied', example: 0.07 })
   threshold!: number;
 
   @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })
@@ -83,6 +77,12 @@ export class IdentifyResponseDto {
     example: 1000,
   })
   references_searched!: number;
+
+  @ApiProperty({
+    description: 'Faces found but not searched for: the smallest, over MAX_FACES_PER_IDENTIFY',
+    example: 0,
+  })
+  faces_skipped!: number;
 
   @ApiProperty({ description: 'Seconds spent on the identification', example: 0.62 })
   time!: number;

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { OperatingPointDto } from '../../common/dto/operating-point.dto.js';
+import { MULTI_FACE_POLICIES } from '../../config/environment.js';
+import type { MultiFacePolicy } from '../../face-engine/pipeline/selection.js';
 import { MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
 import { SUBJECT_MAX_LENGTH } from '../reference-store.js';
 
@@ -25,6 +28,17 @@ export class UploadReferenceDto {
     message: 'subject must be printable text without control or format characters',
   })
   subject?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'When the photo shows several faces: `dominant` enrols the face the photo is about when ' +
+      'one clearly is (much larger than the others, and central); `reject` refuses the photo. ' +
+      'MULTI_FACE_POLICY by default.',
+    enum: MULTI_FACE_POLICIES,
+  })
+  @IsOptional()
+  @IsIn(MULTI_FACE_POLICIES)
+  multi_face_policy?: MultiFacePolicy;
 }
 
 /** Query of `GET /list_references`: without any, every reference, as the old service listed them. */
@@ -63,7 +77,7 @@ export class ListReferencesQueryDto {
 }
 
 /** Multipart form of `POST /compare_with_reference`. */
-export class CompareWithReferenceDto {
+export class CompareWithReferenceDto extends OperatingPointDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'A JPEG or PNG photo to check' })
   image!: unknown;
 
@@ -77,7 +91,7 @@ export class CompareWithReferenceDto {
 }
 
 /** Multipart form of `POST /verify`: two photos, nothing stored. */
-export class VerifyDto {
+export class VerifyDto extends OperatingPointDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'A JPEG or PNG photo' })
   image1!: unknown;
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FacialAreaDto, toFacialArea } from '../../common/dto/facial-area.dto.js';
 import type { ReferenceMetadata } from '../reference-store.js';
+import type { Enrolment } from '../references.service.js';
 import type { Verdict } from '../verdict.js';
 
 export class UploadReferenceResponseDto {
@@ -12,6 +13,20 @@ export class UploadReferenceResponseDto {
 
   @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817', pattern: '^[0-9a-f]{32}$' })
   key!: string;
+
+  @ApiPropertyOptional({
+    type: FacialAreaDto,
+    description:
+      'Only when the photo showed several faces (the old service refused those): the face ' +
+      'enrolled, the one the photo is about',
+  })
+  facial_area?: FacialAreaDto;
+
+  @ApiPropertyOptional({
+    example: 2,
+    description: 'Only when the photo showed several faces: how many',
+  })
+  faces_detected?: number;
 }
 
 export class FacialAreasDto {
@@ -29,8 +44,20 @@ export class VerificationResultDto {
   @ApiProperty({ description: 'Cosine distance between the two face embeddings', example: 0.031 })
   distance!: number;
 
-  @ApiProperty({ description: 'The threshold in force (FACE_MATCH_THRESHOLD)', example: 0.066 })
+  @ApiProperty({
+    description: 'The threshold applied: the one asked for, or FACE_MATCH_THRESHOLD',
+    example: 0.07,
+  })
   threshold!: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Estimated false accept rate at this distance: the share of pairs of different people, in ' +
+      'the real-world calibration set, at least this close. Absent when the running model is not ' +
+      'calibrated.',
+    example: 0.00002,
+  })
+  far?: number;
 
   @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })
   model!: string;
@@ -43,6 +70,13 @@ export class VerificationResultDto {
 
   @ApiProperty({ type: FacialAreasDto })
   facial_areas!: FacialAreasDto;
+
+  @ApiProperty({
+    description:
+      'Faces found in the new photo(s) but not compared: the smallest, over MAX_FACES_PER_IMAGE',
+    example: 0,
+  })
+  faces_skipped!: number;
 
   @ApiProperty({ description: 'Seconds spent on the comparison', example: 0.41 })
   time!: number;
@@ -142,10 +176,12 @@ export function toVerificationResult(verdict: Verdict): VerificationResultDto {
     verified: verdict.verified,
     distance: verdict.distance,
     threshold: verdict.threshold,
+    ...(verdict.falseAcceptRate === undefined ? {} : { far: verdict.falseAcceptRate }),
     model: verdict.model,
     detector_backend: 'ssd_mobilenetv1',
     similarity_metric: 'cosine',
     facial_areas: { img1: toFacialArea(reference), img2: toFacialArea(probe) },
+    faces_skipped: verdict.facesSkipped,
     time: verdict.seconds,
   };
 }
@@ -161,4 +197,17 @@ export function toReferenceMetadata(found: ReferenceMetadata): ReferenceMetadata
     model: found.model,
     created_at: found.createdAt.toISOString(),
   };
+}
+
+/** The old service's answer; a photo it would have refused also says which face was taken. */
+export function toUploadReferenceResponse(enrolment: Enrolment): UploadReferenceResponseDto {
+  const { key, facesDetected } = enrolment;
+  const saved = {
+    success: true,
+    message: `Reference embedding saved with key: ${key}`,
+    key,
+  } as const;
+  return facesDetected > 1
+    ? { ...saved, facial_area: toFacialArea(enrolment.box), faces_detected: facesDetected }
+    : saved;
 }

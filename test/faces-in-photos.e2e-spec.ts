@@ -1,0 +1,171 @@
+// Which faces count: no face where there is none (uniform colours, gradients, noise, drawings),
+// the face a photo is about when it shows several, and a bounded number of faces per photo.
+import type { INestApplication } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { nonFaceImages } from '../tools/evaluation/non-face-images.js';
+import { fixture, startApp } from './support/app.js';
+
+const NO_FACE = 'No face detected in the image. Please upload an image with a clear face.';
+const multipleFaces = (count: number) =>
+  `Multiple faces detected in the image (${count}). Please upload an image with a single face.`;
+
+interface Area {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Intersection over union of two boxes. */
+function overlap(a: Area, b: Area): number {
+  const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
+  const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+  return (w * h) / (a.w * a.h + b.w * b.h - w * h);
+}
+
+describe('faces in photos', () => {
+  let app: INestApplication;
+  let server: App;
+
+  before(async () => {
+    app = await startApp();
+    server = app.getHttpServer() as App;
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  const upload = (bytes: Buffer, name: string, policy?: string) => {
+    const call = request(server).post('/upload_reference');
+    if (policy) void call.field('multi_face_policy', policy);
+    return call.attach('image', bytes, name);
+  };
+  const compare = (bytes: Buffer, name: string, key: string) =>
+    request(server)
+      .post('/compare_with_reference')
+      .attach('image', bytes, name)
+      .field('reference_key', key);
+
+  describe('no face where there is none', () => {
+    it('should enrol none of the featureless images, and verify none of them', async () => {
+      const images = await nonFaceImages();
+      for (const [name, bytes] of images) {
+        await upload(bytes, name).expect(400, { detail: NO_FACE });
+      }
+      const [black, blackAgain] = images;
+      await request(server)
+        .post('/verify')
+        .attach('image1', black[1], black[0])
+        .attach('image2', blackAgain[1], blackAgain[0])
+        .expect(400, { detail: NO_FACE });
+    });
+  });
+
+  describe('the face a photo is about', () => {
+    /** person-a-2 with a second, much smaller face at its lower right corner. */
+    const withBystander = async () => {
+      const bystander = await sharp(fixture('person-b-1.jpg')).resize({ width: 300 }).toBuffer();
+      return sharp(fixture('person-a-2.jpg'))
+        .composite([{ input: bystander, left: 450, top: 880 }])
+        .jpeg({ quality: 92 })
+        .toBuffer();
+    };
+
+    it('should enrol the dominant face, say which, and match it to the same person', async () => {
+      const single = (await upload(fixture('person-a-2.jpg'), 'alone.jpg').expect(200)).body as {
+        key: string;
+        faces_detected?: number;
+      };
+      assert.equal(single.faces_detected, undefined, 'the old answer for a one-face photo');
+      const alone = (await request(server).get(`/references/${single.key}`).expect(200)).body as {
+        face_box: Area;
+      };
+      const response = await upload(await withBystander(), 'news.jpg').expect(200);
+      const enrolled = response.body as {
+        key: string;
+        facial_area: Area;
+        faces_detected: number;
+      };
+      assert.equal(enrolled.faces_detected, 2);
+      // The same face as alone (the detector's box moves a little with a second face in view).
+      assert.ok(
+        overlap(enrolled.facial_area, alone.face_box) > 0.7,
+        `${JSON.stringify(enrolled.facial_area)} is not ${JSON.stringify(alone.face_box)}`,
+      );
+      const stored = (await request(server).get(`/references/${enrolled.key}`).expect(200))
+        .body as { face_box: unknown };
+      assert.deepEqual(stored.face_box, enrolled.facial_area);
+      const result = (await compare(fixture('person-a-1.jpg'), 'a.jpg', enrolled.key).expect(200))
+        .body as { result: { verified: boolean; distance: number } };
+      assert.equal(result.result.verified, true, `distance ${result.result.distance}`);
+    });
+
+    it('should refuse the same photo when the client asks for the strict policy', async () => {
+      await upload(await withBystander(), 'news.jpg', 'reject').expect(400, {
+        detail: multipleFaces(2),
+      });
+    });
+
+    it('should refuse a photo where no face dominates', async () => {
+      await upload(fixture('group-6-faces.jpg'), 'group.jpg').expect(400, {
+        detail: multipleFaces(6),
+      });
+      const [left, right] = await Promise.all(
+        ['person-a-1.jpg', 'person-a-1-grey.jpg'].map((name) =>
+          sharp(fixture(name)).resize({ height: 400 }).toBuffer(),
+        ),
+      );
+      const pair = await sharp({
+        create: { width: 560, height: 400, channels: 3, background: { r: 255, g: 255, b: 255 } },
+      })
+        .composite([
+          { input: left, left: 0, top: 0 },
+          { input: right, left: 290, top: 0 },
+        ])
+        .jpeg()
+        .toBuffer();
+      await upload(pair, 'pair.jpg').expect(400, { detail: multipleFaces(2) });
+    });
+  });
+
+  describe('a bounded number of faces per photo', () => {
+    it('should compare the 10 largest faces of a crowd and identify the 20 largest, saying how many it skipped', async () => {
+      const tile = await sharp(fixture('person-a-1.jpg'))
+        .resize({ width: 110, height: 170, fit: 'cover' })
+        .toBuffer();
+      const composites = [];
+      for (let row = 0; row < 6; row++) {
+        for (let column = 0; column < 9; column++) {
+          composites.push({ input: tile, left: column * 113, top: row * 172 });
+        }
+      }
+      const crowd = await sharp({
+        create: { width: 1024, height: 1032, channels: 3, background: { r: 240, g: 240, b: 240 } },
+      })
+        .composite(composites)
+        .jpeg({ quality: 80 })
+        .toBuffer();
+      const key = (
+        (await upload(fixture('person-a-2.jpg'), 'a.jpg').expect(200)).body as {
+          key: string;
+        }
+      ).key;
+      const identified = (
+        await request(server).post('/identify').attach('image', crowd, 'crowd.jpg').expect(200)
+      ).body as { faces: unknown[]; faces_skipped: number };
+      assert.equal(identified.faces.length, 20);
+      const detected = identified.faces.length + identified.faces_skipped;
+      assert.ok(detected > 30, `${detected} faces found`);
+      const compared = (await compare(crowd, 'crowd.jpg', key).expect(200)).body as {
+        result: { verified: boolean; faces_skipped: number };
+      };
+      assert.equal(compared.result.faces_skipped, detected - 10);
+      assert.equal(compared.result.verified, true);
+    });
+  });
+});
