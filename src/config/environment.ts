@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { plainToInstance, Transform } from 'class-transformer';
@@ -215,4 +216,13 @@ export function validateEnvironment(raw: Record<string, string | undefined>): En
   env.DATA_DIR = resolve(env.DATA_DIR);
   env.MODELS_DIR = resolve(env.MODELS_DIR);
   return env;
+}
+
+/**
+ * Reads the `.env` file in the working directory into process.env, when there is one. A variable
+ * already set in the environment wins over the file (process.loadEnvFile never overwrites), so
+ * `PORT=8080 npm start` beats PORT in .env. The service and the CLI call it before reading.
+ */
+export function loadEnvFile(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
 }

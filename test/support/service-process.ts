@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,19 +22,25 @@ export interface ServiceProcess {
 /**
  * The built service (`build/src/main.js`) as a child process on a random local port, as `npm start`
  * runs it: embedded SQLite in a fresh DATA_DIR unless `env` says otherwise, stdout and stderr
- * captured. Resolves once it logs that it listens; the caller kills it.
+ * captured. It runs in that fresh folder, so a developer's `.env` never reaches it; `dotEnv` is
+ * written there as its `.env`. Resolves once it logs that it listens; the caller kills it.
  */
 export async function startServiceProcess(
   env: Record<string, string> = {},
+  { dotEnv }: { dotEnv?: string } = {},
 ): Promise<ServiceProcess> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const folder = mkdtempSync(join(tmpdir(), 'facegate-process-'));
+  if (dotEnv !== undefined) writeFileSync(join(folder, '.env'), dotEnv);
   const child = spawn(process.execPath, [join(projectRoot(), 'build', 'src', 'main.js')], {
+    cwd: folder,
     env: {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: '',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-process-')),
+      DATA_DIR: folder,
+      MODELS_DIR: join(projectRoot(), 'models'),
       FACE_BACKEND: 'wasm',
       ...env,
     },
