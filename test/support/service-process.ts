@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { projectRoot } from '../../src/common/project-root.js';
+import { testLogDestination } from './test-log.js';
 
 export interface ServiceProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
@@ -22,7 +23,7 @@ export interface ServiceProcess {
 /**
  * The built service (`build/src/main.js`) as a child process on a random local port, as `npm start`
  * runs it: embedded SQLite in a fresh DATA_DIR unless `env` says otherwise, stdout and stderr
- * captured. It runs in that fresh folder, so a developer's `.env` never reaches it; `dotEnv` is
+ * captured (and copied to the test log). It runs in that fresh folder, so a developer's `.env` never reaches it; `dotEnv` is
  * written there as its `.env`. Resolves once it logs that it listens; the caller kills it.
  */
 export async function startServiceProcess(
@@ -54,6 +55,7 @@ export async function startServiceProcess(
     const timer = setTimeout(() => reject(new Error(`no start within 120 s:\n${output}`)), 120_000);
     const collect = (chunk: Buffer, stream: 'stdout' | 'stderr') => {
       const text = chunk.toString();
+      testLogDestination().write(text);
       output += text;
       if (stream === 'stdout') stdout += text;
       else stderr += text;
