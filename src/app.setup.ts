@@ -1,12 +1,22 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import helmet from 'helmet';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter.js';
+import { projectRoot } from './common/project-root.js';
 import type { Logger } from 'pino';
 import { AppConfig } from './config/app-config.js';
 import { createLogger } from './logging/logger.js';
 import { requestLogging } from './logging/request-logging.js';
 import { MetricsService } from './metrics/metrics.service.js';
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
 
 /** Builds the OpenAPI document from the controllers' and DTOs' decorators. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -16,9 +26,22 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Self-hosted face recognition: enrol a reference face under a key, then check whether a new ' +
         'photo shows the same person. Errors are `{"detail": "..."}`.',
     )
-    .setVersion('1')
-    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
-    .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'bearer')
+    .setVersion(packageVersion())
+    .addApiKey(
+      {
+        type: 'apiKey',
+        name: 'X-API-Key',
+        in: 'header',
+        description: 'One of the keys in API_KEYS',
+      },
+      'api-key',
+    )
+    // addSecurity, not addBearerAuth: that one adds `bearerFormat: JWT`, and these are plain keys.
+    .addSecurity('bearer', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'One of the keys in API_KEYS, as Authorization: Bearer <key>',
+    })
     .build();
   return SwaggerModule.createDocument(app, config);
 }

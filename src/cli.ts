@@ -8,7 +8,7 @@ import { migrateCommand } from './cli/migrate.command.js';
 import { openApiCommand } from './cli/openapi.command.js';
 import { reembedCommand } from './cli/reembed.command.js';
 import { reencryptCommand } from './cli/reencrypt.command.js';
-import { InvalidEnvironmentError } from './config/environment.js';
+import { InvalidEnvironmentError, loadEnvFile } from './config/environment.js';
 
 const COMMANDS = new Map<string, Command<unknown>>([
   ['migrate', migrateCommand],
@@ -52,6 +52,7 @@ async function run(name: string | undefined, args: string[]): Promise<number> {
 }
 
 const [name, ...args] = process.argv.slice(2);
+loadEnvFile();
 run(name, args).then(
   (code) => {
     process.exitCode = code;

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { InvalidEnvironmentError, validateEnvironment } from './config/environment.js';
+import { InvalidEnvironmentError, loadEnvFile, validateEnvironment } from './config/environment.js';
 import { describeDatabase } from './database/data-source-options.js';
 import { createLogger } from './logging/logger.js';
 import { NestPinoLogger } from './logging/nest-pino-logger.js';
@@ -38,6 +38,7 @@ function handleShutdown(app: NestExpressApplication): void {
 }
 
 async function bootstrap(): Promise<void> {
+  loadEnvFile();
   const env = validateEnvironment(process.env);
   const logger = createLogger(env.LOG_LEVEL);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {

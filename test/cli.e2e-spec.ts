@@ -1,7 +1,7 @@
 // `npm run cli`: the commands as an operator runs them, each in a process of its own.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,8 +9,10 @@ import { createConnection, type Connection, type RowDataPacket } from 'mysql2/pr
 import { projectRoot } from '../src/common/project-root.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
-function cli(args: string[], env: Record<string, string> = {}) {
+/** The CLI in `cwd`: by default a folder without a `.env`, so a developer's cannot change it. */
+function cli(args: string[], env: Record<string, string> = {}, cwd = tmpdir()) {
   return spawnSync(process.execPath, [join(projectRoot(), 'build', 'src', 'cli.js'), ...args], {
+    cwd,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     encoding: 'utf8',
     timeout: 60_000,
@@ -56,6 +58,24 @@ describe('the command line', () => {
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
     assert.match(revert.stdout, /Reverted SubjectsAndChanges\d+/);
     assert.ok(!(await tables()).includes('reference_changes'));
+  });
+
+  it('should read DATABASE_URL from .env in its folder', async () => {
+    const other = await createTestDatabase();
+    const folder = mkdtempSync(join(tmpdir(), 'facegate-cli-'));
+    try {
+      writeFileSync(join(folder, '.env'), `DATABASE_URL=${other.url}\n`);
+      const run = cli(['migrate'], {}, folder);
+      assert.equal(run.status, 0, run.stderr + run.stdout);
+      // Migrated on MariaDB: without the file it would have used SQLite in the folder.
+      const check = await createConnection({ uri: other.url });
+      const [rows] = await check.query<RowDataPacket[]>('SHOW TABLES');
+      await check.end();
+      assert.ok(rows.length > 0, run.stdout);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+      await other.drop();
+    }
   });
 
   it('should write the OpenAPI document that is committed', () => {

@@ -23,7 +23,7 @@ describe('uploads, compares, lists and deletes at the same time', () => {
     await database?.drop();
   });
 
-  it('should lose nothing and answer no 500 while clients race on the same keys', async () => {
+  it('should lose nothing and answer no 500 while clients race on the same keys', async (t) => {
     const photos = ['person-a-1.jpg', 'person-a-2.jpg', 'person-b-1.jpg'].map((name) => ({
       name,
       bytes: fixture(name),
@@ -94,7 +94,7 @@ describe('uploads, compares, lists and deletes at the same time', () => {
     await Promise.all([0, 1, 2, 3].map(client));
 
     const summary = [...statuses].map(([what, n]) => `${what}: ${n}`).join(', ');
-    console.log(`concurrency: ${summary}`);
+    t.diagnostic(`concurrency: ${summary}`);
     const allowed = new Set([
       'upload 200',
       'compare 200',

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
@@ -104,6 +105,8 @@ describe('encryption at rest on MariaDB', () => {
 
     const reencrypt = () =>
       spawnSync(process.execPath, [join(projectRoot(), 'build', 'src', 'cli.js'), 'reencrypt'], {
+        // Away from the project's folder and a developer's .env there.
+        cwd: tmpdir(),
         env: {
           ...process.env,
           DATABASE_URL: database.url,

@@ -162,7 +162,7 @@ describe('hostile input', () => {
     await upload(fixture('crop-penny-2.png'), 'p2.png').field('note', 'hello').expect(200);
   });
 
-  it('should survive a fuzz pass: every answer a documented 4xx or a 200, the process up', async () => {
+  it('should survive a fuzz pass: every answer a documented 4xx or a 200, the process up', async (t) => {
     const seeds = [fixture('crop-penny-1.png'), fixture('person-a-1.jpg'), fixture('orl-s1-1.png')];
     const next = random(20261127);
     // CI runs a 45-second pass; FUZZ_SECONDS and FUZZ_CASES allow a longer one.
@@ -223,7 +223,7 @@ describe('hostile input', () => {
     };
     await Promise.all([worker(), worker()]);
     const summary = [...statuses].map(([status, count]) => `${status}: ${count}`).join(', ');
-    console.log(
+    t.diagnostic(
       `fuzz: ${cases} cases in ${Math.round(performance.now() - started)} ms; ${summary}`,
     );
     assert.ok(cases >= 200, `only ${cases} cases ran`);

@@ -41,7 +41,7 @@ const LEAK_SHAPES: [string, RegExp][] = [
 ];
 
 describe('what the service logs', () => {
-  it('should never print keys, the database password, image bytes or embeddings, even at verbose', async () => {
+  it('should never print keys, the database password, image bytes or embeddings, even at verbose', async (t) => {
     const database = await createTestDatabase();
     const url = new URL(database.url);
     const admin = await createConnection({ uri: database.url });
@@ -143,7 +143,7 @@ describe('what the service logs', () => {
         const match = shape.exec(output);
         assert.equal(match, null, `the output contains ${what}: ${match?.[0].slice(0, 80)}`);
       }
-      console.log(
+      t.diagnostic(
         `log audit: ${statuses.length} requests (${statuses.join(' ')}), ` +
           `${output.split('\n').length} lines of output checked`,
       );

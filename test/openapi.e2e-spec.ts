@@ -12,6 +12,19 @@ describe('the committed OpenAPI document', () => {
     assert.equal(generated, committed);
   });
 
+  it("should carry package.json's version and describe the bearer token as a plain API key", async () => {
+    const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const document = await generateOpenApiDocument();
+    assert.equal(document.info.version, version);
+    assert.deepEqual(document.components?.securitySchemes?.bearer, {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'One of the keys in API_KEYS, as Authorization: Bearer <key>',
+    });
+  });
+
   it('should document every status code of the contract', async () => {
     const { paths } = await generateOpenApiDocument();
     const codes = (path: string, method: 'get' | 'post' | 'delete') =>

@@ -54,7 +54,6 @@ describe('under more load than the workers can take', () => {
       const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
       const figure = `peak RSS under a flood of ${FLOOD} compares: ${mb(peak)} MB (${mb(baseline)} MB before)`;
       t.diagnostic(figure);
-      console.log(figure);
       // Generous: the engine holds at most FACE_WORKERS + FACE_QUEUE_LIMIT images at once, so
       // growth is bounded by a few decoded photos plus the bodies in flight, far below this.
       assert.ok(peak - baseline < 600 * 2 ** 20, figure);

@@ -3,6 +3,7 @@
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
@@ -66,6 +67,8 @@ describe('re-embedding stored references on MariaDB', () => {
       process.execPath,
       [join(projectRoot(), 'build', 'src', 'cli.js'), 'reembed', '--batch-size', '1'],
       {
+        // Away from the project's folder and a developer's .env there.
+        cwd: tmpdir(),
         env: {
           ...process.env,
           DATABASE_URL: database.url,

@@ -61,6 +61,37 @@ describe('start-up checks', () => {
   });
 });
 
+describe('the .env file', () => {
+  it('should configure the service from .env in its folder, with the environment winning', async () => {
+    const service = await startServiceProcess(
+      { API_KEYS: 'key-from-the-environment', FACE_WORKERS: '1' },
+      {
+        dotEnv: [
+          '# as copied from .env.example and edited',
+          'API_KEYS=key-from-the-dotenv-file',
+          'CORS_ORIGINS=http://from-dotenv.example',
+          '',
+        ].join('\n'),
+      },
+    );
+    try {
+      const list = (key: string) =>
+        fetch(`${service.base}/list_references`, {
+          headers: { 'X-API-Key': key, Origin: 'http://from-dotenv.example' },
+        });
+      const withEnvironmentKey = await list('key-from-the-environment');
+      assert.equal(withEnvironmentKey.status, 200);
+      assert.equal(
+        withEnvironmentKey.headers.get('access-control-allow-origin'),
+        'http://from-dotenv.example',
+      );
+      assert.equal((await list('key-from-the-dotenv-file')).status, 401);
+    } finally {
+      service.kill('SIGKILL');
+    }
+  });
+});
+
 describe('backend selection', () => {
   it('should run on the plain JavaScript CPU backend when asked', async () => {
     const app = await startApp({ FACE_BACKEND: 'cpu', FACE_WORKERS: '1' });

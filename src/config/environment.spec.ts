@@ -49,6 +49,26 @@ describe('validateEnvironment', () => {
     );
   });
 
+  it('should say in one message what a numeric variable takes', () => {
+    const problems = (raw: Record<string, string>) => {
+      try {
+        validateEnvironment(raw);
+      } catch (error) {
+        return (error as InvalidEnvironmentError).problems;
+      }
+      assert.fail('expected the environment to be refused');
+    };
+    assert.deepEqual(problems({ FACE_MATCH_THRESHOLD: 'abc' }), [
+      'FACE_MATCH_THRESHOLD="abc": must be a number between 0 and 2',
+    ]);
+    assert.deepEqual(problems({ PORT: '80.5' }), [
+      'PORT="80.5": must be a whole number between 1 and 65535',
+    ]);
+    assert.deepEqual(problems({ FACE_DETECTOR_SIZE: '300' }), [
+      'FACE_DETECTOR_SIZE="300": must be a multiple of 32 between 256 and 1024',
+    ]);
+  });
+
   it('should reject short API keys without echoing them', () => {
     assert.throws(
       () => validateEnvironment({ API_KEYS: 'long-enough-key-123456,tiny' }),

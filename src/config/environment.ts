@@ -1,17 +1,14 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
-  IsDivisibleBy,
   IsIn,
-  IsInt,
-  IsNumber,
   IsOptional,
   IsString,
   Matches,
-  Max,
-  Min,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
 
@@ -39,14 +36,37 @@ const toNumber = ({ value }: { value: unknown }): unknown =>
     : value;
 
 /**
+ * A numeric variable in [min, max], whole when `step` is 1, else a multiple of `step` when given.
+ * One check with one message that says all of it: separate IsNumber, Min and Max checks each
+ * complain about "abc", and the reader has to add the three up.
+ */
+function NumberSetting(min: number, max: number, step?: number): PropertyDecorator {
+  const kind =
+    step === undefined ? 'a number' : step === 1 ? 'a whole number' : `a multiple of ${step}`;
+  const parse = Transform(toNumber);
+  const check = ValidateBy({
+    name: 'numberSetting',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'number' &&
+        value >= min &&
+        value <= max &&
+        (step === undefined || value % step === 0),
+      defaultMessage: () => `$property must be ${kind} between ${min} and ${max}`,
+    },
+  });
+  return (target, property) => {
+    parse(target, property);
+    check(target, property);
+  };
+}
+
+/**
  * Every setting the service reads from its environment, with the defaults that make `npm start`
  * work on a laptop. `.env.example` lists the same variables; keep the two in step.
  */
 export class EnvironmentVariables {
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @NumberSetting(1, 65535, 1)
   PORT = 5056;
 
   @IsString()
@@ -72,10 +92,7 @@ export class EnvironmentVariables {
   @IsIn(FACE_BACKENDS)
   FACE_BACKEND: FaceBackendSetting = 'auto';
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(64)
+  @NumberSetting(1, 64, 1)
   FACE_WORKERS = availableParallelism();
 
   /**
@@ -83,26 +100,17 @@ export class EnvironmentVariables {
    * nice, per thread): with every core busy inferring, requests that need no inference still
    * answer at once. 0 keeps them equal.
    */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
-  @Max(19)
+  @NumberSetting(0, 19, 1)
   FACE_WORKER_NICE = 10;
 
   /**
    * Cosine distance at or below which two faces are the same person: the `medium` security level
    * of the shipped calibration (false accept rate about 0.1% on real-world photos).
    */
-  @Transform(toNumber)
-  @IsNumber()
-  @Min(0)
-  @Max(2)
+  @NumberSetting(0, 2)
   FACE_MATCH_THRESHOLD = 0.07;
 
-  @Transform(toNumber)
-  @IsNumber()
-  @Min(0.05)
-  @Max(0.99)
+  @NumberSetting(0.05, 0.99)
   FACE_MIN_CONFIDENCE = 0.5;
 
   /**
@@ -113,67 +121,42 @@ export class EnvironmentVariables {
   MULTI_FACE_POLICY: (typeof MULTI_FACE_POLICIES)[number] = 'dominant';
 
   /** Faces embedded per photo by compare and verify, the largest first (bounds the cost). */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @NumberSetting(1, 100, 1)
   MAX_FACES_PER_IMAGE = 10;
 
   /** Faces embedded per photo by /identify, the largest first. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @NumberSetting(1, 100, 1)
   MAX_FACES_PER_IDENTIFY = 20;
 
   /**
    * Side of the square the SSD face detector sees, a multiple of 32. Its time grows with the
    * square of this; smaller faces need more (512 is the size the detector was trained at).
    */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(256)
-  @Max(1024)
-  @IsDivisibleBy(32)
+  @NumberSetting(256, 1024, 32)
   FACE_DETECTOR_SIZE = 448;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1000)
-  @Max(600_000)
+  @NumberSetting(1000, 600_000, 1)
   INFERENCE_TIMEOUT_MS = 30_000;
 
   /**
    * Images that may wait for a free worker; beyond that requests get 503 with Retry-After instead
    * of piling up in memory (each waiting upload is held in full, up to MAX_UPLOAD_BYTES).
    */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
-  @Max(10_000)
+  @NumberSetting(0, 10_000, 1)
   FACE_QUEUE_LIMIT = 16;
 
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1024)
-  @Max(1024 * 1024 * 1024)
+  @NumberSetting(1024, 1024 * 1024 * 1024, 1)
   MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
   /** Images that declare more pixels are refused from their header, before any decoding. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1_000_000)
-  @Max(500_000_000)
+  @NumberSetting(1_000_000, 500_000_000, 1)
   MAX_IMAGE_PIXELS = 40_000_000;
 
   /**
    * How often the identification index reads the uploads and deletes that other replicas on the
    * same database made; this replica's own apply at once.
    */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
+  @NumberSetting(100, 3_600_000, 1)
   INDEX_REFRESH_MS = 2000;
 
   /** Comma-separated API keys; when set, every endpoint but health and the docs needs one. */
@@ -202,10 +185,7 @@ export class EnvironmentVariables {
   ENCRYPTION_PREVIOUS_KEYS?: string;
 
   /** Requests per minute per client address; 0 turns rate limiting off. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
+  @NumberSetting(0, 1_000_000, 1)
   RATE_LIMIT_PER_MINUTE = 0;
 
   /** Comma-separated origins allowed by CORS; unset means no CORS headers at all. */
@@ -242,11 +222,26 @@ export function validateEnvironment(raw: Record<string, string | undefined>): En
       errors.map((error) => {
         const value = present[error.property];
         const shown = SECRET.has(error.property) ? '(hidden)' : JSON.stringify(value);
-        return `${error.property}=${shown}: ${Object.values(error.constraints ?? {}).join('; ')}`;
+        // class-validator's messages start with the variable's name, which the line already gives.
+        const messages = Object.values(error.constraints ?? {}).map((message) =>
+          message.startsWith(`${error.property} `)
+            ? message.slice(error.property.length + 1)
+            : message,
+        );
+        return `${error.property}=${shown}: ${messages.join('; ')}`;
       }),
     );
   }
   env.DATA_DIR = resolve(env.DATA_DIR);
   env.MODELS_DIR = resolve(env.MODELS_DIR);
   return env;
+}
+
+/**
+ * Reads the `.env` file in the working directory into process.env, when there is one. A variable
+ * already set in the environment wins over the file (process.loadEnvFile never overwrites), so
+ * `PORT=8080 npm start` beats PORT in .env. The service and the CLI call it before reading.
+ */
+export function loadEnvFile(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
 }

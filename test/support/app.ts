@@ -10,6 +10,7 @@ import { validateEnvironment, type EnvironmentVariables } from '../../src/config
 import { projectRoot } from '../../src/common/project-root.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { NestPinoLogger } from '../../src/logging/nest-pino-logger.js';
+import { testLogDestination } from './test-log.js';
 
 export type EnvOverrides = Partial<Record<keyof EnvironmentVariables, string>>;
 
@@ -33,7 +34,7 @@ export async function startApp(
     imports: [AppModule.forRoot(env), ...imports],
   }).compile();
   // LOG_LEVEL decides, as in the service: warnings and errors only unless a test asks for more.
-  const logger = createLogger(env.LOG_LEVEL);
+  const logger = createLogger(env.LOG_LEVEL, testLogDestination());
   const app = moduleRef.createNestApplication({ logger: new NestPinoLogger(logger) });
   configureApp(app, logger);
   try {

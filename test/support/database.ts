@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createConnection, type Connection } from 'mysql2/promise';
-
-const DEFAULT_SERVER = 'mysql://root@127.0.0.1:3306/test';
+import type { Connection } from 'mysql2/promise';
+import { connectToServer, DEFAULT_TEST_SERVER } from './private-database.js';
 
 export interface TestDatabase {
   /** DATABASE_URL of a fresh, empty database for this test file. */
@@ -10,27 +9,20 @@ export interface TestDatabase {
 }
 
 /**
- * Creates a database of its own on the MySQL/MariaDB server named by TEST_DATABASE_URL (default:
- * the local MariaDB), so test files never see each other's rows. Fails loudly, never skips, when
- * no server answers.
+ * Creates a database of its own on the MySQL/MariaDB server named by TEST_DATABASE_URL, so test
+ * files never see each other's rows. `npm run test:e2e` sets it (to a private server if need be);
+ * a spec run on its own uses the local server. Fails loudly, never skips, when none answers.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const server = new URL(process.env.TEST_DATABASE_URL ?? DEFAULT_SERVER);
+  const server = new URL(process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_SERVER);
   let admin: Connection;
   try {
-    admin = await createConnection({
-      host: server.hostname,
-      port: Number(server.port || 3306),
-      user: decodeURIComponent(server.username),
-      password: decodeURIComponent(server.password),
-      connectTimeout: 5000,
-    });
+    admin = await connectToServer(server.toString());
   } catch (error) {
     throw new Error(
       `No MySQL/MariaDB server answers at ${server.hostname}:${server.port || 3306} ` +
-        `(${String(error)}). Start one (on this machine: ` +
-        '`start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`) or point ' +
-        'TEST_DATABASE_URL at one, e.g. mysql://root:secret@127.0.0.1:3306/test.',
+        `(${String(error)}). Run the specs through \`npm run test:e2e -- <files>\`, which starts ` +
+        'a private server when none answers, or point TEST_DATABASE_URL at one.',
     );
   }
   const name = `facegate_test_${process.pid}_${randomBytes(4).toString('hex')}`;

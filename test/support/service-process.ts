@@ -1,9 +1,10 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { projectRoot } from '../../src/common/project-root.js';
+import { testLogDestination } from './test-log.js';
 
 export interface ServiceProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
@@ -22,19 +23,25 @@ export interface ServiceProcess {
 /**
  * The built service (`build/src/main.js`) as a child process on a random local port, as `npm start`
  * runs it: embedded SQLite in a fresh DATA_DIR unless `env` says otherwise, stdout and stderr
- * captured. Resolves once it logs that it listens; the caller kills it.
+ * captured (and copied to the test log). It runs in that fresh folder, so a developer's `.env` never reaches it; `dotEnv` is
+ * written there as its `.env`. Resolves once it logs that it listens; the caller kills it.
  */
 export async function startServiceProcess(
   env: Record<string, string> = {},
+  { dotEnv }: { dotEnv?: string } = {},
 ): Promise<ServiceProcess> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const folder = mkdtempSync(join(tmpdir(), 'facegate-process-'));
+  if (dotEnv !== undefined) writeFileSync(join(folder, '.env'), dotEnv);
   const child = spawn(process.execPath, [join(projectRoot(), 'build', 'src', 'main.js')], {
+    cwd: folder,
     env: {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: '',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-process-')),
+      DATA_DIR: folder,
+      MODELS_DIR: join(projectRoot(), 'models'),
       FACE_BACKEND: 'wasm',
       ...env,
     },
@@ -48,6 +55,7 @@ export async function startServiceProcess(
     const timer = setTimeout(() => reject(new Error(`no start within 120 s:\n${output}`)), 120_000);
     const collect = (chunk: Buffer, stream: 'stdout' | 'stderr') => {
       const text = chunk.toString();
+      testLogDestination().write(text);
       output += text;
       if (stream === 'stdout') stdout += text;
       else stderr += text;
