@@ -133,6 +133,56 @@ describe('faces in photos', () => {
     });
   });
 
+  describe('the quality of what is enrolled', () => {
+    it('should report what the enrolled face measured', async () => {
+      const { key } = (await upload(fixture('person-a-2.jpg'), 'a.jpg').expect(200)).body as {
+        key: string;
+      };
+      const { face_quality: quality } = (
+        await request(server).get(`/references/${key}`).expect(200)
+      ).body as {
+        face_quality: {
+          detector_score: number;
+          inter_ocular: number;
+          sharpness: number;
+          yaw: number;
+          roll: number;
+        };
+      };
+      assert.ok(quality.detector_score > 0.9, JSON.stringify(quality));
+      assert.ok(quality.inter_ocular > 100 && quality.inter_ocular < 200, JSON.stringify(quality));
+      assert.ok(quality.sharpness > 5, JSON.stringify(quality));
+      assert.ok(
+        Math.abs(quality.yaw) < 0.3 && Math.abs(quality.roll) < 15,
+        JSON.stringify(quality),
+      );
+    });
+
+    it('should refuse a face too small to enrol where the operator set a floor', async () => {
+      const strict = await startApp({ ENROL_MIN_INTER_OCULAR: '60', FACE_WORKERS: '1' });
+      try {
+        const small = await sharp(fixture('person-a-2.jpg'))
+          .resize({ width: 160 })
+          .jpeg()
+          .toBuffer();
+        const refused = await request(strict.getHttpServer() as App)
+          .post('/upload_reference')
+          .attach('image', small, 'small.jpg')
+          .expect(400);
+        assert.match(
+          (refused.body as { detail: string }).detail,
+          /^Face too small to enrol: \d+ pixels between the eyes, at least 60 needed/,
+        );
+        await request(strict.getHttpServer() as App)
+          .post('/upload_reference')
+          .attach('image', fixture('person-a-2.jpg'), 'a.jpg')
+          .expect(200);
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+
   describe('a bounded number of faces per photo', () => {
     it('should compare the 10 largest faces of a crowd and identify the 20 largest, saying how many it skipped', async () => {
       const tile = await sharp(fixture('person-a-1.jpg'))

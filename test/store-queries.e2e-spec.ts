@@ -39,6 +39,7 @@ describe('reference store queries on MariaDB', () => {
       image: Buffer.alloc(200_000, 7),
       embedding: new Float32Array(128).fill(0.088),
       box: { x: 1, y: 2, width: 30, height: 40 },
+      quality: { score: 0.9, interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
       model: 'test-model',
     });
     const [index] = await setup.query<{ INDEX_NAME: string }[]>(

@@ -24,6 +24,7 @@ const reference = (index: number): NewReference => ({
   image: Buffer.alloc(50_000, index),
   embedding: new Float32Array(128).fill(index / 128),
   box: { x: 1, y: 2, width: 30, height: 40 },
+  quality: { score: 0.9, interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
   model: 'test-model',
 });
 

@@ -22,6 +22,9 @@ export class FilenameTooLongError extends DomainError {
   }
 }
 
+/** The face to enrol is below the quality the operator requires of references. */
+export class PoorEnrolmentError extends DomainError {}
+
 /** A verdict asked for by both a threshold and a security level, or by a level not calibrated. */
 export class InvalidOperatingPointError extends DomainError {}
 

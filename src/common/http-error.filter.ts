@@ -21,6 +21,7 @@ import {
   FilenameTooLongError,
   InvalidFileExtensionError,
   InvalidOperatingPointError,
+  PoorEnrolmentError,
   InvalidImageError,
   InvalidReferenceKeyError,
   MissingFieldsError,
@@ -173,6 +174,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       error instanceof InvalidFileExtensionError ||
       error instanceof FilenameTooLongError ||
       error instanceof InvalidOperatingPointError ||
+      error instanceof PoorEnrolmentError ||
       error instanceof InvalidReferenceKeyError ||
       error instanceof NoFaceDetectedError ||
       error instanceof MultipleFacesError ||

@@ -124,6 +124,18 @@ export class EnvironmentVariables {
   @NumberSetting(1, 100, 1)
   MAX_FACES_PER_IMAGE = 10;
 
+  /**
+   * Uploads whose face has fewer pixels between the eyes are refused (0: off). On real-world
+   * photos the smallest 1% of references (under 28) were rejected wrongly 36% of the time, against
+   * 7% overall; refusing them saves little, so it is off unless the operator wants it.
+   */
+  @NumberSetting(0, 1000)
+  ENROL_MIN_INTER_OCULAR = 0;
+
+  /** Uploads whose face is less sharp (Laplacian variance of the inner face) are refused (0: off). */
+  @NumberSetting(0, 100_000)
+  ENROL_MIN_SHARPNESS = 0;
+
   /** Faces embedded per photo by /identify, the largest first. */
   @NumberSetting(1, 100, 1)
   MAX_FACES_PER_IDENTIFY = 20;

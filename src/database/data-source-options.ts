@@ -3,13 +3,18 @@ import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { CreateReferences1764288000000 } from '../../migrations/1764288000000-CreateReferences.js';
 import { SubjectsAndChanges1764460800000 } from '../../migrations/1764460800000-SubjectsAndChanges.js';
+import { EnrolmentQuality1764892800000 } from '../../migrations/1764892800000-EnrolmentQuality.js';
 import type { EnvironmentVariables } from '../config/environment.js';
 import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
 import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
 import { ReferenceEntity } from '../references/persistence/reference.entity.js';
 
 export const ENTITIES = [ReferenceEntity, ReferenceImageEntity, ReferenceChangeEntity];
-export const MIGRATIONS = [CreateReferences1764288000000, SubjectsAndChanges1764460800000];
+export const MIGRATIONS = [
+  CreateReferences1764288000000,
+  SubjectsAndChanges1764460800000,
+  EnrolmentQuality1764892800000,
+];
 
 export type DatabaseSettings = Pick<
   EnvironmentVariables,

@@ -1,9 +1,15 @@
 import type { FaceBox } from '../common/face-box.js';
+import type { FaceQuality } from '../face-engine/face-engine.types.js';
 
 /** The longest file name the store keeps, in characters (code points). */
 export const FILENAME_MAX_LENGTH = 1024;
 /** The longest subject the store keeps, in characters (code points). */
 export const SUBJECT_MAX_LENGTH = 100;
+
+/** What the enrolled face measured: the detector's score, and the engine's quality measures. */
+export interface EnrolledFaceQuality extends FaceQuality {
+  score: number;
+}
 
 export interface NewReference {
   key: string;
@@ -13,6 +19,7 @@ export interface NewReference {
   image: Buffer;
   embedding: Float32Array;
   box: FaceBox;
+  quality: EnrolledFaceQuality;
   model: string;
 }
 
@@ -32,6 +39,8 @@ export interface ReferenceMetadata {
   contentType: string;
   sizeBytes: number;
   box: FaceBox;
+  /** Null for references enrolled before it was measured. */
+  quality: EnrolledFaceQuality | null;
   model: string;
   createdAt: Date;
 }

@@ -253,6 +253,7 @@ describe('ReferencesService', () => {
       image: Buffer.from('x'),
       embedding: Float32Array.from([1, 0]),
       box: { x: 0, y: 0, width: 1, height: 1 },
+      quality: { score: 0.9, interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
       model: 'some-older-model',
     });
     await assert.rejects(service.compare(image('a.jpg'), 'old'), ModelMismatchError);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   FilenameTooLongError,
+  PoorEnrolmentError,
   InvalidReferenceKeyError,
   ModelMismatchError,
   MultipleFacesError,
@@ -84,8 +85,9 @@ export class ReferencesService {
       const { filename, contentType } = image;
       const { embedding, box } = face;
       const model = this.engine.model;
+      const quality = { score: face.score, ...face.quality };
       await this.store.insert(
-        { key, filename, subject, contentType, image: image.bytes, embedding, box, model },
+        { key, filename, subject, contentType, image: image.bytes, embedding, box, quality, model },
         signal,
       );
       return { key, box, facesDetected: detected, quality: face.quality };
@@ -226,7 +228,28 @@ export class ReferencesService {
     const { faces, detected } = await this.engine.analyze(bytes, { kind: 'subject', policy });
     if (detected === 0) throw new NoFaceDetectedError();
     if (faces.length === 0) throw new MultipleFacesError(detected);
+    this.assertEnrollable(faces[0].quality);
     return { face: faces[0], detected };
+  }
+
+  /**
+   * Refuses a face too small or too blurred to judge later photos against, where the operator
+   * set a floor (ENROL_MIN_INTER_OCULAR, ENROL_MIN_SHARPNESS; both off by default).
+   */
+  private assertEnrollable({ interOcular, sharpness }: FaceQuality): void {
+    const { ENROL_MIN_INTER_OCULAR, ENROL_MIN_SHARPNESS } = this.config.env;
+    if (interOcular < ENROL_MIN_INTER_OCULAR) {
+      throw new PoorEnrolmentError(
+        `Face too small to enrol: ${Math.round(interOcular)} pixels between the eyes, at least ` +
+          `${ENROL_MIN_INTER_OCULAR} needed. Please upload a larger photo of the face.`,
+      );
+    }
+    if (sharpness < ENROL_MIN_SHARPNESS) {
+      throw new PoorEnrolmentError(
+        `Face too blurred to enrol: sharpness ${Math.round(sharpness)}, at least ` +
+          `${ENROL_MIN_SHARPNESS} needed. Please upload a sharper photo.`,
+      );
+    }
   }
 
   /** Every face of a photo to compare, up to MAX_FACES_PER_IMAGE, the largest first. */

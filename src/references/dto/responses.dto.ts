@@ -138,6 +138,32 @@ export class DeleteReferenceResponseDto {
   message!: string;
 }
 
+export class EnrolledFaceQualityDto {
+  @ApiProperty({ description: "The detector's confidence, 0-1", example: 0.99 })
+  detector_score!: number;
+
+  @ApiProperty({
+    description: 'Pixels between the eye centres, in the uploaded photo',
+    example: 74,
+  })
+  inter_ocular!: number;
+
+  @ApiProperty({
+    description: 'Variance of the Laplacian of the inner face, at a fixed scale (blur: low)',
+    example: 452,
+  })
+  sharpness!: number;
+
+  @ApiProperty({
+    description: "The nose tip's offset from the eyes' midpoint, in eye distances (0: frontal)",
+    example: 0.02,
+  })
+  yaw!: number;
+
+  @ApiProperty({ description: 'Tilt of the line through the eyes, in degrees', example: -1.5 })
+  roll!: number;
+}
+
 export class ReferenceMetadataDto {
   @ApiProperty({ example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817' })
   key!: string;
@@ -156,6 +182,13 @@ export class ReferenceMetadataDto {
 
   @ApiProperty({ type: FacialAreaDto, description: 'The enrolled face' })
   face_box!: FacialAreaDto;
+
+  @ApiProperty({
+    type: EnrolledFaceQualityDto,
+    nullable: true,
+    description: 'What the enrolled face measured; null when enrolled before it was measured',
+  })
+  face_quality!: EnrolledFaceQualityDto | null;
 
   @ApiProperty({ description: 'Weights and pipeline that made the embedding' })
   model!: string;
@@ -186,6 +219,8 @@ export function toVerificationResult(verdict: Verdict): VerificationResultDto {
   };
 }
 
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
 export function toReferenceMetadata(found: ReferenceMetadata): ReferenceMetadataDto {
   return {
     key: found.key,
@@ -194,6 +229,13 @@ export function toReferenceMetadata(found: ReferenceMetadata): ReferenceMetadata
     content_type: found.contentType,
     size_bytes: found.sizeBytes,
     face_box: toFacialArea(found.box),
+    face_quality: found.quality && {
+      detector_score: round(found.quality.score, 4),
+      inter_ocular: round(found.quality.interOcular, 1),
+      sharpness: round(found.quality.sharpness, 1),
+      yaw: round(found.quality.yaw, 3),
+      roll: round(found.quality.roll, 1),
+    },
     model: found.model,
     created_at: found.createdAt.toISOString(),
   };

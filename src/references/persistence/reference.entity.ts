@@ -47,6 +47,10 @@ export class ReferenceEntity {
   @Column({ type: 'varchar', length: 100 })
   model!: string;
 
+  /** `EnrolledFaceQuality` as JSON; null when enrolled before it was measured. */
+  @Column({ name: 'face_quality', type: 'varchar', length: 255, nullable: true })
+  faceQuality!: string | null;
+
   @Column({ name: 'created_at', type: 'datetime' })
   createdAt!: Date;
 

@@ -5,6 +5,7 @@ import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { FaceBox } from '../../common/face-box.js';
 import {
   ReferenceStore,
+  type EnrolledFaceQuality,
   type NewReference,
   type ReferenceListItem,
   type ReferenceMetadata,
@@ -117,6 +118,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
         sizeBytes: reference.image.length,
         embedding: embeddingToBytes(reference.embedding),
         ...boxColumns(reference.box),
+        faceQuality: JSON.stringify(reference.quality),
         model: reference.model,
         createdAt: new Date(),
       });
@@ -162,6 +164,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
         contentType: true,
         sizeBytes: true,
         ...BOX_COLUMNS,
+        faceQuality: true,
         model: true,
         createdAt: true,
       },
@@ -175,6 +178,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       contentType: row.contentType,
       sizeBytes: row.sizeBytes,
       box: boxOf(row),
+      quality: row.faceQuality ? (JSON.parse(row.faceQuality) as EnrolledFaceQuality) : null,
       model: row.model,
       createdAt: row.createdAt,
     };
