@@ -128,6 +128,13 @@ export class EngineBusyError extends DomainError {
   }
 }
 
+/** No worker came free within FACE_QUEUE_TIMEOUT_MS: the image was never analysed. */
+export class EngineQueueTimeoutError extends DomainError {
+  constructor(readonly waitedMs: number) {
+    super(`Server busy: no worker was free within ${waitedMs} ms; retry shortly`);
+  }
+}
+
 /** A face analysis ran past INFERENCE_TIMEOUT_MS; its worker was replaced. */
 export class InferenceTimeoutError extends DomainError {
   constructor(readonly timeoutMs: number) {

@@ -16,6 +16,7 @@ import {
   describeCause,
   DomainError,
   EngineBusyError,
+  EngineQueueTimeoutError,
   EngineWorkerFailedError,
   InferenceTimeoutError,
   FilenameTooLongError,
@@ -146,6 +147,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (
       error instanceof DatabaseUnavailableError ||
       error instanceof EngineBusyError ||
+      error instanceof EngineQueueTimeoutError ||
       error instanceof EngineWorkerFailedError ||
       error instanceof InferenceTimeoutError
     ) {

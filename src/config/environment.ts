@@ -112,11 +112,19 @@ export class EnvironmentVariables {
   @IsDivisibleBy(32)
   FACE_DETECTOR_SIZE = 448;
 
+  /** Longest one face analysis may run on its worker; the wait for a free worker is not counted. */
   @Transform(toNumber)
   @IsInt()
   @Min(1000)
   @Max(600_000)
   INFERENCE_TIMEOUT_MS = 30_000;
+
+  /** Longest an image may wait for a free worker; then the request gets 503 with Retry-After. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  FACE_QUEUE_TIMEOUT_MS = 30_000;
 
   /**
    * Images that may wait for a free worker; beyond that requests get 503 with Retry-After instead
