@@ -163,9 +163,15 @@ export class EncryptionKeyNotConfiguredError extends DomainError {
   }
 }
 
-/** The envelope does not authenticate: the bytes were altered, or are not an envelope at all. */
+/**
+ * The stored bytes do not authenticate as this reference's image: altered, moved from another
+ * row, or not an envelope while encryption is on. `reason` is for the log, not the client.
+ */
 export class StoredImageCorruptError extends DomainError {
-  constructor(readonly keyId: string) {
+  constructor(
+    readonly keyId: string | null,
+    readonly reason: string,
+  ) {
     super('Stored image failed its integrity check');
   }
 }

@@ -184,6 +184,14 @@ export class EnvironmentVariables {
   })
   ENCRYPTION_PREVIOUS_KEYS?: string;
 
+  /**
+   * Serve images stored unencrypted although ENCRYPTION_KEY is set: only while a store that held
+   * plaintext is being sealed by the reencrypt command. Off, such rows fail their integrity check.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  ENCRYPTION_ALLOW_PLAINTEXT = false;
+
   /** Requests per minute per client address; 0 turns rate limiting off. */
   @Transform(toNumber)
   @IsInt()
