@@ -3,7 +3,9 @@ import helmet from 'helmet';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import type { Logger } from 'pino';
+import type { Application } from 'express';
 import { AppConfig } from './config/app-config.js';
+import { parseTrustProxy } from './config/trust-proxy.js';
 import { createLogger } from './logging/logger.js';
 import { requestLogging } from './logging/request-logging.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -29,6 +31,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
  */
 export function configureApp(app: INestApplication, logger?: Logger): void {
   const config = app.get(AppConfig);
+  // Before anything reads req.ip: the rate limits, failed logins and the request log.
+  (app.getHttpAdapter().getInstance() as Application).set(
+    'trust proxy',
+    parseTrustProxy(config.env.TRUST_PROXY ?? 'false'),
+  );
   // First, so that every response carries X-Request-Id and is logged and counted, errors included.
   app.use(requestLogging(logger ?? createLogger(config.env.LOG_LEVEL)));
   app.use(app.get(MetricsService).observeRequests);

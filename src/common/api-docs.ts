@@ -24,7 +24,9 @@ export function ApiProtected(): ClassDecorator {
     }),
     ApiTooManyRequestsResponse({
       type: ErrorResponseDto,
-      description: 'Over RATE_LIMIT_PER_MINUTE',
+      description:
+        'Over RATE_LIMIT_PER_MINUTE (all routes), RATE_LIMIT_INFERENCE_PER_MINUTE (routes that ' +
+        'analyse a photo) or AUTH_FAILURES_PER_MINUTE (failed API keys from the address)',
     }),
   );
 }

@@ -121,6 +121,16 @@ export class NotAuthenticatedError extends DomainError {
   }
 }
 
+/** The client's address failed authentication more than AUTH_FAILURES_PER_MINUTE allows. */
+export class TooManyFailedAttemptsError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'Too many failed authentication attempts from this address: retry after the time in ' +
+        'the Retry-After header',
+    );
+  }
+}
+
 /** Every worker is busy and the wait queue is full: the client should come back shortly. */
 export class EngineBusyError extends DomainError {
   constructor() {

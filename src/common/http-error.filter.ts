@@ -30,6 +30,7 @@ import {
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
+  TooManyFailedAttemptsError,
   UploadTooLargeError,
 } from './errors.js';
 
@@ -162,6 +163,13 @@ export class HttpErrorFilter implements ExceptionFilter {
         status: HttpStatus.UNAUTHORIZED,
         detail: error.message,
         headers: { 'WWW-Authenticate': 'Bearer' },
+      };
+    }
+    if (error instanceof TooManyFailedAttemptsError) {
+      return {
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        detail: error.message,
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
       };
     }
     if (error instanceof ModelMismatchError) {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -12,8 +13,10 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
+import { parseTrustProxy } from './trust-proxy.js';
 
 export const FACE_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type FaceBackendSetting = (typeof FACE_BACKENDS)[number];
@@ -36,6 +39,10 @@ const toNumber = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))
     ? Number(value)
     : value;
+
+/** A whole number from its string form, from `min` to `max`. */
+const IntegerSetting = (min: number, max: number): PropertyDecorator =>
+  applyDecorators(Transform(toNumber), IsInt(), Min(min), Max(max));
 
 /**
  * Every setting the service reads from its environment, with the defaults that make `npm start`
@@ -120,10 +127,7 @@ export class EnvironmentVariables {
   INFERENCE_TIMEOUT_MS = 30_000;
 
   /** Longest an image may wait for a free worker; then the request gets 503 with Retry-After. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntegerSetting(100, 600_000)
   FACE_QUEUE_TIMEOUT_MS = 30_000;
 
   /**
@@ -192,12 +196,43 @@ export class EnvironmentVariables {
   @IsBoolean()
   ENCRYPTION_ALLOW_PLAINTEXT = false;
 
-  /** Requests per minute per client address; 0 turns rate limiting off. */
+  /** Requests per minute per client address, all routes together; 0 turns the limit off. */
   @Transform(toNumber)
   @IsInt()
   @Min(0)
   @Max(1_000_000)
   RATE_LIMIT_PER_MINUTE = 0;
+
+  /**
+   * Requests per minute per client address to the routes that analyse a photo, on top of
+   * RATE_LIMIT_PER_MINUTE; 0 sets no budget of their own.
+   */
+  @IntegerSetting(0, 1_000_000)
+  RATE_LIMIT_INFERENCE_PER_MINUTE = 0;
+
+  /**
+   * Failed API key checks (401) per minute per client address; one more, and that address gets
+   * 429 for a minute, whatever key it sends. 0 turns this off.
+   */
+  @IntegerSetting(0, 1_000_000)
+  AUTH_FAILURES_PER_MINUTE = 10;
+
+  /**
+   * Which reverse proxies to believe about the client's address (X-Forwarded-For): unset or
+   * false trusts none; a number of proxies in front; or their addresses and subnets.
+   */
+  @IsOptional()
+  @ValidateBy({
+    name: 'trustProxy',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseTrustProxy(value) !== null,
+      defaultMessage: () =>
+        'TRUST_PROXY must be false, the number of proxies in front (e.g. 1), or their ' +
+        'comma-separated addresses or subnets (e.g. 10.0.0.0/8,loopback); true is not accepted, ' +
+        'since any client can write the leftmost X-Forwarded-For address',
+    },
+  })
+  TRUST_PROXY?: string;
 
   /** Comma-separated origins allowed by CORS; unset means no CORS headers at all. */
   @IsOptional()
