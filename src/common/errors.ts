@@ -138,6 +138,13 @@ export class EngineBusyError extends DomainError {
   }
 }
 
+/** The bodies of uploads held in memory would go over MAX_INFLIGHT_UPLOAD_BYTES. */
+export class UploadsBusyError extends DomainError {
+  constructor() {
+    super('Server busy: too many uploads are arriving at once; retry shortly');
+  }
+}
+
 /** No worker came free within FACE_QUEUE_TIMEOUT_MS: the image was never analysed. */
 export class EngineQueueTimeoutError extends DomainError {
   constructor(readonly waitedMs: number) {

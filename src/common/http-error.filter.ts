@@ -31,6 +31,7 @@ import {
   OperationFailedError,
   ReferenceNotFoundError,
   TooManyFailedAttemptsError,
+  UploadsBusyError,
   UploadTooLargeError,
 } from './errors.js';
 
@@ -144,6 +145,14 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (error instanceof ReferenceNotFoundError) {
       return { status: HttpStatus.NOT_FOUND, detail: error.message };
+    }
+    if (error instanceof UploadsBusyError) {
+      // Closing the connection spares reading a body that is not wanted.
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: error.message,
+        headers: { 'Retry-After': '5', Connection: 'close' },
+      };
     }
     if (
       error instanceof DatabaseUnavailableError ||

@@ -15,6 +15,7 @@ import {
   Min,
   ValidateBy,
   validateSync,
+  type ValidationArguments,
 } from 'class-validator';
 import { parseTrustProxy } from './trust-proxy.js';
 
@@ -145,6 +146,35 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(1024 * 1024 * 1024)
   MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+  /**
+   * Bytes of request bodies that may be held in memory at once, all uploads together; an upload
+   * that would go over it gets 503 with Retry-After. Unset: four times MAX_UPLOAD_BYTES.
+   */
+  @IsOptional()
+  @IntegerSetting(1024, 64 * 1024 * 1024 * 1024)
+  MAX_INFLIGHT_UPLOAD_BYTES?: number;
+
+  /** Longest a client may take to send a request's headers; then 408 and the connection closes. */
+  @IntegerSetting(1000, 3_600_000)
+  @ValidateBy({
+    name: 'notOverRequestTimeout',
+    validator: {
+      validate: (value: unknown, { object }: ValidationArguments) =>
+        typeof value === 'number' &&
+        value <= (object as EnvironmentVariables).HTTP_REQUEST_TIMEOUT_MS,
+      defaultMessage: () => 'HTTP_HEADERS_TIMEOUT_MS must not be more than HTTP_REQUEST_TIMEOUT_MS',
+    },
+  })
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  /** Longest a client may take to send a whole request, body included; then 408. */
+  @IntegerSetting(1000, 3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 120_000;
+
+  /** Longest a request's body may pause while it arrives; then 408 and the connection closes. */
+  @IntegerSetting(1000, 3_600_000)
+  HTTP_BODY_IDLE_TIMEOUT_MS = 15_000;
 
   /** Images that declare more pixels are refused from their header, before any decoding. */
   @Transform(toNumber)
