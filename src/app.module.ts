@@ -1,26 +1,26 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { FailedAttempts } from './auth/failed-attempts.js';
 import { ConfigModule } from './config/config.module.js';
 import type { EnvironmentVariables } from './config/environment.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentificationModule } from './identification/identification.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { ClientThrottlerGuard, rateLimits } from './rate-limit/client-throttler.guard.js';
 import { ReferencesModule } from './references/references.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
+    const limits = rateLimits(env);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 60_000, limit: Math.max(1, env.RATE_LIMIT_PER_MINUTE) }],
-          skipIf: () => env.RATE_LIMIT_PER_MINUTE === 0,
-        }),
+        ...(limits.length > 0 ? [ThrottlerModule.forRoot({ throttlers: limits })] : []),
         DatabaseModule,
         ReferencesModule,
         HealthModule,
@@ -28,9 +28,10 @@ export class AppModule {
         IdentificationModule,
       ],
       providers: [
+        FailedAttempts,
         // Authentication first: an unauthenticated client is refused before it is counted.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        ...(limits.length > 0 ? [{ provide: APP_GUARD, useClass: ClientThrottlerGuard }] : []),
       ],
     };
   }

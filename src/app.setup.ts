@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { projectRoot } from './common/project-root.js';
+import { applyServerTimeouts, bodyIdleTimeout } from './common/slow-clients.js';
 import type { Logger } from 'pino';
+import type { Application } from 'express';
+import type { Server } from 'node:http';
 import { AppConfig } from './config/app-config.js';
+import { parseTrustProxy } from './config/trust-proxy.js';
 import { createLogger } from './logging/logger.js';
 import { requestLogging } from './logging/request-logging.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -52,9 +56,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
  */
 export function configureApp(app: INestApplication, logger?: Logger): void {
   const config = app.get(AppConfig);
+  // Before anything reads req.ip: the rate limits, failed logins and the request log.
+  (app.getHttpAdapter().getInstance() as Application).set(
+    'trust proxy',
+    parseTrustProxy(config.env.TRUST_PROXY ?? 'false'),
+  );
+  applyServerTimeouts(app.getHttpServer() as Server, config.env);
   // First, so that every response carries X-Request-Id and is logged and counted, errors included.
   app.use(requestLogging(logger ?? createLogger(config.env.LOG_LEVEL)));
   app.use(app.get(MetricsService).observeRequests);
+  app.use(bodyIdleTimeout(config.env.HTTP_BODY_IDLE_TIMEOUT_MS));
   // Security headers on every response; the CSP allows what Swagger UI loads from this origin.
   // No upgrade-insecure-requests: on plain HTTP (a LAN host, a container) it would send the
   // browser to https:// for Swagger UI's own scripts and break the page.

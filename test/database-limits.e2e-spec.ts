@@ -4,10 +4,13 @@
 // could not store.
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { projectRoot } from '../src/common/project-root.js';
 import { EnvironmentVariables } from '../src/config/environment.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -51,11 +54,28 @@ describe('database limits checked first, on MariaDB with its default settings', 
     return call.attach('image', bytes, filename);
   };
 
-  it('should store and give back the largest upload MAX_UPLOAD_BYTES allows', async () => {
+  it('should store and give back the largest upload MAX_UPLOAD_BYTES allows, sealed by reencrypt too', async () => {
     const photo = paddedJpeg(fixture('person-a-1.jpg'), maxUpload - 1024);
     const { key } = (await upload(photo, 'large.jpg').expect(200)).body as { key: string };
     const { body: stored } = (await downloadImage(server, key).expect(200)) as { body: Buffer };
     assert.ok(stored.equals(photo), 'the same bytes back');
+
+    const encryptionKey = randomBytes(32).toString('base64');
+    const reencrypt = spawnSync(
+      process.execPath,
+      [join(projectRoot(), 'build', 'src', 'cli.js'), 'reencrypt'],
+      {
+        env: { ...process.env, DATABASE_URL: database.url, ENCRYPTION_KEY: encryptionKey },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.equal(reencrypt.status, 0, reencrypt.stderr + reencrypt.stdout);
+    await app.close();
+    app = await startApp({ DATABASE_URL: database.url, ENCRYPTION_KEY: encryptionKey });
+    server = app.getHttpServer() as App;
+    const { body: opened } = (await downloadImage(server, key).expect(200)) as { body: Buffer };
+    assert.ok(opened.equals(photo), 'the same bytes back from the envelope');
   });
 
   it('should store a filename of 1024 characters, and refuse a longer one before any work', async () => {

@@ -9,9 +9,14 @@ import { createConnection, type Connection, type RowDataPacket } from 'mysql2/pr
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { projectRoot } from '../src/common/project-root.js';
-import { ENVELOPE_MAGIC, keyIdOf } from '../src/references/persistence/image-cipher.js';
+import {
+  ENVELOPE_MAGIC,
+  envelopeFormat,
+  keyIdOf,
+} from '../src/references/persistence/image-cipher.js';
 import { fixture, startApp, type EnvOverrides } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { sealFormat1 } from './support/format1-envelope.js';
 import { downloadImage, enrolFixture } from './support/round-trip.js';
 
 const OLD_KEY = randomBytes(32);
@@ -40,6 +45,18 @@ describe('encryption at rest on MariaDB', () => {
     );
     assert.equal(rows.length, 1);
     return rows[0].bytes as Buffer;
+  };
+  const writeStoredBytes = async (key: string, bytes: Buffer): Promise<void> => {
+    await sql.query(
+      `UPDATE reference_images i JOIN face_references r ON r.id = i.reference_id
+          SET i.bytes = ? WHERE r.ref_key = ?`,
+      [bytes, key],
+    );
+  };
+  const assertIntegrityFailure = async (key: string): Promise<void> => {
+    await request(server).get(`/references/${key}/image`).expect(500, {
+      detail: 'Stored image failed its integrity check',
+    });
   };
   const assertDownloadsAsUploaded = async (key: string, name: string): Promise<void> => {
     const response = await downloadImage(server, key).expect(200);
@@ -76,9 +93,37 @@ describe('encryption at rest on MariaDB', () => {
     assert.ok((await storedBytes(plainKey)).equals(fixture('person-b-1.jpg')), 'old row as is');
   });
 
-  it('should download both the sealed and the older plaintext image byte for byte', async () => {
+  it('should download the sealed image byte for byte, and the older plaintext one only with ENCRYPTION_ALLOW_PLAINTEXT', async () => {
     await assertDownloadsAsUploaded(sealedKey, 'person-a-1.jpg');
+    await assertIntegrityFailure(plainKey);
+    await restart({
+      ENCRYPTION_KEY: OLD_KEY.toString('base64'),
+      ENCRYPTION_ALLOW_PLAINTEXT: 'true',
+    });
     await assertDownloadsAsUploaded(plainKey, 'person-b-1.jpg');
+    await assertDownloadsAsUploaded(sealedKey, 'person-a-1.jpg');
+    await restart({ ENCRYPTION_KEY: OLD_KEY.toString('base64') });
+  });
+
+  it("should refuse an envelope moved into another reference's row", async () => {
+    const other = await upload('person-b-2.jpg');
+    const [mine, theirs] = [await storedBytes(sealedKey), await storedBytes(other)];
+    await writeStoredBytes(sealedKey, theirs);
+    await writeStoredBytes(other, mine);
+    await assertIntegrityFailure(sealedKey);
+    await assertIntegrityFailure(other);
+    await writeStoredBytes(sealedKey, mine);
+    await writeStoredBytes(other, theirs);
+    await assertDownloadsAsUploaded(sealedKey, 'person-a-1.jpg');
+    await request(server).delete(`/delete_reference/${other}`).expect(200);
+  });
+
+  it('should refuse plain bytes written into an encrypted store', async () => {
+    const sealed = await storedBytes(sealedKey);
+    await writeStoredBytes(sealedKey, fixture('person-b-1.jpg'));
+    await assertIntegrityFailure(sealedKey);
+    await writeStoredBytes(sealedKey, sealed);
+    await assertDownloadsAsUploaded(sealedKey, 'person-a-1.jpg');
   });
 
   it('should still list and compare', async () => {
@@ -102,6 +147,10 @@ describe('encryption at rest on MariaDB', () => {
     });
     await assertDownloadsAsUploaded(sealedKey, 'person-a-1.jpg');
     const newKey = await upload('person-b-2.jpg');
+    // A row as format 1 sealed it, with the current key: it opens, and reencrypt binds it.
+    const legacyKey = await upload('person-a-2.jpg');
+    await writeStoredBytes(legacyKey, sealFormat1(NEW_KEY, fixture('person-a-2.jpg')));
+    await assertDownloadsAsUploaded(legacyKey, 'person-a-2.jpg');
 
     const reencrypt = () =>
       spawnSync(process.execPath, [join(projectRoot(), 'build', 'src', 'cli.js'), 'reencrypt'], {
@@ -120,17 +169,18 @@ describe('encryption at rest on MariaDB', () => {
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Done: 3 images, 1 re-sealed from a previous key, 1 plaintext sealed, 1 already current, 0 failed/,
+      /Done: 4 images, 1 re-sealed from a previous key, 1 plaintext sealed, 1 format-1 envelopes bound to their reference, 1 already current, 0 failed/,
     );
     const second = reencrypt();
     assert.equal(second.status, 0, second.stderr + second.stdout);
     assert.match(
       second.stdout,
-      /Done: 3 images, 0 re-sealed .*, 0 plaintext sealed, 3 already current/,
+      /Done: 4 images, 0 re-sealed .*, 0 plaintext sealed, 0 format-1 .*, 4 already current/,
     );
 
-    for (const key of [plainKey, sealedKey, newKey]) {
+    for (const key of [plainKey, sealedKey, newKey, legacyKey]) {
       const stored = await storedBytes(key);
+      assert.equal(envelopeFormat(stored), 2);
       assert.equal(
         stored.subarray(ENVELOPE_MAGIC.length, ENVELOPE_MAGIC.length + 4).toString('hex'),
         keyIdOf(NEW_KEY),
@@ -140,6 +190,7 @@ describe('encryption at rest on MariaDB', () => {
     await assertDownloadsAsUploaded(plainKey, 'person-b-1.jpg');
     await assertDownloadsAsUploaded(sealedKey, 'person-a-1.jpg');
     await assertDownloadsAsUploaded(newKey, 'person-b-2.jpg');
+    await assertDownloadsAsUploaded(legacyKey, 'person-a-2.jpg');
   });
 
   it('should answer a clear 500 when the key of an envelope is not configured', async () => {
@@ -161,9 +212,7 @@ describe('encryption at rest on MariaDB', () => {
         WHERE r.ref_key = ?`,
       [sealedKey],
     );
-    await request(server).get(`/references/${sealedKey}/image`).expect(500, {
-      detail: 'Stored image failed its integrity check',
-    });
+    await assertIntegrityFailure(sealedKey);
     await assertDownloadsAsUploaded(plainKey, 'person-b-1.jpg');
   });
 

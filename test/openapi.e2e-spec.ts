@@ -37,6 +37,7 @@ describe('the committed OpenAPI document', () => {
       '422',
       '429',
       '500',
+      '503',
     ]);
     assert.deepEqual(codes('/compare_with_reference', 'post'), [
       '200',
@@ -48,11 +49,13 @@ describe('the committed OpenAPI document', () => {
       '422',
       '429',
       '500',
+      '503',
     ]);
     assert.deepEqual(codes('/list_references', 'get'), ['200', '400', '401', '429', '500']);
     assert.deepEqual(codes('/subjects', 'get'), ['200', '401', '429', '500']);
-    assert.deepEqual(codes('/identify', 'post'), ['200', '400', '401', '413', '422', '429', '500']);
-    assert.deepEqual(codes('/verify', 'post'), ['200', '400', '401', '413', '422', '429', '500']);
+    const photoRoute = ['200', '400', '401', '413', '422', '429', '500', '503'];
+    assert.deepEqual(codes('/identify', 'post'), photoRoute);
+    assert.deepEqual(codes('/verify', 'post'), photoRoute);
     assert.deepEqual(codes('/references/{key}', 'get'), ['200', '400', '401', '404', '429', '500']);
     assert.deepEqual(codes('/references/{key}/image', 'get'), [
       '200',

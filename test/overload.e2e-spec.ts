@@ -1,3 +1,4 @@
+import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,27 +7,57 @@ import sharp from 'sharp';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { fixture, startApp } from './support/app.js';
+import { enrolFixture } from './support/round-trip.js';
 
 /** Concurrent compares sent at once: far more than one worker and a queue of one can take. */
 const FLOOD = 24;
+
+/** Enrols `reference`, then listens on a local port for clients other than supertest. */
+async function enrolAndListen(
+  app: INestApplication,
+  reference: string,
+): Promise<{ port: number; key: string }> {
+  const key = await enrolFixture(app.getHttpServer() as App, reference);
+  await app.listen(0, '127.0.0.1');
+  return { port: ((app.getHttpServer() as Server).address() as AddressInfo).port, key };
+}
+
+/** `count` compares of `photo` with `key`, sent at once over real sockets. */
+function compareAtOnce(
+  port: number,
+  key: string,
+  photo: Buffer,
+  count: number,
+): Promise<{ status: number; retryAfter: string | null; detail?: string; ms: number }[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const started = performance.now();
+      const body = new FormData();
+      body.append('image', new Blob([photo]), 'photo.jpg');
+      body.append('reference_key', key);
+      const response = await fetch(`http://127.0.0.1:${port}/compare_with_reference`, {
+        method: 'POST',
+        body,
+      });
+      const { detail } = (await response.json()) as { detail?: string };
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        detail,
+        ms: performance.now() - started,
+      };
+    }),
+  );
+}
 
 describe('under more load than the workers can take', () => {
   it('should queue up to FACE_QUEUE_LIMIT, answer 503 with Retry-After beyond it, and recover', async (t) => {
     const app = await startApp({ FACE_WORKERS: '1', FACE_QUEUE_LIMIT: '1' });
     try {
       const server = app.getHttpServer() as App;
-      const key = (
-        (
-          await request(server)
-            .post('/upload_reference')
-            .attach('image', fixture('crop-penny-1.png'), 'penny.png')
-            .expect(200)
-        ).body as { key: string }
-      ).key;
+      const { port, key } = await enrolAndListen(app, 'crop-penny-1.png');
       // Six faces to embed make each of these compares last well over a second on one worker;
       // sent at once over real sockets, all six reach the engine while the first still runs.
-      await app.listen(0, '127.0.0.1');
-      const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
       const group = fixture('group-6-faces.jpg');
       // Worker threads share the process, so this RSS covers the HTTP thread and the pool.
       const baseline = process.memoryUsage.rss();
@@ -34,22 +65,7 @@ describe('under more load than the workers can take', () => {
       const sampler = setInterval(() => {
         peak = Math.max(peak, process.memoryUsage.rss());
       }, 10);
-      const responses = await Promise.all(
-        Array.from({ length: FLOOD }, async () => {
-          const body = new FormData();
-          body.append('image', new Blob([group]), 'group.jpg');
-          body.append('reference_key', key);
-          const response = await fetch(`http://127.0.0.1:${port}/compare_with_reference`, {
-            method: 'POST',
-            body,
-          });
-          return {
-            status: response.status,
-            retryAfter: response.headers.get('retry-after'),
-            body: (await response.json()) as { detail?: string },
-          };
-        }),
-      );
+      const responses = await compareAtOnce(port, key, group, FLOOD);
       clearInterval(sampler);
       const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
       const figure = `peak RSS under a flood of ${FLOOD} compares: ${mb(peak)} MB (${mb(baseline)} MB before)`;
@@ -69,7 +85,7 @@ describe('under more load than the workers can take', () => {
       );
       for (const response of busy) {
         assert.equal(response.retryAfter, '5');
-        assert.match(response.body.detail ?? '', /^Server busy/);
+        assert.match(response.detail ?? '', /^Server busy/);
       }
       // Once the queue drains, the service answers normally again.
       await request(server)
@@ -118,6 +134,53 @@ describe('an analysis that runs too long', () => {
         .post('/upload_reference')
         .attach('image', fixture('person-a-1.jpg'), 'a.jpg');
       assert.equal(next.status, 200, JSON.stringify(next.body));
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('time spent waiting for a worker', () => {
+  it('should not count toward INFERENCE_TIMEOUT_MS: a request that waited runs to its answer', async () => {
+    // Fourteen analyses of 250 to 600 ms each on one worker: the last waits 3 to 8 s, more than
+    // the timeout, then runs for a fraction of it.
+    const app = await startApp({ FACE_WORKERS: '1', INFERENCE_TIMEOUT_MS: '2500' });
+    try {
+      const { port, key } = await enrolAndListen(app, 'person-a-1.jpg');
+      const answers = await compareAtOnce(port, key, fixture('person-a-2.jpg'), 14);
+      const slowest = Math.max(...answers.map(({ ms }) => ms));
+      assert.ok(slowest > 2500, `the queue was not long enough to test anything (${slowest} ms)`);
+      assert.deepEqual(
+        answers.filter(({ status }) => status !== 200),
+        [],
+        'every compare answered 200',
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('should be bounded by FACE_QUEUE_TIMEOUT_MS: 503 with Retry-After once the wait is over', async () => {
+    const app = await startApp({
+      FACE_WORKERS: '1',
+      FACE_QUEUE_TIMEOUT_MS: '500',
+      INFERENCE_TIMEOUT_MS: '30000',
+    });
+    try {
+      const { port, key } = await enrolAndListen(app, 'person-a-1.jpg');
+      const answers = await compareAtOnce(port, key, fixture('person-a-2.jpg'), 10);
+      const waitedTooLong = answers.filter(({ status }) => status === 503);
+      assert.ok(
+        answers.some(({ status }) => status === 200),
+        JSON.stringify(answers),
+      );
+      assert.ok(waitedTooLong.length >= 1, JSON.stringify(answers));
+      for (const answer of waitedTooLong) {
+        assert.equal(answer.retryAfter, '5');
+        assert.match(answer.detail ?? '', /^Server busy: no worker was free within 500 ms/);
+        // Answered when the wait ended, not after the analyses ahead of it.
+        assert.ok(answer.ms < 2000, `answered after ${Math.round(answer.ms)} ms`);
+      }
     } finally {
       await app.close();
     }

@@ -2,8 +2,9 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { NotAuthenticatedError } from '../common/errors.js';
+import { NotAuthenticatedError, TooManyFailedAttemptsError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
+import { FailedAttempts } from './failed-attempts.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
@@ -18,7 +19,8 @@ export function presentedKey(request: Request): string | undefined {
 
 /**
  * Off unless API_KEYS is set. Keys are compared as SHA-256 digests with `timingSafeEqual`, against
- * every configured key without stopping early, so the time taken says nothing about any key.
+ * every configured key without stopping early, so the time taken says nothing about any key. An
+ * address that failed too often is refused before its key is looked at.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -27,6 +29,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     config: AppConfig,
     private readonly reflector: Reflector,
+    private readonly failures: FailedAttempts,
   ) {
     this.keys = (config.env.API_KEYS ?? '')
       .split(',')
@@ -41,12 +44,22 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const key = presentedKey(context.switchToHttp().getRequest<Request>());
-    if (key === undefined) throw new NotAuthenticatedError();
+    const request = context.switchToHttp().getRequest<Request>();
+    const address = request.ip ?? request.socket.remoteAddress ?? '';
+    const retryAfter = this.failures.blockedFor(address);
+    if (retryAfter > 0) throw new TooManyFailedAttemptsError(retryAfter);
+    if (!this.matches(presentedKey(request))) {
+      this.failures.record(address);
+      throw new NotAuthenticatedError();
+    }
+    return true;
+  }
+
+  private matches(key: string | undefined): boolean {
+    if (key === undefined) return false;
     const presented = digest(key);
     let matched = false;
     for (const known of this.keys) matched = timingSafeEqual(presented, known) || matched;
-    if (!matched) throw new NotAuthenticatedError();
-    return true;
+    return matched;
   }
 }

@@ -21,7 +21,9 @@ export class ReencryptCommand implements CommandRunner<ReencryptArguments> {
     const counts = await this.reencrypt.reencrypt({ batchSize, log: console.log });
     console.log(
       `Done: ${counts.scanned} images, ${counts.rotated} re-sealed from a previous key, ` +
-        `${counts.encrypted} plaintext sealed, ${counts.current} already current, ` +
+        `${counts.encrypted} plaintext sealed, ` +
+        `${counts.bound} format-1 envelopes bound to their reference, ` +
+        `${counts.current} already current, ` +
         `${counts.failed} failed`,
     );
     return counts.failed > 0 ? 1 : 0;

@@ -7,6 +7,7 @@ import {
   ApiNotFoundResponse,
   ApiPayloadTooLargeResponse,
   ApiSecurity,
+  ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
@@ -24,7 +25,9 @@ export function ApiProtected(): ClassDecorator {
     }),
     ApiTooManyRequestsResponse({
       type: ErrorResponseDto,
-      description: 'Over RATE_LIMIT_PER_MINUTE',
+      description:
+        'Over RATE_LIMIT_PER_MINUTE (all routes), RATE_LIMIT_INFERENCE_PER_MINUTE (routes that ' +
+        'analyse a photo) or AUTH_FAILURES_PER_MINUTE (failed API keys from the address)',
     }),
   );
 }
@@ -48,6 +51,13 @@ export function ApiPhotoForm(answers: {
     ApiInternalServerErrorResponse({
       type: ErrorResponseDto,
       description: 'Error processing image: ...',
+    }),
+    ApiServiceUnavailableResponse({
+      type: ErrorResponseDto,
+      description:
+        'Server busy (FACE_QUEUE_LIMIT, FACE_QUEUE_TIMEOUT_MS or MAX_INFLIGHT_UPLOAD_BYTES), an ' +
+        'analysis over INFERENCE_TIMEOUT_MS, a failed worker, or the database unavailable; with ' +
+        'Retry-After',
     }),
   );
 }

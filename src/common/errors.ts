@@ -127,10 +127,34 @@ export class NotAuthenticatedError extends DomainError {
   }
 }
 
+/** The client's address failed authentication more than AUTH_FAILURES_PER_MINUTE allows. */
+export class TooManyFailedAttemptsError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'Too many failed authentication attempts from this address: retry after the time in ' +
+        'the Retry-After header',
+    );
+  }
+}
+
 /** Every worker is busy and the wait queue is full: the client should come back shortly. */
 export class EngineBusyError extends DomainError {
   constructor() {
     super('Server busy: too many images are waiting for analysis; retry shortly');
+  }
+}
+
+/** The bodies of uploads held in memory would go over MAX_INFLIGHT_UPLOAD_BYTES. */
+export class UploadsBusyError extends DomainError {
+  constructor() {
+    super('Server busy: too many uploads are arriving at once; retry shortly');
+  }
+}
+
+/** No worker came free within FACE_QUEUE_TIMEOUT_MS: the image was never analysed. */
+export class EngineQueueTimeoutError extends DomainError {
+  constructor(readonly waitedMs: number) {
+    super(`Server busy: no worker was free within ${waitedMs} ms; retry shortly`);
   }
 }
 
@@ -162,9 +186,15 @@ export class EncryptionKeyNotConfiguredError extends DomainError {
   }
 }
 
-/** The envelope does not authenticate: the bytes were altered, or are not an envelope at all. */
+/**
+ * The stored bytes do not authenticate as this reference's image: altered, moved from another
+ * row, or not an envelope while encryption is on. `reason` is for the log, not the client.
+ */
 export class StoredImageCorruptError extends DomainError {
-  constructor(readonly keyId: string) {
+  constructor(
+    readonly keyId: string | null,
+    readonly reason: string,
+  ) {
     super('Stored image failed its integrity check');
   }
 }

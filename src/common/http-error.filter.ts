@@ -16,6 +16,7 @@ import {
   describeCause,
   DomainError,
   EngineBusyError,
+  EngineQueueTimeoutError,
   EngineWorkerFailedError,
   InferenceTimeoutError,
   FilenameTooLongError,
@@ -31,6 +32,8 @@ import {
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
+  TooManyFailedAttemptsError,
+  UploadsBusyError,
   UploadTooLargeError,
 } from './errors.js';
 
@@ -145,9 +148,18 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (error instanceof ReferenceNotFoundError) {
       return { status: HttpStatus.NOT_FOUND, detail: error.message };
     }
+    if (error instanceof UploadsBusyError) {
+      // Closing the connection spares reading a body that is not wanted.
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: error.message,
+        headers: { 'Retry-After': '5', Connection: 'close' },
+      };
+    }
     if (
       error instanceof DatabaseUnavailableError ||
       error instanceof EngineBusyError ||
+      error instanceof EngineQueueTimeoutError ||
       error instanceof EngineWorkerFailedError ||
       error instanceof InferenceTimeoutError
     ) {
@@ -162,6 +174,13 @@ export class HttpErrorFilter implements ExceptionFilter {
         status: HttpStatus.UNAUTHORIZED,
         detail: error.message,
         headers: { 'WWW-Authenticate': 'Bearer' },
+      };
+    }
+    if (error instanceof TooManyFailedAttemptsError) {
+      return {
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        detail: error.message,
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
       };
     }
     if (error instanceof ModelMismatchError) {

@@ -12,8 +12,13 @@ import {
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
-import { MissingFieldsError } from './errors.js';
+import { AppConfig } from '../config/app-config.js';
+import { MissingFieldsError, UploadsBusyError, UploadTooLargeError } from './errors.js';
 import { assertImageExtension, imageTypeOf, type AcceptedImageType } from './image-type.js';
+import { UploadBudget } from './upload-budget.js';
+
+/** Room in a form for its text fields and the parts' headers, besides the photos. */
+const FORM_ALLOWANCE_BYTES = 1024 * 1024;
 
 /** A photo from a multipart form, checked: its name says JPEG or PNG, and its bytes are one. */
 export interface UploadedImage {
@@ -34,6 +39,35 @@ type MultipartRequest = Request & {
   files?: Record<string, Express.Multer.File[] | undefined>;
   checkedPhotos?: Record<string, UploadedImage>;
 };
+
+/**
+ * Before multer reads a byte: a body declared larger than any valid form of these photos is 413,
+ * and one that does not fit in the upload budget is 503. Chunked bodies are counted as multer
+ * buffers them (`BudgetedMemoryStorage`).
+ */
+export function uploadAdmissionInterceptor(photoCount: number): Type<NestInterceptor> {
+  @Injectable()
+  class UploadAdmissionInterceptor implements NestInterceptor {
+    constructor(
+      private readonly budget: UploadBudget,
+      private readonly config: AppConfig,
+    ) {}
+
+    intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+      const request = context.switchToHttp().getRequest<Request>();
+      const declared = Number(request.headers['content-length']);
+      if (Number.isSafeInteger(declared) && declared > 0) {
+        const { MAX_UPLOAD_BYTES } = this.config.env;
+        if (declared > photoCount * MAX_UPLOAD_BYTES + FORM_ALLOWANCE_BYTES) {
+          throw new UploadTooLargeError(MAX_UPLOAD_BYTES);
+        }
+        if (!this.budget.admit(request, declared)) throw new UploadsBusyError();
+      }
+      return next.handle();
+    }
+  }
+  return mixin(UploadAdmissionInterceptor);
+}
 
 export function photoFormInterceptor({
   photos,
@@ -72,13 +106,15 @@ export function photoFormInterceptor({
 }
 
 /**
- * A multipart form with photos: multer reads it with the service's limits, then every required
- * field is checked to be there (422), every photo's name and bytes to be JPEG or PNG (400), before
- * the handler runs. The handler takes each photo with `@Photo(name)`.
+ * A multipart form with photos: admitted into the upload budget, read by multer with the
+ * service's limits, then every required field is checked to be there (422), every photo's name
+ * and bytes to be JPEG or PNG (400), before the handler runs. The handler takes each photo with
+ * `@Photo(name)`.
  */
 export function PhotoForm(fields: PhotoFormFields): MethodDecorator {
   return applyDecorators(
     UseInterceptors(
+      uploadAdmissionInterceptor(fields.photos.length),
       FileFieldsInterceptor(fields.photos.map((name) => ({ name, maxCount: 1 }))),
       photoFormInterceptor(fields),
     ),

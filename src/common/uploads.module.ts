@@ -1,15 +1,21 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
-import { memoryStorage } from 'multer';
 import { AppConfig } from '../config/app-config.js';
+import { BudgetedMemoryStorage, UploadBudget } from './upload-budget.js';
+
+/** One budget for the whole application: both modules that take photos import it. */
+@Module({ providers: [UploadBudget], exports: [UploadBudget] })
+export class UploadBudgetModule {}
 
 /** Multipart parsing with the service's limits, for every module whose controllers take photos. */
 @Module({
   imports: [
+    UploadBudgetModule,
     MulterModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        storage: memoryStorage(),
+      imports: [UploadBudgetModule],
+      inject: [AppConfig, UploadBudget],
+      useFactory: (config: AppConfig, budget: UploadBudget) => ({
+        storage: new BudgetedMemoryStorage(budget),
         // Multer stops reading at the limit and fails the request with 413.
         limits: {
           fileSize: config.env.MAX_UPLOAD_BYTES,
@@ -23,6 +29,6 @@ import { AppConfig } from '../config/app-config.js';
       }),
     }),
   ],
-  exports: [MulterModule],
+  exports: [MulterModule, UploadBudgetModule],
 })
 export class UploadsModule {}

@@ -10,7 +10,9 @@ import {
   Matches,
   ValidateBy,
   validateSync,
+  type ValidationArguments,
 } from 'class-validator';
+import { parseTrustProxy } from './trust-proxy.js';
 
 export const FACE_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const MULTI_FACE_POLICIES = ['dominant', 'reject'] as const;
@@ -147,8 +149,13 @@ export class EnvironmentVariables {
   @NumberSetting(256, 1024, 32)
   FACE_DETECTOR_SIZE = 448;
 
+  /** Longest one face analysis may run on its worker; the wait for a free worker is not counted. */
   @NumberSetting(1000, 600_000, 1)
   INFERENCE_TIMEOUT_MS = 30_000;
+
+  /** Longest an image may wait for a free worker; then the request gets 503 with Retry-After. */
+  @NumberSetting(100, 600_000, 1)
+  FACE_QUEUE_TIMEOUT_MS = 30_000;
 
   /**
    * Images that may wait for a free worker; beyond that requests get 503 with Retry-After instead
@@ -159,6 +166,35 @@ export class EnvironmentVariables {
 
   @NumberSetting(1024, 1024 * 1024 * 1024, 1)
   MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+  /**
+   * Bytes of request bodies that may be held in memory at once, all uploads together; an upload
+   * that would go over it gets 503 with Retry-After. Unset: four times MAX_UPLOAD_BYTES.
+   */
+  @IsOptional()
+  @NumberSetting(1024, 64 * 1024 * 1024 * 1024, 1)
+  MAX_INFLIGHT_UPLOAD_BYTES?: number;
+
+  /** Longest a client may take to send a request's headers; then 408 and the connection closes. */
+  @NumberSetting(1000, 3_600_000, 1)
+  @ValidateBy({
+    name: 'notOverRequestTimeout',
+    validator: {
+      validate: (value: unknown, { object }: ValidationArguments) =>
+        typeof value === 'number' &&
+        value <= (object as EnvironmentVariables).HTTP_REQUEST_TIMEOUT_MS,
+      defaultMessage: () => 'HTTP_HEADERS_TIMEOUT_MS must not be more than HTTP_REQUEST_TIMEOUT_MS',
+    },
+  })
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  /** Longest a client may take to send a whole request, body included; then 408. */
+  @NumberSetting(1000, 3_600_000, 1)
+  HTTP_REQUEST_TIMEOUT_MS = 120_000;
+
+  /** Longest a request's body may pause while it arrives; then 408 and the connection closes. */
+  @NumberSetting(1000, 3_600_000, 1)
+  HTTP_BODY_IDLE_TIMEOUT_MS = 15_000;
 
   /** Images that declare more pixels are refused from their header, before any decoding. */
   @NumberSetting(1_000_000, 500_000_000, 1)
@@ -196,9 +232,48 @@ export class EnvironmentVariables {
   })
   ENCRYPTION_PREVIOUS_KEYS?: string;
 
-  /** Requests per minute per client address; 0 turns rate limiting off. */
+  /**
+   * Serve images stored unencrypted although ENCRYPTION_KEY is set: only while a store that held
+   * plaintext is being sealed by the reencrypt command. Off, such rows fail their integrity check.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  ENCRYPTION_ALLOW_PLAINTEXT = false;
+
+  /** Requests per minute per client address, all routes together; 0 turns the limit off. */
   @NumberSetting(0, 1_000_000, 1)
   RATE_LIMIT_PER_MINUTE = 0;
+
+  /**
+   * Requests per minute per client address to the routes that analyse a photo, on top of
+   * RATE_LIMIT_PER_MINUTE; 0 sets no budget of their own.
+   */
+  @NumberSetting(0, 1_000_000, 1)
+  RATE_LIMIT_INFERENCE_PER_MINUTE = 0;
+
+  /**
+   * Failed API key checks (401) per minute per client address; one more, and that address gets
+   * 429 for a minute, whatever key it sends. 0 turns this off.
+   */
+  @NumberSetting(0, 1_000_000, 1)
+  AUTH_FAILURES_PER_MINUTE = 10;
+
+  /**
+   * Which reverse proxies to believe about the client's address (X-Forwarded-For): unset or
+   * false trusts none; a number of proxies in front; or their addresses and subnets.
+   */
+  @IsOptional()
+  @ValidateBy({
+    name: 'trustProxy',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseTrustProxy(value) !== null,
+      defaultMessage: () =>
+        'TRUST_PROXY must be false, the number of proxies in front (e.g. 1), or their ' +
+        'comma-separated addresses or subnets (e.g. 10.0.0.0/8,loopback); true is not accepted, ' +
+        'since any client can write the leftmost X-Forwarded-For address',
+    },
+  })
+  TRUST_PROXY?: string;
 
   /** Comma-separated origins allowed by CORS; unset means no CORS headers at all. */
   @IsOptional()

@@ -7,6 +7,7 @@ import { Piscina } from 'piscina';
 import { AppConfig } from '../config/app-config.js';
 import {
   EngineBusyError,
+  EngineQueueTimeoutError,
   EngineWorkerFailedError,
   InferenceTimeoutError,
   InvalidImageError,
@@ -22,6 +23,7 @@ import type {
 } from './face-engine.types.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 import { PIPELINE_VERSION } from './pipeline/version.js';
+import { SlotWaitTimeoutError, WorkerSlots } from './worker-slots.js';
 
 const WARM_UP_SELECTION: FaceSelection = { kind: 'largest', max: 1 };
 
@@ -36,6 +38,8 @@ const WARM_UP_IMAGE = join(projectRoot(), 'assets', 'warmup-face.jpg');
 export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(FaceEngine.name);
   private pool?: Piscina;
+  /** One per worker: an analysis is handed to the pool only when a worker is free for it. */
+  private slots?: WorkerSlots;
   private info?: WorkerInfo;
   private recognitionModel?: string;
   /** Analyses running or waiting for a worker. */
@@ -75,6 +79,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       niceIncrement: FACE_WORKER_NICE,
       workerData,
     });
+    this.slots = new WorkerSlots(FACE_WORKERS);
     // A worker that dies outside a task (failed start, crash) is reported here, not as an
     // uncaught exception; the task it held, if any, rejects on its own.
     this.pool.on('error', (error: unknown) => {
@@ -153,7 +158,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
 
   /** Analyses waiting for a free worker, and analyses running on one. */
   get load(): { queued: number; running: number } {
-    const queued = this.pool?.queueSize ?? 0;
+    const queued = this.slots?.queued ?? 0;
     return { queued, running: this.inFlight - queued };
   }
 
@@ -168,17 +173,26 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
    * readable image.
    */
   async analyze(image: Buffer, selection: FaceSelection): Promise<FaceAnalysis> {
-    const { pool } = this.requireStarted();
-    const { INFERENCE_TIMEOUT_MS: timeoutMs, FACE_WORKERS, FACE_QUEUE_LIMIT } = this.config.env;
+    const { pool, slots } = this.requireStarted();
+    const {
+      INFERENCE_TIMEOUT_MS: timeoutMs,
+      FACE_QUEUE_TIMEOUT_MS,
+      FACE_WORKERS,
+      FACE_QUEUE_LIMIT,
+    } = this.config.env;
     // Counted here rather than with Piscina's maxQueue, which did not refuse work in our tests.
     if (this.inFlight >= FACE_WORKERS + FACE_QUEUE_LIMIT) throw new EngineBusyError();
     this.inFlight++;
     const task: WorkerTask = { kind: 'analyze', image, selection };
     let result: FaceAnalysis | UndecodableImage;
+    let release: (() => void) | undefined;
     try {
+      release = await slots.acquire(FACE_QUEUE_TIMEOUT_MS);
+      // The timeout starts once a worker is free: time spent queued is not the image's fault.
       result = (await pool.run(task, { signal: AbortSignal.timeout(timeoutMs) })) as
         FaceAnalysis | UndecodableImage;
     } catch (error) {
+      if (error instanceof SlotWaitTimeoutError) throw new EngineQueueTimeoutError(error.waitedMs);
       if (error instanceof Error && error.name === 'AbortError') {
         throw new InferenceTimeoutError(timeoutMs);
       }
@@ -190,6 +204,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       }
       throw error;
     } finally {
+      release?.();
       this.inFlight--;
     }
     if ('undecodable' in result) {
@@ -203,11 +218,16 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     return result;
   }
 
-  private requireStarted(): { pool: Piscina; info: WorkerInfo; model: string } {
-    if (!this.pool || !this.info || !this.recognitionModel) {
+  private requireStarted(): {
+    pool: Piscina;
+    slots: WorkerSlots;
+    info: WorkerInfo;
+    model: string;
+  } {
+    if (!this.pool || !this.slots || !this.info || !this.recognitionModel) {
       throw new Error('FaceEngine used before it started');
     }
-    return { pool: this.pool, info: this.info, model: this.recognitionModel };
+    return { pool: this.pool, slots: this.slots, info: this.info, model: this.recognitionModel };
   }
 }
 

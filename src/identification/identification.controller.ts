@@ -3,6 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
 import { toFacialArea } from '../common/dto/facial-area.dto.js';
 import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
+import { InferenceRoute } from '../rate-limit/inference-route.decorator.js';
 import { parsedFields } from '../common/validation.js';
 import { IdentifyDto, IdentifyResponseDto } from './dto/identify.dto.js';
 import { IdentificationService } from './identification.service.js';
@@ -17,6 +18,7 @@ export class IdentificationController {
 
   @Post('identify')
   @HttpCode(200)
+  @InferenceRoute()
   @PhotoForm({ photos: ['image'] })
   @ApiOperation({ summary: 'Find who, among the stored references, each face in a photo is' })
   @ApiBody({ type: IdentifyDto })

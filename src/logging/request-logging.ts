@@ -23,7 +23,8 @@ function requestLine(req: IncomingMessage, res: ServerResponse, durationMs: numb
     durationMs,
     requestBytes: Number.isFinite(requestBytes) ? requestBytes : undefined,
     responseBytes: Number.isFinite(responseBytes) ? responseBytes : undefined,
-    remoteAddress: req.socket.remoteAddress,
+    // The client as TRUST_PROXY lets X-Forwarded-For name it; the connection's peer otherwise.
+    remoteAddress: request.ip ?? req.socket.remoteAddress,
   };
 }
 

@@ -23,6 +23,7 @@ import {
 import { ApiPhotoForm, ApiProtected, ApiReferenceByKey } from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
+import { InferenceRoute } from '../rate-limit/inference-route.decorator.js';
 import { parsedFields } from '../common/validation.js';
 import {
   CompareWithReferenceDto,
@@ -53,6 +54,7 @@ export class ReferencesController {
 
   @Post('upload_reference')
   @HttpCode(200)
+  @InferenceRoute()
   @PhotoForm({ photos: ['image'] })
   @ApiOperation({ summary: 'Enrol the face in a photo and store it under a new key' })
   @ApiBody({ type: UploadReferenceDto })
@@ -78,6 +80,7 @@ export class ReferencesController {
 
   @Post('compare_with_reference')
   @HttpCode(200)
+  @InferenceRoute()
   @PhotoForm({ photos: ['image'], required: ['reference_key'] })
   @ApiOperation({ summary: 'Say whether the face in a photo is the person stored under a key' })
   @ApiBody({ type: CompareWithReferenceDto })
@@ -101,6 +104,7 @@ export class ReferencesController {
 
   @Post('verify')
   @HttpCode(200)
+  @InferenceRoute()
   @PhotoForm({ photos: ['image1', 'image2'] })
   @ApiOperation({ summary: 'Say whether two photos show the same person; nothing is stored' })
   @ApiBody({ type: VerifyDto })

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, MoreThan } from 'typeorm';
 import { describeCause } from '../../common/errors.js';
 import { envelopeKeyId, ImageCipher } from './image-cipher.js';
+import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 
 export interface ReencryptCounts {
@@ -12,6 +13,8 @@ export interface ReencryptCounts {
   rotated: number;
   /** Plaintext, now sealed. */
   encrypted: number;
+  /** Sealed with the current key in format 1, not bound to its reference: now format 2. */
+  bound: number;
   /** Already sealed with the current key: left alone. */
   current: number;
   /** Could not be opened (key not configured, or corrupt): left alone. */
@@ -19,8 +22,9 @@ export interface ReencryptCounts {
 }
 
 /**
- * Seals every stored image with the current ENCRYPTION_KEY, after a key rotation or when
- * encryption is turned on for a store that already holds plaintext images.
+ * Seals every stored image with the current ENCRYPTION_KEY in the current envelope format, after
+ * a key rotation, an upgrade from format 1, or when encryption is turned on for a store that
+ * already holds plaintext images (those are sealed whatever ENCRYPTION_ALLOW_PLAINTEXT says).
  */
 @Injectable()
 export class ReencryptService {
@@ -43,7 +47,14 @@ export class ReencryptService {
     batchSize = 100,
     log = () => {},
   }: { batchSize?: number; log?: (line: string) => void } = {}): Promise<ReencryptCounts> {
-    const counts: ReencryptCounts = { scanned: 0, rotated: 0, encrypted: 0, current: 0, failed: 0 };
+    const counts: ReencryptCounts = {
+      scanned: 0,
+      rotated: 0,
+      encrypted: 0,
+      bound: 0,
+      current: 0,
+      failed: 0,
+    };
     let after = 0;
     for (;;) {
       const batch = await this.dataSource.getRepository(ReferenceImageEntity).find({
@@ -75,23 +86,27 @@ export class ReencryptService {
       const query = manager
         .getRepository(ReferenceImageEntity)
         .createQueryBuilder('image')
-        .select(['image.referenceId', 'image.bytes'])
+        .innerJoin('image.reference', 'reference')
+        .select(['image.bytes AS bytes', 'reference.key AS refKey'])
         .where('image.referenceId = :referenceId', { referenceId });
-      const row = await (lock ? query.setLock('pessimistic_write') : query).getOne();
+      const row = await (lock ? query.setLock('pessimistic_write') : query).getRawOne<{
+        bytes: Buffer;
+        refKey: string;
+      }>();
       if (!row) return null;
-      if (this.cipher.isCurrent(row.bytes)) return 'current';
-      const wasSealed = envelopeKeyId(row.bytes) !== null;
+      const { bytes, refKey } = row;
+      if (this.cipher.isCurrent(bytes)) return 'current';
+      const keyId = envelopeKeyId(bytes);
       let plain: Buffer;
       try {
-        plain = this.cipher.open(row.bytes);
+        plain = keyId === null ? bytes : this.cipher.open(bytes, refKey);
       } catch (error) {
         log(`reference image ${referenceId}: ${describeCause(error)}; left as it is`);
         return 'failed';
       }
-      await manager
-        .getRepository(ReferenceImageEntity)
-        .update({ referenceId }, { bytes: this.cipher.seal(plain) });
-      return wasSealed ? 'rotated' : 'encrypted';
+      await writeImage(manager, 'update', referenceId, this.cipher.seal(plain, refKey));
+      if (keyId === null) return 'encrypted';
+      return keyId === this.cipher.currentKeyId ? 'bound' : 'rotated';
     });
   }
 }

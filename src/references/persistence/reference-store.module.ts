@@ -23,16 +23,23 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
       provide: ImageCipher,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => {
-        const cipher = ImageCipher.fromSettings(
-          config.env.ENCRYPTION_KEY,
-          config.env.ENCRYPTION_PREVIOUS_KEYS,
-        );
-        new Logger('ImageCipher').log(
+        const { ENCRYPTION_KEY, ENCRYPTION_PREVIOUS_KEYS, ENCRYPTION_ALLOW_PLAINTEXT } = config.env;
+        const cipher = ImageCipher.fromSettings(ENCRYPTION_KEY, ENCRYPTION_PREVIOUS_KEYS, {
+          allowPlaintext: ENCRYPTION_ALLOW_PLAINTEXT,
+        });
+        const logger = new Logger('ImageCipher');
+        logger.log(
           cipher.currentKeyId
             ? `Encryption at rest on: new images sealed with key id ${cipher.currentKeyId}; ` +
                 `readable key ids ${cipher.readableKeyIds.join(', ')}`
             : 'Encryption at rest off (ENCRYPTION_KEY unset): images are stored as uploaded',
         );
+        if (cipher.currentKeyId && ENCRYPTION_ALLOW_PLAINTEXT) {
+          logger.warn(
+            'ENCRYPTION_ALLOW_PLAINTEXT=true: images stored unencrypted are served as they are; ' +
+              'run the reencrypt command to seal them, then unset it',
+          );
+        }
         return cipher;
       },
     },

@@ -17,10 +17,11 @@ import {
   type SubjectCount,
 } from '../reference-store.js';
 import { ReferenceChangeEntity, type ReferenceChangeKind } from './reference-change.entity.js';
-import { EncryptionKeyNotConfiguredError } from '../../common/errors.js';
+import { EncryptionKeyNotConfiguredError, StoredImageCorruptError } from '../../common/errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
+import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { ReferenceEntity } from './reference.entity.js';
 
@@ -122,7 +123,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
         model: reference.model,
         createdAt: new Date(),
       });
-      await insertImage(manager, row.id, this.cipher.seal(reference.image));
+      await writeImage(manager, 'insert', row.id, this.cipher.seal(reference.image, reference.key));
       await logChange(manager, row.id, 'insert');
       // Throwing here rolls all three rows back: the window left is the commit itself.
       signal?.throwIfAborted();
@@ -206,13 +207,15 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
 
   private open(key: string, stored: Buffer): Buffer {
     try {
-      return this.cipher.open(stored);
+      return this.cipher.open(stored, key);
     } catch (error) {
       if (error instanceof EncryptionKeyNotConfiguredError) {
         this.logger.error(
           `Image of reference ${key} is sealed with key id ${error.keyId}, which is neither ` +
             'ENCRYPTION_KEY nor one of ENCRYPTION_PREVIOUS_KEYS',
         );
+      } else if (error instanceof StoredImageCorruptError) {
+        this.logger.error(`Image of reference ${key} failed its integrity check: ${error.reason}`);
       }
       throw error;
     }
@@ -321,30 +324,6 @@ function boxOf(row: ReferenceEntity): FaceBox {
 /** The four columns a face box is stored as. */
 function boxColumns(box: FaceBox) {
   return { boxX: box.x, boxY: box.y, boxWidth: box.width, boxHeight: box.height };
-}
-
-/**
- * MySQL gets the bytes as a binary parameter of a prepared statement: TypeORM's text protocol
- * sends them as a hex literal, twice their size, which overflowed max_allowed_packet at 8 MB.
- */
-async function insertImage(manager: EntityManager, referenceId: number, bytes: Buffer) {
-  if (manager.connection.options.type !== 'mysql' || !manager.queryRunner) {
-    await manager.getRepository(ReferenceImageEntity).insert({ referenceId, bytes });
-    return;
-  }
-  const connection = (await manager.queryRunner.connect()) as PreparedStatements;
-  await new Promise<void>((resolve, reject) => {
-    connection.execute(
-      'INSERT INTO reference_images (reference_id, bytes) VALUES (?, ?)',
-      [referenceId, bytes],
-      (error) => (error ? reject(error) : resolve()),
-    );
-  });
-}
-
-/** The part of mysql2's callback connection that TypeORM's query runner holds. */
-interface PreparedStatements {
-  execute(sql: string, values: unknown[], callback: (error: Error | null) => void): void;
 }
 
 async function logChange(
