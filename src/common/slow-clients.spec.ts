@@ -8,7 +8,7 @@ describe('server timeouts', () => {
   it('should refuse a headers timeout longer than the request timeout', () => {
     assert.throws(
       () => validateEnvironment({ HTTP_HEADERS_TIMEOUT_MS: '200000' }),
-      /HTTP_HEADERS_TIMEOUT_MS must not be more than HTTP_REQUEST_TIMEOUT_MS/,
+      /HTTP_HEADERS_TIMEOUT_MS="200000": must not be more than HTTP_REQUEST_TIMEOUT_MS/,
     );
     const env = validateEnvironment({
       HTTP_HEADERS_TIMEOUT_MS: '200000',
