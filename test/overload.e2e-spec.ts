@@ -103,7 +103,12 @@ describe('an analysis that runs too long', () => {
   it('should answer 503 after INFERENCE_TIMEOUT_MS, replace the worker, and serve the next request', async () => {
     // 3 s: well under the crowd below (about 6 s on one worker here, a quiet machine), well over
     // what a replacement worker needs to start and analyse one photo (under 2 s).
-    const app = await startApp({ FACE_WORKERS: '1', INFERENCE_TIMEOUT_MS: '3000' });
+    // Every face of the crowd embedded: identification's cap lifted to make the analysis slow.
+    const app = await startApp({
+      FACE_WORKERS: '1',
+      INFERENCE_TIMEOUT_MS: '3000',
+      MAX_FACES_PER_IDENTIFY: '100',
+    });
     try {
       const server = app.getHttpServer() as App;
       // Nine copies of the six-face group: about 50 faces to embed.
@@ -120,7 +125,7 @@ describe('an analysis that runs too long', () => {
         .toBuffer();
       const started = performance.now();
       const slow = await request(server)
-        .post('/upload_reference')
+        .post('/identify')
         .attach('image', crowd, 'crowd.jpg')
         .expect(503);
       assert.match((slow.body as { detail: string }).detail, /did not finish within 3000 ms/);

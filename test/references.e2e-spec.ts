@@ -262,6 +262,7 @@ describe('the four documented endpoints on MariaDB', () => {
         'content_type',
         'created_at',
         'face_box',
+        'face_quality',
         'filename',
         'key',
         'model',
