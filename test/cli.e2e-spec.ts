@@ -42,7 +42,10 @@ describe('the command line', () => {
     const env = { DATABASE_URL: database.url, DB_RUN_MIGRATIONS: 'false' };
     const first = cli(['migrate'], env);
     assert.equal(first.status, 0, first.stderr + first.stdout);
-    assert.match(first.stdout, /Applied CreateReferences\d+, SubjectsAndChanges\d+/);
+    assert.match(
+      first.stdout,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+/,
+    );
     assert.deepEqual(await tables(), [
       'face_references',
       'migrations',
@@ -56,8 +59,11 @@ describe('the command line', () => {
 
     const revert = cli(['migrate', '--revert'], env);
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
-    assert.match(revert.stdout, /Reverted SubjectsAndChanges\d+/);
-    assert.ok(!(await tables()).includes('reference_changes'));
+    assert.match(revert.stdout, /Reverted EnrolmentQuality\d+/);
+    const [columns] = await sql.query<RowDataPacket[]>(
+      "SHOW COLUMNS FROM face_references LIKE 'face_quality'",
+    );
+    assert.equal(columns.length, 0, 'the last migration undone');
   });
 
   it('should read DATABASE_URL from .env in its folder', async () => {
