@@ -43,7 +43,7 @@ RUN npm run build \
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 
 # MALLOC_ARENA_MAX: glibc gives each thread that allocates its own arena; with libvips and the
-# inference threads that held about 60 MB more at peak (README, "Memory").
+# inference threads that held about 60 MB more at peak (docs/performance.md, "Memory").
 ENV NODE_ENV=production \
     PORT=5056 \
     HOST=0.0.0.0 \
@@ -77,5 +77,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # node directly, not `npm start`, so SIGTERM reaches the app; the same options as `npm start`
 # (package.json; a unit test keeps them equal). --max-semi-space-size=4: V8's young generation
 # otherwise grows to 16 MB semi-spaces per thread under load, about 80 MB more at peak with two
-# workers (README, "Memory").
+# workers (docs/performance.md, "Memory").
 CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]

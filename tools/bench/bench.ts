@@ -4,8 +4,8 @@
 // one-worker service (FACE_WORKERS=1) started after it, for the pool's speed-up. Several rounds,
 // medians reported. Also: list latency while compares saturate the pool, first request after a
 // start, peak RSS, list and compare with a large store, and (`--leak`) RSS after 200 vs 2,000
-// compares. `--smoke` is the few-request run CI keeps working. Prints everything the README's
-// table needs; `--json FILE` writes the same figures.
+// compares. `--smoke` is the few-request run CI keeps working. Prints everything the tables of
+// docs/performance.md need; `--json FILE` writes the same figures.
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

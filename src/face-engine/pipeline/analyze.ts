@@ -1,7 +1,7 @@
 /**
  * The pipeline a worker runs on each upload, one file per stage; each step is there because it
- * measurably helped (the figures, with the commands that reproduce them, are in the README's
- * "Recognition quality" and "Where the time goes"):
+ * measurably helped (the figures, with the commands that reproduce them, are in docs/recognition.md
+ * and docs/performance.md):
  * 1. decode.ts: sharp, once, to upright 8-bit sRGB; a large JPEG straight to the detection size.
  * 2. detect.ts: SSD MobileNet v1 (fused) on the frame of its square that the photo fills, then the
  *    68 landmarks of each face; black-padded copies and the trained size when nothing is found.

@@ -25,7 +25,7 @@ const DETECTOR_STRIDE = 32;
 /**
  * Above this fraction of the square, a face found in a frame is looked for again in the whole
  * square: faces this large are scored by the coarsest feature maps, which see the whole square,
- * so a frame moves their scores and boxes (README, "Where the time goes").
+ * so a frame moves their scores and boxes (docs/performance.md, "Where the engine's time goes").
  */
 const LARGE_FACE_FRACTION = 0.5;
 
