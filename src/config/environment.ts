@@ -127,9 +127,9 @@ export class EnvironmentVariables {
   MAX_FACES_PER_IMAGE = 10;
 
   /**
-   * Uploads whose face has fewer pixels between the eyes are refused (0: off). On real-world
-   * photos the smallest 1% of references (under 28) were rejected wrongly 36% of the time, against
-   * 7% overall; refusing them saves little, so it is off unless the operator wants it.
+   * Uploads whose face has fewer pixels between the eyes are refused (0: off). Off by default:
+   * refusing the smallest references saves too few false rejects to pay for the refused uploads
+   * (docs/recognition.md, "Enrolment quality").
    */
   @NumberSetting(0, 1000)
   ENROL_MIN_INTER_OCULAR = 0;

@@ -106,13 +106,16 @@ for (const set of sets) {
   let errors = 0;
   await pool(set.pairs, concurrency, async (pair) => {
     const key = keys.get(pair.reference);
-    if (!key) {
+    // A reference the service would not enrol, or a compare it did not answer: a wrong answer.
+    const refuse = () =>
       scored.push({
         distance: Number.POSITIVE_INFINITY,
         same: pair.same,
         refused: true,
         fold: pair.fold,
       });
+    if (!key) {
+      refuse();
       return;
     }
     const { status, body } = await post(
@@ -121,12 +124,7 @@ for (const set of sets) {
     );
     if (status !== 200) {
       errors++;
-      scored.push({
-        distance: Number.POSITIVE_INFINITY,
-        same: pair.same,
-        refused: true,
-        fold: pair.fold,
-      });
+      refuse();
       return;
     }
     const { result } = body as { result: { distance: number; threshold: number } };

@@ -10,7 +10,7 @@ const STATEMENTS = {
 /**
  * Stores the image row of a new reference (`insert`) or rewrites its bytes (`update`). MySQL gets
  * the bytes as a binary parameter of a prepared statement: TypeORM's text protocol sends them as a
- * hex literal, twice their size, which overflowed max_allowed_packet at 8 MB.
+ * hex literal, twice their size, so an upload well under max_allowed_packet could overflow it.
  */
 export async function writeImage(
   manager: EntityManager,
