@@ -3,10 +3,13 @@
  * measurably helped (the figures, with the commands that reproduce them, are in docs/recognition.md
  * and docs/performance.md):
  * 1. decode.ts: sharp, once, to upright 8-bit sRGB; a large JPEG straight to the detection size.
- * 2. detect.ts: SSD MobileNet v1 (fused) on the frame of its square that the photo fills, then the
- *    68 landmarks of each face; black-padded copies and the trained size when nothing is found.
- * 3. embed.ts: the mean of four L2-normalised descriptors (the roll-aligned chip, the upright dlib
- *    chip, and the mirror image of each), in one batch.
+ * 2. detect.ts: SSD MobileNet v1 (fused) on the frame of its square that the photo fills;
+ *    black-padded copies and the trained size when nothing is found; a weak detection at the
+ *    centre when no confident face is there (selection.ts, `rescuedSubject`).
+ * 3. selection.ts: the faces the caller needs (the subject, or the largest few), each confirmed
+ *    by its 68 landmarks and features only when the choice rests on it.
+ * 4. embed.ts: the mean of two L2-normalised descriptors, dlib's own aligned chip and its mirror
+ *    image, in one batch.
  */
 import type {
   DetectedFace,
@@ -16,24 +19,10 @@ import type {
 } from '../face-engine.types.js';
 import { backendHeapBytes } from './backend.js';
 import { decode, decodeFull, type Photo } from './decode.js';
-import { detect, type Detection } from './detect.js';
+import { detect } from './detect.js';
 import { chipSource, embed } from './embed.js';
 import type { ReadyEngine } from './models.js';
-import { selectFaces, type FaceSelection } from './selection.js';
-
-function clampBox(
-  box: Detection['box'],
-  image: { width: number; height: number },
-): DetectedFace['box'] {
-  const x = Math.max(0, Math.round(box.x));
-  const y = Math.max(0, Math.round(box.y));
-  return {
-    x,
-    y,
-    width: Math.max(1, Math.min(image.width, Math.round(box.x + box.width)) - x),
-    height: Math.max(1, Math.min(image.height, Math.round(box.y + box.height)) - y),
-  };
-}
+import { selectConfirmed, type FaceSelection } from './selection.js';
 
 /**
  * Decodes one upload, detects its faces and embeds those `selection` keeps; an unreadable upload
@@ -70,18 +59,21 @@ export async function analyze(
     return full;
   };
   const embedding = performance.now();
-  const faces: DetectedFace[] = [];
-  const selected = selectFaces(
-    detections.map((detection) => ({ ...detection, box: clampBox(detection.box, photo) })),
+  const { selected, found } = await selectConfirmed(
+    detections,
     photo,
     selection,
+    async (detection) => (await detection.inspect()) !== undefined,
   );
+  const faces: DetectedFace[] = [];
   for (const detection of selected) {
-    const source = await chipSource(photo, detection.landmarks, timedFullDecode);
+    const face = await detection.inspect();
+    if (!face) continue;
+    const source = await chipSource(photo, face.landmarks, timedFullDecode);
     faces.push({
       box: detection.box,
       score: detection.score,
-      quality: detection.quality,
+      quality: face.quality,
       embedding: await embed(engine, source.image, source.landmarks),
     });
   }
@@ -93,7 +85,7 @@ export async function analyze(
     width: photo.width,
     height: photo.height,
     faces,
-    detected: detections.length,
+    detected: found.length,
     timings,
     backendHeapBytes: backendHeapBytes(engine),
   };

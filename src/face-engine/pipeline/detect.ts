@@ -1,10 +1,12 @@
 import type * as FaceApi from '@vladmandic/face-api';
+import type { FaceBox } from '../../common/face-box.js';
 import type { FaceAnalysis, WorkerOptions } from '../face-engine.types.js';
 import type { LoadedEngine } from './backend.js';
 import type { Photo } from './decode.js';
 import type { FusedSsd } from './fused-ssd.js';
 import type { ReadyEngine } from './models.js';
 import { nonMaxSuppression } from './non-max-suppression.js';
+import { RESCUE_MIN_SCORE, rescuedSubject } from './selection.js';
 import { faceQuality, type FaceQuality } from './quality.js';
 import {
   cropRgb,
@@ -61,12 +63,21 @@ function detectionCascade({ minConfidence, detectorSize: size }: WorkerOptions):
   return passes;
 }
 
-/** A face found in a photo, in the photo's full-resolution pixels. */
-export interface Detection {
-  score: number;
-  box: { x: number; y: number; width: number; height: number };
+/** A detection confirmed as a face: its 68 landmarks in full-resolution pixels, and its measures. */
+export interface InspectedFace {
   landmarks: Point[];
   quality: FaceQuality;
+}
+
+/**
+ * A face the detector found, its box in the photo's full-resolution pixels (clipped to the photo).
+ * Its landmarks are located, and its features checked, only when `inspect` is first called:
+ * undefined when the box clips to nothing or the patch has no features (it is then no face).
+ */
+export interface Detection {
+  score: number;
+  box: FaceBox;
+  inspect(): Promise<InspectedFace | undefined>;
 }
 
 /**
@@ -155,57 +166,73 @@ async function locateFaces(
 }
 
 /**
- * The 68 landmarks of each detected face, in the coordinates of `image`: face-api's
+ * The 68 landmarks of a detected face, in the coordinates of `image`: face-api's
  * `extractFaceTensors` crop (the box clipped at the borders, floored) and landmark net;
  * undefined for a box that clips to nothing at the image border (face-api drops those too).
  */
 async function locateLandmarks(
   { faceapi, tf }: LoadedEngine,
   image: RgbImage,
-  detections: FaceApi.FaceDetection[],
-): Promise<(Point[] | undefined)[]> {
-  const found: (Point[] | undefined)[] = [];
-  for (const detection of detections) {
-    const box = detection
-      .forSize(image.width, image.height)
-      .box.clipAtImageBorders(image.width, image.height);
-    if (box.width <= 0 || box.height <= 0) {
-      found.push(undefined);
-      continue;
-    }
-    const crop = cropRgb(image, box);
-    const tensor = tf.tensor3d(crop.data, [crop.height, crop.width, 3], 'int32');
-    try {
-      const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(
-        tensor,
-      )) as FaceApi.FaceLandmarks68;
-      found.push(landmarks.positions.map((point): Point => [point.x + box.x, point.y + box.y]));
-    } finally {
-      tensor.dispose();
-    }
+  detection: FaceApi.FaceDetection,
+): Promise<Point[] | undefined> {
+  const box = detection
+    .forSize(image.width, image.height)
+    .box.clipAtImageBorders(image.width, image.height);
+  if (box.width <= 0 || box.height <= 0) return undefined;
+  const crop = cropRgb(image, box);
+  const tensor = tf.tensor3d(crop.data, [crop.height, crop.width, 3], 'int32');
+  try {
+    const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(
+      tensor,
+    )) as FaceApi.FaceLandmarks68;
+    return landmarks.positions.map((point): Point => [point.x + box.x, point.y + box.y]);
+  } finally {
+    tensor.dispose();
   }
-  return found;
+}
+
+/** `box`, in pixels of a photo `scale` times `image`'s size, clipped to that photo. */
+function clippedBox(
+  { x, y, width, height }: FaceBox,
+  offset: number,
+  scale: number,
+  photo: { width: number; height: number },
+): FaceBox {
+  const left = Math.max(0, Math.round((x - offset) * scale));
+  const top = Math.max(0, Math.round((y - offset) * scale));
+  return {
+    x: left,
+    y: top,
+    width: Math.max(1, Math.min(photo.width, Math.round((x - offset + width) * scale)) - left),
+    height: Math.max(1, Math.min(photo.height, Math.round((y - offset + height) * scale)) - top),
+  };
 }
 
 /**
- * The faces in `photo`, best first, with boxes and landmarks in its full-resolution pixels; adds
- * the milliseconds spent to `timings`.
+ * The faces in `photo`, best first, with boxes in its full-resolution pixels, from the first pass
+ * of the cascade that finds one with features; each face's landmarks are located when first
+ * inspected, and the milliseconds spent are added to `timings`.
  */
 export async function detect(
   engine: ReadyEngine,
-  { detection: small, scale }: Photo,
+  photo: Photo,
   options: WorkerOptions,
   timings: Pick<FaceAnalysis['timings'], 'detect' | 'landmarks'>,
 ): Promise<Detection[]> {
+  const { detection: small, scale } = photo;
   const locate = async (pass: DetectionPass, image: RgbImage) => {
     const started = performance.now();
     const { minConfidence, size } = pass;
+    // Weak detections too, for rescuedSubject; the confident ones are the same either way.
+    const floor = pass.pad > 0 ? minConfidence : Math.min(RESCUE_MIN_SCORE, minConfidence);
     const frame = detectorFrame(image, size, DETECTOR_STRIDE);
-    let found = await locateFaces(engine, image, minConfidence, frame);
+    let found = await locateFaces(engine, image, floor, frame);
     const cut = frame.width < size || frame.height < size;
     const large = LARGE_FACE_FRACTION * Math.max(image.width, image.height);
-    if (cut && found.some(({ box }) => Math.max(box.width, box.height) > large)) {
-      found = await locateFaces(engine, image, minConfidence, { size, width: size, height: size });
+    const isLarge = ({ score, box }: FaceApi.FaceDetection) =>
+      score >= minConfidence && Math.max(box.width, box.height) > large;
+    if (cut && found.some(isLarge)) {
+      found = await locateFaces(engine, image, floor, { size, width: size, height: size });
     }
     timings.detect += performance.now() - started;
     return found;
@@ -213,40 +240,46 @@ export async function detect(
   for (const [index, pass] of detectionCascade(options).entries()) {
     const { image: input, offset } =
       pass.pad > 0 ? padBlack(small, pass.pad) : { image: small, offset: 0 };
-    let detections = await locate(pass, input);
-    if (detections.length === 0) continue;
-    if (index === 0 && pass.size < TRAINED_DETECTOR_SIZE) {
+    const isConfident = ({ score }: { score: number }) => score >= pass.minConfidence;
+    let found = await locate(pass, input);
+    const confidentBoxes = found.filter(isConfident).map(({ box }) => box);
+    if (index === 0 && pass.size < TRAINED_DETECTOR_SIZE && confidentBoxes.length > 0) {
       const side = Math.max(input.width, input.height);
-      const smallest = Math.min(...detections.map((found) => found.box.width));
+      const smallest = Math.min(...confidentBoxes.map((box) => box.width));
       if (smallest < SMALL_FACE_FRACTION * side) {
         const again = await locate({ ...pass, size: TRAINED_DETECTOR_SIZE }, input);
-        if (again.length > 0) detections = again;
+        if (again.some(isConfident)) found = again;
       }
     }
-    const located = performance.now();
-    const landmarks = await locateLandmarks(engine, input, detections);
-    timings.landmarks += performance.now() - located;
     const toFull = ([x, y]: Point): Point => [(x - offset) * scale, (y - offset) * scale];
-    const faces = detections
-      .flatMap((detection, faceIndex) => {
-        const points = landmarks[faceIndex];
-        if (!points) return [];
+    const faces = found.map((detection): Detection => {
+      let inspected: Promise<InspectedFace | undefined> | undefined;
+      const inspect = async () => {
+        const located = performance.now();
+        const points = await locateLandmarks(engine, input, detection);
+        timings.landmarks += performance.now() - located;
+        if (!points) return undefined;
         const quality = faceQuality(input, points, scale);
-        if (!hasFeatures(quality)) return [];
-        const [x, y] = toFull([detection.box.x, detection.box.y]);
-        const { width, height } = detection.box;
-        return [
-          {
-            score: detection.score,
-            box: { x, y, width: width * scale, height: height * scale },
-            landmarks: points.map(toFull),
-            quality,
-          },
-        ];
-      })
-      .sort((a, b) => b.score - a.score);
-    // Only featureless patches: the next pass may still find the face.
-    if (faces.length > 0) return faces;
+        return hasFeatures(quality) ? { landmarks: points.map(toFull), quality } : undefined;
+      };
+      return {
+        score: detection.score,
+        box: clippedBox(detection.box, offset, scale, photo),
+        inspect: () => (inspected ??= inspect()),
+      };
+    });
+    const confident = faces.filter(isConfident);
+    // Not on a padded copy: there the border's edges are what weak detections find, the outline
+    // of a uniform square or of noise (five of the generated non-face images).
+    const weak = pass.pad > 0 ? [] : faces.filter((face) => !isConfident(face));
+    const rescued = rescuedSubject(confident, weak, photo);
+    const candidates = (rescued ? [...confident, rescued] : confident).sort(
+      (a, b) => b.score - a.score,
+    );
+    // A pass that found only featureless patches gives way to the next, which may find the face.
+    for (const candidate of candidates) {
+      if (await candidate.inspect()) return candidates;
+    }
   }
   return [];
 }

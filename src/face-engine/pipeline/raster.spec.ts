@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   alignedChip,
+  dlibChipGeometry,
   faceGeometry,
   meanOfNormalised,
   padBlack,
@@ -48,6 +49,45 @@ describe('faceGeometry', () => {
 
   it('should give the same chip size whatever the roll', () => {
     assert.ok(Math.abs(faceGeometry(landmarks(0)).size - faceGeometry(landmarks(0.5)).size) <= 1);
+  });
+});
+
+describe('dlibChipGeometry', () => {
+  // An irregular 68-point face (any shape will do: the fit is least squares).
+  let seed = 11;
+  const random = () => ((seed = (seed * 75 + 74) % 65537) / 65537) * 40;
+  const face: Point[] = Array.from({ length: 68 }, (_, index) => [
+    60 + (index % 9) * 10 + random(),
+    50 + Math.floor(index / 9) * 12 + random(),
+  ]);
+  const turn = (points: Point[], angle: number, scale: number, [tx, ty]: Point): Point[] =>
+    points.map(([x, y]) => [
+      tx + scale * (x * Math.cos(angle) - y * Math.sin(angle)),
+      ty + scale * (x * Math.sin(angle) + y * Math.cos(angle)),
+    ]);
+
+  it('should move, turn and scale the chip with the face', () => {
+    const before = dlibChipGeometry(face);
+    const [angle, scale, shift] = [0.4, 2.5, [300, -20] as Point];
+    const after = dlibChipGeometry(turn(face, angle, scale, shift));
+    assert.ok(Math.abs(after.size - before.size * scale) < 1e-6);
+    assert.ok(Math.abs(after.angle - before.angle - angle) < 1e-9);
+    const [centre] = turn([before.centre], angle, scale, shift);
+    assert.ok(Math.hypot(after.centre[0] - centre[0], after.centre[1] - centre[1]) < 1e-6);
+  });
+
+  it('should widen the chip with the padding and ignore the eyebrows and the lower lip', () => {
+    const tight = dlibChipGeometry(face, 150, 0);
+    const padded = dlibChipGeometry(face, 150, 0.25);
+    assert.ok(Math.abs(padded.size / tight.size - 1.5) < 1e-9);
+    const moved = face.map((point, index): Point =>
+      (index >= 17 && index <= 26) || (index >= 55 && index <= 59) || index >= 65
+        ? [point[0] + 50, point[1] - 30]
+        : point,
+    );
+    assert.deepEqual(dlibChipGeometry(moved), padded);
+    const noseMoved = face.map((point, index): Point => (index === 30 ? [0, 0] : point));
+    assert.notDeepEqual(dlibChipGeometry(noseMoved), padded);
   });
 });
 

@@ -24,7 +24,7 @@ export function padBlack(image: RgbImage, fraction: number): { image: RgbImage; 
   return { image: { data, width, height }, offset };
 }
 
-/** Where a face sits, derived from its 68 landmarks the way dlib (and face-api) align faces. */
+/** The square a face chip is sampled from, in source pixels, turned by the face's roll. */
 export interface FaceGeometry {
   /** Side of the square face chip, in source pixels. */
   size: number;
@@ -32,8 +32,6 @@ export interface FaceGeometry {
   angle: number;
   /** Centre of the rotated chip. */
   centre: Point;
-  /** The upright chip: left, top, side. */
-  box: [left: number, top: number, side: number];
 }
 
 /** The mean of landmarks `from` up to `to` (the 68-point scheme's ranges: eyes, mouth, ...). */
@@ -49,7 +47,8 @@ export function mean(points: Point[], from: number, to: number): Point {
 
 /**
  * The chip geometry of face-api's `FaceLandmarks.alignDlib` (eyes 36-47, mouth 48-67), without
- * clipping to the image, plus the roll angle so the chip can be turned upright.
+ * clipping to the image, plus the roll angle so the chip can be turned upright: a tight chip of
+ * the inner face, which the quality measures are taken on.
  */
 export function faceGeometry(landmarks: Point[]): FaceGeometry {
   const leftEye = mean(landmarks, 36, 42);
@@ -65,8 +64,80 @@ export function faceGeometry(landmarks: Point[]): FaceGeometry {
   return {
     size,
     angle,
-    box: [centre[0] - 0.5 * size, centre[1] - 0.43 * size, size],
     centre: [centre[0] - 0.07 * size * Math.sin(angle), centre[1] + 0.07 * size * Math.cos(angle)],
+  };
+}
+
+/**
+ * dlib's mean face shape (`get_face_chip_details`, landmarks 17 to 67 of the 68-point scheme) in
+ * the unit square: the positions its face recognition net was trained to see them at.
+ */
+const MEAN_FACE_X = [
+  0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124, 0.904991,
+  0.98004, 0.490127, 0.490127, 0.490127, 0.490127, 0.36688, 0.426036, 0.490127, 0.554217, 0.613373,
+  0.121737, 0.187122, 0.265825, 0.334606, 0.260918, 0.182743, 0.645647, 0.714428, 0.793132,
+  0.858516, 0.79751, 0.719335, 0.254149, 0.340985, 0.428858, 0.490127, 0.551395, 0.639268, 0.726104,
+  0.642159, 0.556721, 0.490127, 0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157,
+  0.689874, 0.553364, 0.490127, 0.42689,
+];
+const MEAN_FACE_Y = [
+  0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915,
+  0.106454, 0.203352, 0.307009, 0.409805, 0.515625, 0.587326, 0.609345, 0.628106, 0.609345,
+  0.587326, 0.216423, 0.178758, 0.179852, 0.231733, 0.245099, 0.244077, 0.231733, 0.179852,
+  0.178758, 0.216423, 0.244077, 0.245099, 0.780233, 0.745405, 0.727388, 0.742578, 0.727388,
+  0.745405, 0.780233, 0.864805, 0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746,
+  0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182,
+];
+
+/**
+ * Landmarks dlib fits its chip to: 27 to 67 of the 68, without the eyebrows (17-26) and the lower
+ * lip (55-59, 65-67), which move with expression.
+ */
+const CHIP_LANDMARKS = Array.from({ length: 68 - 27 }, (_, index) => index + 27).filter(
+  (index) => !(index >= 55 && index <= 59) && !(index >= 65 && index <= 67),
+);
+
+/**
+ * dlib's `get_face_chip_details(shape, side, padding)`: the least-squares similarity transform
+ * (rotation, uniform scale, translation) that carries the mean face shape, padded by `padding` of
+ * its size on every side and scaled to `side`, onto the face's landmarks. The chip the dlib
+ * ResNet (face-api's recognition net) was trained on is this one at side 150, padding 0.25.
+ */
+export function dlibChipGeometry(landmarks: Point[], side = 150, padding = 0.25): FaceGeometry {
+  const from = CHIP_LANDMARKS.map((index): Point => [
+    ((padding + MEAN_FACE_X[index - 17]) / (2 * padding + 1)) * side,
+    ((padding + MEAN_FACE_Y[index - 17]) / (2 * padding + 1)) * side,
+  ]);
+  const to = CHIP_LANDMARKS.map((index) => landmarks[index]);
+  const centroid = (points: Point[]): Point => {
+    const sum = points.reduce<Point>((total, [x, y]) => [total[0] + x, total[1] + y], [0, 0]);
+    return [sum[0] / points.length, sum[1] / points.length];
+  };
+  const [fromX, fromY] = centroid(from);
+  const [toX, toY] = centroid(to);
+  // With both point sets centred, the best map q = [[a, -b], [b, a]] p has the closed form
+  // a = sum(p . q) / sum|p|^2 and b = sum(p x q) / sum|p|^2 (Umeyama's solution in two dimensions).
+  let dot = 0;
+  let cross = 0;
+  let norm = 0;
+  for (let index = 0; index < from.length; index++) {
+    const px = from[index][0] - fromX;
+    const py = from[index][1] - fromY;
+    const qx = to[index][0] - toX;
+    const qy = to[index][1] - toY;
+    dot += px * qx + py * qy;
+    cross += px * qy - py * qx;
+    norm += px * px + py * py;
+  }
+  const a = dot / norm;
+  const b = cross / norm;
+  // Where the chip's centre lands: the transform applied to (side / 2, side / 2).
+  const dx = side / 2 - fromX;
+  const dy = side / 2 - fromY;
+  return {
+    size: side * Math.hypot(a, b),
+    angle: Math.atan2(b, a),
+    centre: [toX + a * dx - b * dy, toY + b * dx + a * dy],
   };
 }
 

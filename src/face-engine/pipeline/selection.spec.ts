@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectFaces, subjectFace } from './selection.js';
+import {
+  rescuedSubject,
+  selectConfirmed,
+  selectFaces,
+  subjectFace,
+  type FaceSelection,
+} from './selection.js';
 
 const face = (x: number, y: number, side: number) => ({ box: { x, y, width: side, height: side } });
 const photo = { width: 1000, height: 800 };
@@ -38,5 +44,74 @@ describe('face selection', () => {
     const faces = [face(0, 0, 10), face(100, 0, 40), face(200, 0, 30), face(300, 0, 20)];
     assert.deepEqual(selectFaces(faces, photo, { kind: 'largest', max: 2 }), [faces[1], faces[2]]);
     assert.deepEqual(selectFaces(faces, photo, { kind: 'largest', max: 9 }), faces);
+  });
+
+  it('should rescue a weak central face only where no confident face is central', () => {
+    const bystander = { ...face(850, 100, 100), score: 0.9 };
+    const weakSubject = { ...face(430, 330, 140), score: 0.2 };
+    assert.equal(rescuedSubject([bystander], [weakSubject], photo), weakSubject);
+    assert.equal(rescuedSubject([], [weakSubject], photo), weakSubject);
+    const tooWeak = { ...weakSubject, score: 0.1 };
+    assert.equal(rescuedSubject([bystander], [tooWeak], photo), undefined);
+    const smaller = { ...face(450, 350, 90), score: 0.4 };
+    assert.equal(rescuedSubject([bystander], [smaller], photo), undefined);
+    const offCentre = { ...face(100, 500, 140), score: 0.4 };
+    assert.equal(rescuedSubject([bystander], [offCentre], photo), undefined);
+    const centralConfident = { ...face(440, 340, 100), score: 0.8 };
+    assert.equal(rescuedSubject([centralConfident], [weakSubject], photo), undefined);
+    const overlapping = { ...face(400, 300, 150), score: 0.9 };
+    const shifted = { ...face(480, 280, 150), score: 0.9 };
+    assert.equal(rescuedSubject([shifted], [weakSubject], photo), undefined);
+    assert.equal(rescuedSubject([overlapping], [weakSubject], photo), undefined);
+    const wholeFrame = { ...face(100, 0, 800), score: 0.4 };
+    assert.equal(rescuedSubject([], [wholeFrame], photo), undefined);
+    const better = { ...face(420, 320, 150), score: 0.4 };
+    assert.equal(rescuedSubject([bystander], [weakSubject, better], photo), better);
+  });
+
+  it('should select as selectFaces does on the confirmed faces, confirming only what it needs', async () => {
+    let seed = 3;
+    const random = (range: number) => (seed = (seed * 75 + 74) % 65537) % range;
+    const selections: FaceSelection[] = [
+      { kind: 'subject', policy: 'dominant' },
+      { kind: 'subject', policy: 'reject' },
+      { kind: 'largest', max: 3 },
+    ];
+    for (let round = 0; round < 300; round++) {
+      const faces = Array.from({ length: 1 + random(8) }, () => ({
+        ...face(random(900), random(700), 20 + random(200)),
+        real: random(4) > 0,
+      }));
+      for (const selection of selections) {
+        const asked = new Set<object>();
+        const { selected, found } = await selectConfirmed(faces, photo, selection, (detection) => {
+          asked.add(detection);
+          return Promise.resolve(detection.real);
+        });
+        const real = faces.filter((detection) => detection.real);
+        assert.deepEqual(selected, selectFaces(real, photo, selection));
+        assert.ok(selected.every((detection) => asked.has(detection)));
+        assert.ok(found.every((detection) => detection.real || !asked.has(detection)));
+      }
+    }
+  });
+
+  it('should confirm the largest few faces of a crowd, not all of them', async () => {
+    const crowd = Array.from({ length: 64 }, (_, index) =>
+      face((index % 8) * 120, Math.floor(index / 8) * 95, 60 + (index % 5)),
+    );
+    for (const [selection, most] of [
+      [{ kind: 'largest', max: 10 }, 10],
+      [{ kind: 'subject', policy: 'dominant' }, 3],
+      [{ kind: 'subject', policy: 'reject' }, 2],
+    ] as [FaceSelection, number][]) {
+      let confirmations = 0;
+      const { found } = await selectConfirmed(crowd, photo, selection, () => {
+        confirmations++;
+        return Promise.resolve(true);
+      });
+      assert.ok(confirmations <= most, `${selection.kind}: ${confirmations} confirmed`);
+      assert.equal(found.length, 64);
+    }
   });
 });

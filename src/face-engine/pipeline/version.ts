@@ -3,4 +3,4 @@
  * a change here moves embeddings, and every reference stores it (`FaceEngine.model`), so that a
  * reference made by another pipeline is refused rather than compared.
  */
-export const PIPELINE_VERSION = 5;
+export const PIPELINE_VERSION = 6;
