@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as OnnxRuntime from 'onnxruntime-node';
 import { ssdAnchors } from '../pipeline/fused-ssd.js';
+import type { FaceNets } from '../pipeline/nets.js';
 import type { DetectorFrame, Point, RgbImage } from '../pipeline/raster.js';
 import { detectorInput } from '../pipeline/raster.js';
 import { LANDMARK_INPUT_SIDE } from './face-api-graphs.js';
@@ -20,22 +21,8 @@ export function loadOnnxRuntime(): Runtime {
   return require('onnxruntime-node') as Runtime;
 }
 
-export interface OnnxNets {
-  /**
-   * Boxes (`[ymin, xmin, ymax, xmax]` per anchor, fractions of the detector's square) and face
-   * scores of a `[1, height, width, 3]` -1..1 frame, as `FusedSsd.forward` gives them; `anchors`
-   * are the frame's (`frameAnchors`), or none for the 512 x 512 square's shipped ones.
-   */
-  detect(
-    frame: Float32Array,
-    height: number,
-    width: number,
-    anchors?: Float32Array,
-  ): Promise<{ boxes: Float32Array; scores: Float32Array }>;
-  /** The 68 landmarks of a face cropped from a photo, in the crop's pixels. */
-  landmarks(crop: RgbImage): Promise<Point[]>;
-  /** The 128-d descriptor of each 150 x 150 RGB 0..255 chip, one row after another. */
-  describe(chips: Float32Array[]): Promise<Float32Array>;
+/** The nets on onnxruntime's CPU kernels; `release` frees the sessions. */
+export interface OnnxNets extends FaceNets {
   release(): Promise<void>;
 }
 
@@ -66,11 +53,11 @@ export async function loadOnnxNets(runtime: Runtime, files: OnnxModelFiles): Pro
   const float = (name: string, result: OnnxRuntime.InferenceSession.OnnxValueMapType) =>
     result[name].data as Float32Array;
   return {
-    async detect(frame, height, width, anchors) {
-      const used = anchors ?? shipped;
+    async detect(input, frame) {
+      const anchors = frameAnchors(frame) ?? shipped;
       const result = await ssd.run({
-        frame: new Tensor('float32', frame, [1, height, width, 3]),
-        anchors: new Tensor('float32', used, [used.length / 4, 4]),
+        frame: new Tensor('float32', input, [1, frame.height, frame.width, 3]),
+        anchors: new Tensor('float32', anchors, [anchors.length / 4, 4]),
       });
       return { boxes: float('boxes', result), scores: float('scores', result) };
     },
@@ -82,13 +69,16 @@ export async function loadOnnxNets(runtime: Runtime, files: OnnxModelFiles): Pro
       return landmarkPoints(float('landmarks', result), crop);
     },
     async describe(chips) {
-      const side = Math.sqrt(chips[0].length / 3);
-      const batch = new Float32Array(chips.length * chips[0].length);
-      chips.forEach((chip, index) => batch.set(chip, index * chip.length));
+      const length = chips[0].length;
+      const side = Math.sqrt(length / 3);
+      const batch = new Float32Array(chips.length * length);
+      chips.forEach((chip, index) => batch.set(chip, index * length));
       const result = await recognition.run({
         chips: new Tensor('float32', batch, [chips.length, side, side, 3]),
       });
-      return float('descriptors', result);
+      const rows = float('descriptors', result);
+      const size = rows.length / chips.length;
+      return chips.map((_, index) => rows.slice(index * size, (index + 1) * size));
     },
     async release() {
       await Promise.all([ssd.release(), landmark.release(), recognition.release()]);

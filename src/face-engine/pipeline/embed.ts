@@ -1,7 +1,7 @@
-import type { Tensor3D } from '@tensorflow/tfjs';
 import { asUint8, rawInput, type Photo } from './decode.js';
 import { RECOGNITION_CHIP_SIDE as CHIP_SIDE } from './fused-recognition.js';
 import type { ReadyEngine } from './models.js';
+import { withMirrors } from './nets.js';
 import {
   alignedChip,
   faceGeometry,
@@ -52,33 +52,15 @@ async function uprightChip(
 
 /** The face's 128-d descriptor from the chips cut from `image`, in whose pixels `landmarks` are. */
 export async function embed(
-  { tf, recognition }: ReadyEngine,
+  { nets }: ReadyEngine,
   image: RgbImage,
   landmarks: Point[],
 ): Promise<Float32Array> {
   const geometry = faceGeometry(landmarks);
-  const chips: Tensor3D[] = [
-    tf.tensor3d(alignedChip(image, geometry, CHIP_SIDE), [CHIP_SIDE, CHIP_SIDE, 3], 'float32'),
-    tf.tensor3d(await uprightChip(image, geometry.box), [CHIP_SIDE, CHIP_SIDE, 3], 'int32'),
-  ];
+  const chips = [alignedChip(image, geometry, CHIP_SIDE), await uprightChip(image, geometry.box)];
   // Each chip and its mirror image, in the order the mean has always summed them, in one forward
   // pass, which gives the same descriptors as four single passes in less time.
-  const views = chips.flatMap((chip) => [chip, tf.reverse(chip, 1)]);
-  let rows: Float32Array;
-  try {
-    const descriptors = recognition.describe(views);
-    try {
-      rows = (await descriptors.data()) as Float32Array;
-    } finally {
-      descriptors.dispose();
-    }
-  } finally {
-    for (const view of views) view.dispose();
-  }
-  const length = rows.length / views.length;
-  return meanOfNormalised(
-    views.map((_, index) => rows.subarray(index * length, (index + 1) * length)),
-  );
+  return meanOfNormalised(await nets.describe(withMirrors(chips, CHIP_SIDE)));
 }
 
 /** The pixels a face's chips are cut from, and its landmarks in their coordinates. */
