@@ -36,7 +36,10 @@ RUN --mount=type=cache,target=/root/.npm npm ci \
  && if [ "$TFJS_NODE" = required ]; then node -e "require('@tensorflow/tfjs-node')"; fi
 
 COPY . .
+# The onnx backend's models are built here from the verified weights: the runtime stage's models
+# folder is read-only to the service, which would otherwise build them on its first start.
 RUN npm run build \
+ && node dist/src/cli.js onnx-models \
  && npm prune --omit=dev
 
 

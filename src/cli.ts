@@ -5,6 +5,7 @@ import type { Command } from './cli/command.js';
 import { UsageError } from './cli/command.js';
 import { createServiceContext } from './cli/context.js';
 import { migrateCommand } from './cli/migrate.command.js';
+import { onnxModelsCommand } from './cli/onnx-models.command.js';
 import { openApiCommand } from './cli/openapi.command.js';
 import { reembedCommand } from './cli/reembed.command.js';
 import { reencryptCommand } from './cli/reencrypt.command.js';
@@ -15,6 +16,7 @@ const COMMANDS = new Map<string, Command<unknown>>([
   ['reembed', reembedCommand],
   ['reencrypt', reencryptCommand],
   ['openapi', openApiCommand],
+  ['onnx-models', onnxModelsCommand],
 ]);
 
 function usage(): string {

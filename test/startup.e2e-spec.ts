@@ -102,6 +102,30 @@ describe('backend selection', () => {
     }
   });
 
+  it('should run on onnxruntime for FACE_BACKEND=onnx and auto, building its models on the first start', async () => {
+    const models = copyOfModels();
+    try {
+      for (const name of readdirSync(models)) {
+        if (name.includes('.onnx') || name.includes('.anchors')) rmSync(join(models, name));
+      }
+      for (const backend of ['onnx', 'auto']) {
+        const app = await startApp({
+          FACE_BACKEND: backend,
+          FACE_WORKERS: '1',
+          MODELS_DIR: models,
+        });
+        try {
+          assert.equal(app.get(FaceEngine).backend, 'onnx', backend);
+        } finally {
+          await app.close();
+        }
+      }
+      assert.ok(readdirSync(models).some((name) => name.endsWith('.onnx.sha256')));
+    } finally {
+      rmSync(models, { recursive: true, force: true });
+    }
+  });
+
   it('should use tfjs-node for FACE_BACKEND=tensorflow, or refuse to start saying it is missing', async () => {
     let installed = true;
     try {

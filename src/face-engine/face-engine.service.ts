@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../config/app-config.js';
+import type { FaceBackendSetting } from '../config/environment.js';
 import {
   EngineBusyError,
   EngineQueueTimeoutError,
@@ -22,6 +23,8 @@ import type {
   WorkerTask,
 } from './face-engine.types.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
+import type { OnnxModelFiles } from './onnx/onnx-models.js';
+import { onnxRuntimeInstalled, prepareOnnxModels } from './onnx/prepare-onnx-models.js';
 import { PIPELINE_VERSION } from './pipeline/version.js';
 import { SlotWaitTimeoutError, WorkerSlots } from './worker-slots.js';
 
@@ -69,6 +72,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       minConfidence: FACE_MIN_CONFIDENCE,
       detectorSize: FACE_DETECTOR_SIZE,
       maxImagePixels: MAX_IMAGE_PIXELS,
+      onnxModels: await this.onnxModels(FACE_BACKEND, MODELS_DIR),
     };
     this.pool = new Piscina({
       filename: workerFile(),
@@ -97,10 +101,40 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     }
     this.logger.log(
       `Face engine ready: backend=${this.info.backend} (FACE_BACKEND=${FACE_BACKEND}), ` +
-        `tfjs ${this.info.tfjsVersion}, ${FACE_WORKERS} worker(s) at nice +${FACE_WORKER_NICE}, model ${this.recognitionModel}, ` +
+        `${this.info.runtime}, ${FACE_WORKERS} worker(s) at nice +${FACE_WORKER_NICE}, model ${this.recognitionModel}, ` +
         `started in ${Math.round(performance.now() - started)} ms ` +
         `(warm-up analysis ${Math.round(warmUpMs)} ms)`,
     );
+  }
+
+  /**
+   * The ONNX models for FACE_BACKEND onnx, or auto where onnxruntime-node is installed, built on
+   * the first start. auto goes on without them (to tfjs) when they cannot be built, say in a
+   * read-only models folder; onnx stops there.
+   */
+  private async onnxModels(
+    backend: FaceBackendSetting,
+    modelsDir: string,
+  ): Promise<OnnxModelFiles | undefined> {
+    if (backend !== 'onnx' && !(backend === 'auto' && onnxRuntimeInstalled())) return undefined;
+    const started = performance.now();
+    try {
+      const { files, built } = await prepareOnnxModels(modelsDir);
+      if (built) {
+        this.logger.log(
+          `ONNX models built from the weights in ${modelsDir} in ${Math.round(performance.now() - started)} ms`,
+        );
+      }
+      return files;
+    } catch (error) {
+      if (backend === 'onnx') {
+        throw new Error(
+          `FACE_BACKEND=onnx but the ONNX models could not be built: ${String(error)}`,
+        );
+      }
+      this.logger.warn(`ONNX models unavailable, so not the onnx backend: ${String(error)}`);
+      return undefined;
+    }
   }
 
   /**
@@ -146,7 +180,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     return this.config.env.FACE_WORKERS;
   }
 
-  /** The TensorFlow.js backend the workers run on. */
+  /** The backend the workers run their nets on. */
   get backend(): string {
     return this.requireStarted().info.backend;
   }

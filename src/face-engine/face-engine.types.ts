@@ -1,5 +1,6 @@
 import type { FaceBackendSetting } from '../config/environment.js';
 import type { FaceBox } from '../common/face-box.js';
+import type { OnnxModelFiles } from './onnx/onnx-models.js';
 import type { FaceQuality } from './pipeline/quality.js';
 import type { FaceSelection } from './pipeline/selection.js';
 
@@ -42,7 +43,7 @@ export interface UndecodableImage {
   tooManyPixels: boolean;
 }
 
-export type EngineBackend = 'tensorflow' | 'wasm' | 'cpu';
+export type EngineBackend = 'onnx' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface WorkerOptions {
   backend: FaceBackendSetting;
@@ -52,11 +53,14 @@ export interface WorkerOptions {
   detectorSize: number;
   /** Images declaring more pixels are refused before decoding (decompression bombs). */
   maxImagePixels: number;
+  /** The ONNX models, where the main thread found or built them (FACE_BACKEND onnx or auto). */
+  onnxModels?: OnnxModelFiles;
 }
 
 export interface WorkerInfo {
   backend: EngineBackend;
-  tfjsVersion: string;
+  /** The runtime under the nets and its version, e.g. "tfjs 4.22.0". */
+  runtime: string;
 }
 
 export type WorkerTask =

@@ -67,6 +67,16 @@ export class MetricsService {
         this.set(engine.load.running);
       },
     });
+    new Gauge({
+      name: 'face_engine_info',
+      help: 'The backend the face engine runs its nets on, as a label; always 1',
+      labelNames: ['backend'] as const,
+      registers: [this.registry],
+      collect(this: Gauge<'backend'>) {
+        this.reset();
+        this.set({ backend: engine.backend }, 1);
+      },
+    });
     const countReferences = () => this.countReferences();
     new Gauge({
       name: 'face_references',

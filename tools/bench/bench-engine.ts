@@ -20,7 +20,7 @@ import type { FaceAnalysis } from '../../src/face-engine/face-engine.types.js';
 
 const { values: args } = parseArgs({
   options: {
-    backends: { type: 'string', default: 'wasm,cpu,tensorflow' },
+    backends: { type: 'string', default: 'onnx,wasm,cpu,tensorflow' },
     runs: { type: 'string', default: '9' },
     warmup: { type: 'string', default: '2' },
     // The pure-JavaScript backend takes seconds per photo: fewer rounds, no warm-up.

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { EngineBackend, WorkerOptions } from '../face-engine.types.js';
+import { loadOnnxRuntime } from '../onnx/onnx-nets.js';
 
 export type FaceApiModule = typeof FaceApi;
 export type TensorFlow = typeof import('@tensorflow/tfjs');
@@ -12,6 +13,8 @@ export interface LoadedEngine {
   /** The TensorFlow.js instance this face-api build was bundled against. */
   tf: TensorFlow;
   backend: EngineBackend;
+  /** onnxruntime-node, on the onnx backend: it runs the nets, and tf (on its CPU backend) none. */
+  onnxRuntime?: ReturnType<typeof loadOnnxRuntime>;
 }
 
 const require = createRequire(import.meta.url);
@@ -25,8 +28,28 @@ function loadPortableBuild(): FaceApiModule {
   return require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
 }
 
-/** The backend FACE_BACKEND asks for; `auto` prefers tfjs-node and falls back to WebAssembly. */
+/**
+ * The backend FACE_BACKEND asks for; `auto` prefers onnxruntime where it loads and its models are
+ * there, then tfjs-node, then WebAssembly.
+ */
 export async function startBackend(options: WorkerOptions): Promise<LoadedEngine> {
+  if (options.backend === 'onnx' || (options.backend === 'auto' && options.onnxModels)) {
+    try {
+      const onnxRuntime = loadOnnxRuntime();
+      // face-api still gives the detections' geometry; no net runs on its TensorFlow.js.
+      const faceapi = loadPortableBuild();
+      const tf = faceapi.tf as unknown as TensorFlow;
+      await tf.setBackend('cpu');
+      await tf.ready();
+      return { faceapi, tf, backend: 'onnx', onnxRuntime };
+    } catch (error) {
+      if (options.backend === 'onnx') {
+        throw new Error(
+          `FACE_BACKEND=onnx but onnxruntime-node could not be loaded: ${String(error)}`,
+        );
+      }
+    }
+  }
   if (options.backend === 'tensorflow' || options.backend === 'auto') {
     try {
       const faceapi = loadNativeBuild();

@@ -1,9 +1,7 @@
 import type * as FaceApi from '@vladmandic/face-api';
 import type { FaceBox } from '../../common/face-box.js';
 import type { FaceAnalysis, WorkerOptions } from '../face-engine.types.js';
-import type { LoadedEngine } from './backend.js';
 import type { Photo } from './decode.js';
-import type { FusedSsd } from './fused-ssd.js';
 import type { ReadyEngine } from './models.js';
 import { nonMaxSuppression } from './non-max-suppression.js';
 import { RESCUE_MIN_SCORE, rescuedSubject } from './selection.js';
@@ -114,7 +112,7 @@ function reusable(length: number): Float32Array<ArrayBuffer> {
  * non-maximum suppression that does not copy the box tensor for every overlap test.
  */
 async function locateFaces(
-  { faceapi, tf, ssd }: ReadyEngine,
+  { faceapi, nets }: ReadyEngine,
   image: RgbImage,
   minConfidence: number,
   frame: DetectorFrame,
@@ -126,43 +124,31 @@ async function locateFaces(
     frame,
     reusable(detectorSize * detectorSize * 3).subarray(0, values),
   );
-  const input = tf.tensor4d(pixels, [1, frame.height, frame.width, 3]);
-  let output: ReturnType<FusedSsd['forward']>;
-  try {
-    output = ssd.forward(input);
-  } finally {
-    input.dispose();
-  }
-  const { boxes, scores } = output;
-  try {
-    const [boxesData, scoresData] = await Promise.all([boxes.data(), scores.data()]);
-    const options = new faceapi.SsdMobilenetv1Options({ minConfidence });
-    const indices = nonMaxSuppression(
-      boxesData,
-      scoresData,
-      options.maxResults,
-      0.5,
-      options.minConfidence,
+  const { boxes: boxesData, scores: scoresData } = await nets.detect(pixels, frame);
+  const options = new faceapi.SsdMobilenetv1Options({ minConfidence });
+  const indices = nonMaxSuppression(
+    boxesData,
+    scoresData,
+    options.maxResults,
+    0.5,
+    options.minConfidence,
+  );
+  // The part of the square the image fills, as face-api's computeReshapedDimensions rounds it.
+  const fit = detectorSize / Math.max(image.width, image.height);
+  const padX = detectorSize / Math.round(image.width * fit);
+  const padY = detectorSize / Math.round(image.height * fit);
+  const imageDims = { width: image.width, height: image.height };
+  return indices.map((index) => {
+    const top = Math.max(0, boxesData[4 * index]) * padY;
+    const bottom = Math.min(1, boxesData[4 * index + 2]) * padY;
+    const left = Math.max(0, boxesData[4 * index + 1]) * padX;
+    const right = Math.min(1, boxesData[4 * index + 3]) * padX;
+    return new faceapi.FaceDetection(
+      scoresData[index],
+      new faceapi.Rect(left, top, right - left, bottom - top),
+      imageDims,
     );
-    // The part of the square the image fills, as face-api's computeReshapedDimensions rounds it.
-    const fit = detectorSize / Math.max(image.width, image.height);
-    const padX = detectorSize / Math.round(image.width * fit);
-    const padY = detectorSize / Math.round(image.height * fit);
-    const imageDims = { width: image.width, height: image.height };
-    return indices.map((index) => {
-      const top = Math.max(0, boxesData[4 * index]) * padY;
-      const bottom = Math.min(1, boxesData[4 * index + 2]) * padY;
-      const left = Math.max(0, boxesData[4 * index + 1]) * padX;
-      const right = Math.min(1, boxesData[4 * index + 3]) * padX;
-      return new faceapi.FaceDetection(
-        scoresData[index],
-        new faceapi.Rect(left, top, right - left, bottom - top),
-        imageDims,
-      );
-    });
-  } finally {
-    tf.dispose([boxes, scores]);
-  }
+  });
 }
 
 /**
@@ -171,7 +157,7 @@ async function locateFaces(
  * undefined for a box that clips to nothing at the image border (face-api drops those too).
  */
 async function locateLandmarks(
-  { faceapi, tf }: LoadedEngine,
+  { nets }: ReadyEngine,
   image: RgbImage,
   detection: FaceApi.FaceDetection,
 ): Promise<Point[] | undefined> {
@@ -179,16 +165,8 @@ async function locateLandmarks(
     .forSize(image.width, image.height)
     .box.clipAtImageBorders(image.width, image.height);
   if (box.width <= 0 || box.height <= 0) return undefined;
-  const crop = cropRgb(image, box);
-  const tensor = tf.tensor3d(crop.data, [crop.height, crop.width, 3], 'int32');
-  try {
-    const landmarks = (await faceapi.nets.faceLandmark68Net.detectLandmarks(
-      tensor,
-    )) as FaceApi.FaceLandmarks68;
-    return landmarks.positions.map((point): Point => [point.x + box.x, point.y + box.y]);
-  } finally {
-    tensor.dispose();
-  }
+  const landmarks = await nets.landmarks(cropRgb(image, box));
+  return landmarks.map(([x, y]): Point => [x + box.x, y + box.y]);
 }
 
 /** `box`, in pixels of a photo `scale` times `image`'s size, clipped to that photo. */

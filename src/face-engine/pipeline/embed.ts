@@ -1,7 +1,7 @@
-import type { Tensor3D } from '@tensorflow/tfjs';
 import type { Photo } from './decode.js';
 import { RECOGNITION_CHIP_SIDE as CHIP_SIDE } from './fused-recognition.js';
 import type { ReadyEngine } from './models.js';
+import { withMirrors } from './nets.js';
 import {
   alignedChip,
   dlibChipGeometry,
@@ -29,32 +29,13 @@ const MIN_CHIP_SOURCE_SIDE = 2 * CHIP_SIDE;
  * descriptors, computed in one batch.
  */
 export async function embed(
-  { tf, recognition }: ReadyEngine,
+  { nets }: ReadyEngine,
   image: RgbImage,
   landmarks: Point[],
 ): Promise<Float32Array> {
   const geometry = dlibChipGeometry(landmarks, CHIP_SIDE, CHIP_PADDING);
-  const chip = tf.tensor3d(
-    alignedChip(image, geometry, CHIP_SIDE),
-    [CHIP_SIDE, CHIP_SIDE, 3],
-    'float32',
-  );
-  const views: Tensor3D[] = [chip, tf.reverse(chip, 1)];
-  let rows: Float32Array;
-  try {
-    const descriptors = recognition.describe(views);
-    try {
-      rows = (await descriptors.data()) as Float32Array;
-    } finally {
-      descriptors.dispose();
-    }
-  } finally {
-    for (const view of views) view.dispose();
-  }
-  const length = rows.length / views.length;
-  return meanOfNormalised(
-    views.map((_, index) => rows.subarray(index * length, (index + 1) * length)),
-  );
+  const chip = alignedChip(image, geometry, CHIP_SIDE);
+  return meanOfNormalised(await nets.describe(withMirrors([chip], CHIP_SIDE)));
 }
 
 /** The pixels a face's chip is cut from, and its landmarks in their coordinates. */

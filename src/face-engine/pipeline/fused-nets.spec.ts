@@ -1,12 +1,12 @@
 // The fused detector and recognition net against face-api's own forward passes, on the wasm
 // backend the service uses, with the shipped weights and real fixture photos.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type * as FaceApi from '@vladmandic/face-api';
 import type * as TensorFlowModule from '@tensorflow/tfjs';
+import { maxAbsDifference, wasmFaceApi } from '../../../test/support/wasm-face-api.js';
 import { projectRoot } from '../../common/project-root.js';
 import { fuseRecognitionNet, type RecognitionParams } from './fused-recognition.js';
 import { fuseSsd, ssdAnchors, type SsdParams } from './fused-ssd.js';
@@ -16,7 +16,6 @@ type TensorFlow = typeof TensorFlowModule;
 type Tensor3D = TensorFlowModule.Tensor3D;
 type Tensor4D = TensorFlowModule.Tensor4D;
 
-const require = createRequire(import.meta.url);
 const root = projectRoot();
 const fixture = (name: string) => join(root, 'test', 'fixtures', name);
 
@@ -30,23 +29,9 @@ async function rgbTensor(file: string, side?: number): Promise<Tensor3D> {
   return tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32');
 }
 
-function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let index = 0; index < a.length; index++) {
-    max = Math.max(max, Math.abs(a[index] - b[index]));
-  }
-  return max;
-}
-
 describe('fused nets', () => {
   before(async () => {
-    faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApi;
-    tf = faceapi.tf as unknown as TensorFlow;
-    const wasm =
-      require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
-    assert.ok(await tf.setBackend('wasm'));
+    ({ faceapi, tf } = await wasmFaceApi());
     const models = join(root, 'models');
     await faceapi.nets.ssdMobilenetv1.loadFromDisk(models);
     await faceapi.nets.faceRecognitionNet.loadFromDisk(models);

@@ -23,7 +23,8 @@ interface ResidualLayerParams {
   conv1: ConvLayerParams;
   conv2: ConvLayerParams;
 }
-const BLOCKS = [
+/** The residual blocks in order, and whether each halves the resolution. */
+export const BLOCKS = [
   ['conv32_1', false],
   ['conv32_2', false],
   ['conv32_3', false],
@@ -47,7 +48,7 @@ export type RecognitionParams = Record<BlockName, ResidualLayerParams> & {
 
 /** The chip side the net takes, and the per-channel mean face-api subtracts before / 255. */
 export const RECOGNITION_CHIP_SIDE = 150;
-const MEAN_RGB = [122.782, 117.001, 104.298];
+export const MEAN_RGB = [122.782, 117.001, 104.298];
 
 interface FusedConv {
   filters: Tensor4D;

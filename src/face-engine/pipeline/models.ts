@@ -1,21 +1,28 @@
+import { loadOnnxNets } from '../onnx/onnx-nets.js';
 import type { LoadedEngine } from './backend.js';
-import {
-  fuseRecognitionNet,
-  type FusedRecognitionNet,
-  type RecognitionParams,
-} from './fused-recognition.js';
-import { fuseSsd, type FusedSsd, type SsdParams } from './fused-ssd.js';
+import type { WorkerOptions } from '../face-engine.types.js';
+import { fuseRecognitionNet, type RecognitionParams } from './fused-recognition.js';
+import { fuseSsd, type SsdParams } from './fused-ssd.js';
+import { tfjsNets, type FaceNets } from './nets.js';
 
-/** A started backend with the three nets loaded; the detector and recognition net fused. */
+/** A started backend with the three nets loaded. */
 export interface ReadyEngine extends LoadedEngine {
-  /** The SSD detector with its layers fused, built from face-api's loaded weights. */
-  ssd: FusedSsd;
-  /** The recognition net with its layers fused, likewise. */
-  recognition: FusedRecognitionNet;
+  nets: FaceNets;
 }
 
-/** Loads the weights from `modelsDir` (verified by the main thread before any worker starts). */
-export async function loadModels(engine: LoadedEngine, modelsDir: string): Promise<ReadyEngine> {
+/**
+ * Loads the nets: on onnxruntime, the models the main thread built (`options.onnxModels`); on
+ * TensorFlow.js, the weights from `modelsDir` (verified by the main thread before any worker
+ * starts), with the detector and recognition net fused.
+ */
+export async function loadModels(
+  engine: LoadedEngine,
+  { modelsDir, onnxModels }: Pick<WorkerOptions, 'modelsDir' | 'onnxModels'>,
+): Promise<ReadyEngine> {
+  if (engine.onnxRuntime) {
+    if (!onnxModels) throw new Error('The onnx backend started without its models');
+    return { ...engine, nets: await loadOnnxNets(engine.onnxRuntime, onnxModels) };
+  }
   const { faceapi, tf } = engine;
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelsDir);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelsDir);
@@ -28,9 +35,6 @@ export async function loadModels(engine: LoadedEngine, modelsDir: string): Promi
   );
   // The fused net holds its own weights: face-api's 26 MB copy would only take up memory.
   faceapi.nets.faceRecognitionNet.dispose();
-  return {
-    ...engine,
-    ssd: fuseSsd(tf as unknown as Parameters<typeof fuseSsd>[0], ssdParams),
-    recognition,
-  };
+  const ssd = fuseSsd(tf as unknown as Parameters<typeof fuseSsd>[0], ssdParams);
+  return { ...engine, nets: tfjsNets(faceapi, tf, ssd, recognition) };
 }

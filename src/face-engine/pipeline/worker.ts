@@ -18,10 +18,13 @@ async function initialise(): Promise<
   (task: WorkerTask) => Promise<FaceAnalysis | UndecodableImage | WorkerInfo>
 > {
   const options = workerData as WorkerOptions;
-  const engine = await loadModels(await startBackend(options), options.modelsDir);
+  const engine = await loadModels(await startBackend(options), options);
   return async (task) => {
     if (task.kind === 'info') {
-      return { backend: engine.backend, tfjsVersion: engine.tf.version_core };
+      const runtime = engine.onnxRuntime
+        ? `onnxruntime-node ${engine.onnxRuntime.env.versions.node}`
+        : `tfjs ${engine.tf.version_core}`;
+      return { backend: engine.backend, runtime };
     }
     return analyze(engine, options, task.image, task.selection);
   };
