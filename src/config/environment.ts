@@ -110,7 +110,7 @@ export class EnvironmentVariables {
    * of the shipped calibration (false accept rate about 0.1% on real-world photos).
    */
   @NumberSetting(0, 2)
-  FACE_MATCH_THRESHOLD = 0.07;
+  FACE_MATCH_THRESHOLD = 0.071;
 
   @NumberSetting(0.05, 0.99)
   FACE_MIN_CONFIDENCE = 0.5;

@@ -229,6 +229,23 @@ for (const [label, at] of [
   console.log(`\nat the ${label}:`);
   for (const entry of scored) console.log(row(entry.set.name, evaluate(entry.pairs, at)));
 }
+/**
+ * The real-world set's operating curve: at each threshold from the default to the thresholds its
+ * folds choose, the protocol pairs' verdicts beside the rate over all impostor pairs.
+ */
+const ROC_THRESHOLDS = [0.071, 0.075, 0.078, 0.08, 0.082, 0.085, 0.09];
+const roc = ROC_THRESHOLDS.map((at) => {
+  let accepted = 0;
+  while (accepted < impostors.length && impostors[accepted] <= at) accepted++;
+  return { ...evaluate(realWorld.pairs, at), allPairsFar: accepted / impostors.length };
+});
+console.log(`
+${REAL_WORLD} protocol pairs by threshold, and FAR over all impostor pairs:`);
+for (const point of roc) {
+  console.log(
+    `${row(String(point.threshold), point)}  all-pairs FAR ${percent(point.allPairsFar, 3)}`,
+  );
+}
 console.log(
   `\nimages without a face: ${nonFaces.length - nonFaceFound.length} of ${nonFaces.length} refused` +
     (nonFaceFound.length > 0 ? `; a face found in ${nonFaceFound.join(', ')}` : ''),
@@ -258,6 +275,7 @@ const summary = {
     foldAccuracy: { mean: folds.mean, sd: folds.sd, folds: folds.folds },
     acceptRateAtFar: tar,
     impostorPairs: impostors.length,
+    roc,
   },
   sets: Object.fromEntries(
     scored.map((entry) => [

@@ -1,7 +1,9 @@
 // `npm run evaluate:http`: the calibration's verdicts again, end to end through the HTTP API. It
 // starts the service (embedded SQLite in a temporary folder), uploads every photo of the labelled
 // sets with POST /upload_reference, sends the second photo of each pair to
-// POST /compare_with_reference, and reports false accepts and rejects at the service's threshold.
+// POST /compare_with_reference, and reports false accepts and rejects at the service's threshold;
+// for lfw-dev also as LFW results are reported (5-fold accuracy, TAR at FAR 0.1% and 1%), from the
+// distances the API answered.
 // A compare embeds its photo again, so ORL's pairs (every photo against every other) are sampled
 // by a fixed rule: every `--orl-same-every`-th same-person and `--orl-different-every`-th
 // different-person pair.
@@ -19,10 +21,11 @@ import { validateEnvironment } from '../../src/config/environment.js';
 import {
   deepFaceMaster,
   identityFolders,
+  lfwPairs,
   type LabelledPair,
   type LabelledSet,
 } from './labelled-sets.js';
-import { evaluate, type ScoredPair } from './verdicts.js';
+import { acceptRateAtFar, evaluate, foldAccuracy, type ScoredPair } from './verdicts.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +50,7 @@ const orlSample: LabelledSet = {
   ],
 };
 const sets = [
+  lfwPairs('lfw-dev', join(facesDir, 'lfw-dev')),
   deepFaceMaster('deepface', join(facesDir, 'deepface')),
   identityFolders('people', join(facesDir, 'people')),
   orlSample,
@@ -132,11 +136,29 @@ for (const set of sets) {
     scored.push({ distance: result.distance, same: pair.same, refused: false, fold: pair.fold });
   });
   const row = evaluate(scored, threshold);
-  summary[set.name] = { ...row, nonOkCompares: errors };
+  const percent = (share: number) => `${(share * 100).toFixed(2)}%`;
+  const uploaded = [...new Set(set.pairs.map((pair) => pair.reference))];
+  const uploadsRefused = uploaded.filter((path) => refused.has(path)).length;
+  let protocol = {};
+  if (scored.some((pair) => pair.fold !== undefined)) {
+    const folds = foldAccuracy(scored);
+    const [tar01, tar1] = [0.001, 0.01].map((rate) => acceptRateAtFar(scored, rate));
+    protocol = {
+      foldAccuracy: { mean: folds.mean, sd: folds.sd },
+      tarAtFar: { 0.001: tar01, 0.01: tar1 },
+    };
+    console.log(
+      `${set.name}: 5-fold accuracy ${percent(folds.mean)} ± ${percent(folds.sd)}; ` +
+        `TAR ${percent(tar01.acceptRate)} at FAR 0.1% (${tar01.threshold.toFixed(4)}), ` +
+        `${percent(tar1.acceptRate)} at FAR 1% (${tar1.threshold.toFixed(4)})`,
+    );
+  }
+  summary[set.name] = { ...row, ...protocol, uploadsRefused, nonOkCompares: errors };
   console.log(
-    `${set.name}: ${row.pairs} pairs through HTTP, accuracy ${(row.accuracy * 100).toFixed(2)}%, ` +
-      `false accepts ${row.falseAccepts} (${(row.falseAcceptRate * 100).toFixed(2)}%), ` +
-      `false rejects ${row.falseRejects} (${(row.falseRejectRate * 100).toFixed(2)}%), non-200 compares ${errors}`,
+    `${set.name}: ${row.pairs} pairs through HTTP, accuracy ${percent(row.accuracy)}, ` +
+      `false accepts ${row.falseAccepts} (${percent(row.falseAcceptRate)}), ` +
+      `false rejects ${row.falseRejects} (${percent(row.falseRejectRate)}), ` +
+      `uploads refused ${uploadsRefused} of ${uploaded.length}, non-200 compares ${errors}`,
   );
 }
 console.log(`threshold ${threshold}; uploads refused: ${refused.size}`);
