@@ -9,6 +9,7 @@ import { MetricsService } from '../src/metrics/metrics.service.js';
 import { fixture } from './support/app.js';
 import { startAppBehindProxy, type AppBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { startServiceProcess } from './support/service-process.js';
+import { TEST_FACE_BACKEND } from './support/test-backend.js';
 
 const API_KEY = 'observability-key-0123456789';
 const OTHER_API_KEY = 'observability-bearer-0123456789';
@@ -308,7 +309,11 @@ describe('logs of the running service', () => {
     assert.ok(
       lines.some((line) => line.context === 'Bootstrap' && /listening on/.test(String(line.msg))),
     );
-    assert.ok(lines.some((line) => /^Face engine ready: backend=wasm/.test(String(line.msg))));
+    assert.ok(
+      lines.some((line) =>
+        String(line.msg).startsWith(`Face engine ready: backend=${TEST_FACE_BACKEND}`),
+      ),
+    );
 
     const requestLine = (reqId: string) => {
       const found = lines.filter(

@@ -6,6 +6,7 @@ import type { App } from 'supertest/types.js';
 import { generateOpenApiDocument } from '../src/openapi.js';
 import { fixture, startApp } from './support/app.js';
 import { runRoundTrip } from './support/round-trip.js';
+import { TEST_FACE_BACKEND } from './support/test-backend.js';
 
 describe('embedded SQLite default (no DATABASE_URL)', () => {
   let app: INestApplication;
@@ -45,6 +46,6 @@ describe('embedded SQLite default (no DATABASE_URL)', () => {
     const ready = await request(server).get('/health/ready').expect(200);
     const body = ready.body as { status: string; info: { faceEngine: { backend: string } } };
     assert.equal(body.status, 'ok');
-    assert.equal(body.info.faceEngine.backend, 'wasm');
+    assert.equal(body.info.faceEngine.backend, TEST_FACE_BACKEND);
   });
 });

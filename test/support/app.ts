@@ -7,6 +7,7 @@ import { AppModule } from '../../src/app.module.js';
 import type { ModuleImport } from '../../src/cli/context.js';
 import { configureApp } from '../../src/app.setup.js';
 import { validateEnvironment, type EnvironmentVariables } from '../../src/config/environment.js';
+import { TEST_FACE_BACKEND } from './test-backend.js';
 import { projectRoot } from '../../src/common/project-root.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { NestPinoLogger } from '../../src/logging/nest-pino-logger.js';
@@ -26,7 +27,7 @@ export async function startApp(
   const env = validateEnvironment({
     DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-test-')),
     MODELS_DIR: join(projectRoot(), 'models'),
-    FACE_BACKEND: 'wasm',
+    FACE_BACKEND: TEST_FACE_BACKEND,
     LOG_LEVEL: 'warn',
     ...overrides,
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { projectRoot } from '../../src/common/project-root.js';
 import { testLogDestination } from './test-log.js';
+import { TEST_FACE_BACKEND } from './test-backend.js';
 
 export interface ServiceProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
@@ -42,7 +43,7 @@ export async function startServiceProcess(
       DATABASE_URL: '',
       DATA_DIR: folder,
       MODELS_DIR: join(projectRoot(), 'models'),
-      FACE_BACKEND: 'wasm',
+      FACE_BACKEND: TEST_FACE_BACKEND,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
