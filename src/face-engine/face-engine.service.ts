@@ -24,7 +24,7 @@ import type {
 } from './face-engine.types.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 import type { OnnxModelFiles } from './onnx/onnx-models.js';
-import { onnxRuntimeInstalled, prepareOnnxModels } from './onnx/prepare-onnx-models.js';
+import { prepareOnnxModels } from './onnx/prepare-onnx-models.js';
 import { PIPELINE_VERSION } from './pipeline/version.js';
 import { SlotWaitTimeoutError, WorkerSlots } from './worker-slots.js';
 
@@ -108,15 +108,15 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The ONNX models for FACE_BACKEND onnx, or auto where onnxruntime-node is installed, built on
-   * the first start. auto goes on without them (to tfjs) when they cannot be built, say in a
-   * read-only models folder; onnx stops there.
+   * The ONNX models for FACE_BACKEND=onnx, built on the first start. `auto` does not choose onnx
+   * yet: a worker thread terminated while onnxruntime-node runs (INFERENCE_TIMEOUT_MS, a thread
+   * that dies) aborts the whole process, where tfjs loses only the worker.
    */
   private async onnxModels(
     backend: FaceBackendSetting,
     modelsDir: string,
   ): Promise<OnnxModelFiles | undefined> {
-    if (backend !== 'onnx' && !(backend === 'auto' && onnxRuntimeInstalled())) return undefined;
+    if (backend !== 'onnx') return undefined;
     const started = performance.now();
     try {
       const { files, built } = await prepareOnnxModels(modelsDir);
@@ -127,13 +127,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       }
       return files;
     } catch (error) {
-      if (backend === 'onnx') {
-        throw new Error(
-          `FACE_BACKEND=onnx but the ONNX models could not be built: ${String(error)}`,
-        );
-      }
-      this.logger.warn(`ONNX models unavailable, so not the onnx backend: ${String(error)}`);
-      return undefined;
+      throw new Error(`FACE_BACKEND=onnx but the ONNX models could not be built: ${String(error)}`);
     }
   }
 
