@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { intersectionOverUnion } from '../src/common/face-box.js';
 import { nonFaceImages } from '../tools/evaluation/non-face-images.js';
 import { fixture, startApp } from './support/app.js';
 
@@ -20,11 +21,10 @@ interface Area {
   h: number;
 }
 
-/** Intersection over union of two boxes. */
+/** Intersection over union of two boxes as the API writes them. */
 function overlap(a: Area, b: Area): number {
-  const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-  const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-  return (w * h) / (a.w * a.h + b.w * b.h - w * h);
+  const box = ({ x, y, w, h }: Area) => ({ x, y, width: w, height: h });
+  return intersectionOverUnion(box(a), box(b));
 }
 
 describe('faces in photos', () => {

@@ -74,7 +74,7 @@ export async function analyze(
       box: detection.box,
       score: detection.score,
       quality: face.quality,
-      embedding: await embed(engine, source.image, source.landmarks),
+      embedding: await embed(engine, source.image, source.geometry),
     });
   }
   const done = performance.now();

@@ -43,11 +43,9 @@ export async function startBackend(options: WorkerOptions): Promise<LoadedEngine
       await tf.ready();
       return { faceapi, tf, backend: 'onnx', onnxRuntime };
     } catch (error) {
-      if (options.backend === 'onnx') {
-        throw new Error(
-          `FACE_BACKEND=onnx but onnxruntime-node could not be loaded: ${String(error)}`,
-        );
-      }
+      throw new Error(
+        `FACE_BACKEND=onnx but onnxruntime-node could not be loaded: ${String(error)}`,
+      );
     }
   }
   if (options.backend === 'tensorflow' || options.backend === 'auto') {

@@ -201,7 +201,9 @@ export async function detect(
   const locate = async (pass: DetectionPass, image: RgbImage) => {
     const started = performance.now();
     const { minConfidence, size } = pass;
-    // Weak detections too, for rescuedSubject; the confident ones are the same either way.
+    // Weak detections too, for rescuedSubject (the confident ones are the same either way), but
+    // not on a padded copy: there what weak detections find is the border's edges, the outline
+    // of a uniform square or of noise.
     const floor = pass.pad > 0 ? minConfidence : Math.min(RESCUE_MIN_SCORE, minConfidence);
     const frame = detectorFrame(image, size, DETECTOR_STRIDE);
     let found = await locateFaces(engine, image, floor, frame);
@@ -247,10 +249,11 @@ export async function detect(
       };
     });
     const confident = faces.filter(isConfident);
-    // Not on a padded copy: there the border's edges are what weak detections find, the outline
-    // of a uniform square or of noise (five of the generated non-face images).
-    const weak = pass.pad > 0 ? [] : faces.filter((face) => !isConfident(face));
-    const rescued = rescuedSubject(confident, weak, photo);
+    const rescued = rescuedSubject(
+      confident,
+      faces.filter((face) => !isConfident(face)),
+      photo,
+    );
     const candidates = (rescued ? [...confident, rescued] : confident).sort(
       (a, b) => b.score - a.score,
     );

@@ -6,6 +6,7 @@ import {
   alignedChip,
   dlibChipGeometry,
   meanOfNormalised,
+  type FaceGeometry,
   type Point,
   type RgbImage,
 } from './raster.js';
@@ -24,32 +25,33 @@ const CHIP_PADDING = 0.25;
 const MIN_CHIP_SOURCE_SIDE = 2 * CHIP_SIDE;
 
 /**
- * The face's 128-d descriptor from the chip dlib's net was trained on, cut from `image` (in whose
- * pixels `landmarks` are), and the chip's mirror image: the mean of the two L2-normalised
- * descriptors, computed in one batch.
+ * The face's 128-d descriptor from the chip dlib's net was trained on, cut from `image` where
+ * `geometry` (from `chipSource`) places it, and the chip's mirror image: the mean of the two
+ * L2-normalised descriptors, computed in one batch.
  */
 export async function embed(
   { nets }: ReadyEngine,
   image: RgbImage,
-  landmarks: Point[],
+  geometry: FaceGeometry,
 ): Promise<Float32Array> {
-  const geometry = dlibChipGeometry(landmarks, CHIP_SIDE, CHIP_PADDING);
   const chip = alignedChip(image, geometry, CHIP_SIDE);
   return meanOfNormalised(await nets.describe(withMirrors([chip], CHIP_SIDE)));
 }
 
-/** The pixels a face's chip is cut from, and its landmarks in their coordinates. */
+/**
+ * The pixels a face's chip is cut from, and where the chip lies in them, from the face's
+ * landmarks in full-resolution pixels.
+ */
 export async function chipSource(
   photo: Photo,
   landmarks: Point[],
   decodeFull: () => Promise<RgbImage>,
-): Promise<{ image: RgbImage; landmarks: Point[] }> {
+): Promise<{ image: RgbImage; geometry: FaceGeometry }> {
   if (!photo.full) {
     const reduced = landmarks.map(([x, y]): Point => [x / photo.scale, y / photo.scale]);
-    if (dlibChipGeometry(reduced, CHIP_SIDE, CHIP_PADDING).size >= MIN_CHIP_SOURCE_SIDE) {
-      return { image: photo.detection, landmarks: reduced };
-    }
+    const geometry = dlibChipGeometry(reduced, CHIP_SIDE, CHIP_PADDING);
+    if (geometry.size >= MIN_CHIP_SOURCE_SIDE) return { image: photo.detection, geometry };
     photo.full = await decodeFull();
   }
-  return { image: photo.full, landmarks };
+  return { image: photo.full, geometry: dlibChipGeometry(landmarks, CHIP_SIDE, CHIP_PADDING) };
 }

@@ -1,4 +1,4 @@
-import type { FaceBox } from '../../common/face-box.js';
+import { intersectionOverUnion, type FaceBox } from '../../common/face-box.js';
 
 /** Which of the faces found a caller needs embedded; the others are never embedded. */
 export type FaceSelection =
@@ -56,14 +56,6 @@ function centreOffset({ box }: Candidate, photo: Photo): number {
 
 function isCentral(face: Candidate, photo: Photo): boolean {
   return centreOffset(face, photo) <= CENTRAL_OFFSET * Math.min(photo.width, photo.height);
-}
-
-function intersectionOverUnion(a: FaceBox, b: FaceBox): number {
-  const width = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const height = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (width <= 0 || height <= 0) return 0;
-  const shared = width * height;
-  return shared / (a.width * a.height + b.width * b.height - shared);
 }
 
 /**
