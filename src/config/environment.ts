@@ -98,6 +98,13 @@ export class EnvironmentVariables {
   FACE_WORKERS = availableParallelism();
 
   /**
+   * Threads each worker gives onnxruntime for one net (the onnx backend): with one worker per
+   * core, 1 measured best for throughput and latency alike (docs/performance.md).
+   */
+  @NumberSetting(1, 64, 1)
+  FACE_ONNX_THREADS = 1;
+
+  /**
    * How much lower the inference threads' scheduling priority is than the HTTP thread's (Linux
    * nice, per thread): with every core busy inferring, requests that need no inference still
    * answer at once. 0 keeps them equal.
@@ -149,8 +156,11 @@ export class EnvironmentVariables {
   @NumberSetting(256, 1024, 32)
   FACE_DETECTOR_SIZE = 448;
 
-  /** Longest one face analysis may run on its worker; the wait for a free worker is not counted. */
-  @NumberSetting(1000, 600_000, 1)
+  /**
+   * Longest one face analysis may run on its worker; the wait for a free worker is not counted.
+   * From 100 ms: one photo takes about 0.15 s on the onnx backend.
+   */
+  @NumberSetting(100, 600_000, 1)
   INFERENCE_TIMEOUT_MS = 30_000;
 
   /** Longest an image may wait for a free worker; then the request gets 503 with Retry-After. */

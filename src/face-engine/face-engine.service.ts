@@ -22,11 +22,17 @@ import type {
   WorkerOptions,
   WorkerTask,
 } from './face-engine.types.js';
+import { AnalysisControl } from './analysis-control.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 import type { OnnxModelFiles } from './onnx/onnx-models.js';
-import { prepareOnnxModels } from './onnx/prepare-onnx-models.js';
+import { onnxRuntimeInstalled, prepareOnnxModels } from './onnx/prepare-onnx-models.js';
 import { PIPELINE_VERSION } from './pipeline/version.js';
 import { SlotWaitTimeoutError, WorkerSlots } from './worker-slots.js';
+
+/** A timed-out analysis is cancelled at its next net; its thread is terminated after this long. */
+const STOP_GRACE_MS = 2000;
+
+const TIMED_OUT = Symbol('timed out');
 
 const WARM_UP_SELECTION: FaceSelection = { kind: 'largest', max: 1 };
 
@@ -47,6 +53,8 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   private recognitionModel?: string;
   /** Analyses running or waiting for a worker. */
   private inFlight = 0;
+  /** The analyses on a worker right now, cancelled or not. */
+  private readonly running = new Set<AnalysisControl>();
   private readonly timingListeners: ((timings: FaceAnalysis['timings']) => void)[] = [];
 
   constructor(private readonly config: AppConfig) {}
@@ -57,6 +65,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       FACE_BACKEND,
       FACE_WORKERS,
       FACE_WORKER_NICE,
+      FACE_ONNX_THREADS,
       FACE_MIN_CONFIDENCE,
       FACE_DETECTOR_SIZE,
       MAX_IMAGE_PIXELS,
@@ -72,6 +81,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       minConfidence: FACE_MIN_CONFIDENCE,
       detectorSize: FACE_DETECTOR_SIZE,
       maxImagePixels: MAX_IMAGE_PIXELS,
+      onnxThreads: FACE_ONNX_THREADS,
       onnxModels: await this.onnxModels(FACE_BACKEND, MODELS_DIR),
     };
     this.pool = new Piscina({
@@ -108,15 +118,15 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The ONNX models for FACE_BACKEND=onnx, built on the first start. `auto` does not choose onnx
-   * yet: a worker thread terminated while onnxruntime-node runs (INFERENCE_TIMEOUT_MS, a thread
-   * that dies) aborts the whole process, where tfjs loses only the worker.
+   * The ONNX models for FACE_BACKEND onnx, or auto where onnxruntime-node is installed, built on
+   * the first start. auto goes on without them (to tfjs) when they cannot be built, say in a
+   * read-only models folder; onnx stops there.
    */
   private async onnxModels(
     backend: FaceBackendSetting,
     modelsDir: string,
   ): Promise<OnnxModelFiles | undefined> {
-    if (backend !== 'onnx') return undefined;
+    if (backend !== 'onnx' && !(backend === 'auto' && onnxRuntimeInstalled())) return undefined;
     const started = performance.now();
     try {
       const { files, built } = await prepareOnnxModels(modelsDir);
@@ -127,7 +137,13 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       }
       return files;
     } catch (error) {
-      throw new Error(`FACE_BACKEND=onnx but the ONNX models could not be built: ${String(error)}`);
+      if (backend === 'onnx') {
+        throw new Error(
+          `FACE_BACKEND=onnx but the ONNX models could not be built: ${String(error)}`,
+        );
+      }
+      this.logger.warn(`ONNX models unavailable, so not the onnx backend: ${String(error)}`);
+      return undefined;
     }
   }
 
@@ -148,6 +164,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
             kind: 'analyze',
             image,
             selection: WARM_UP_SELECTION,
+            control: new AnalysisControl().buffer,
           } satisfies WorkerTask) as Promise<FaceAnalysis | UndecodableImage>,
       ),
     );
@@ -160,8 +177,40 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    // Terminating a thread inside an onnxruntime net aborts the process: each analysis still
+    // running is stopped at its next net first.
+    await Promise.all([...this.running].map((control) => control.stop()));
     await this.pool?.destroy();
     this.pool = undefined;
+  }
+
+  /**
+   * Ends an analysis whose client was answered with a timeout: it is cancelled at its next net,
+   * and its thread terminated (and replaced by the pool) only if it does not get there within
+   * STOP_GRACE_MS, once it is safely outside the nets.
+   */
+  private async stopAnalysis(
+    control: AnalysisControl,
+    abort: AbortController,
+    ended: Promise<void>,
+  ): Promise<void> {
+    control.cancel();
+    const graceOver = Symbol('grace over');
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      ended,
+      new Promise<symbol>((resolve) => {
+        timer = setTimeout(() => resolve(graceOver), STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome !== graceOver) return;
+    this.logger.warn(
+      `A timed-out analysis did not reach its next net within ${STOP_GRACE_MS} ms; ` +
+        'terminating its worker (the pool replaces it)',
+    );
+    await control.stop();
+    abort.abort();
   }
 
   /** Analyses running or waiting for a worker right now. */
@@ -211,29 +260,58 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     // Counted here rather than with Piscina's maxQueue, which did not refuse work in our tests.
     if (this.inFlight >= FACE_WORKERS + FACE_QUEUE_LIMIT) throw new EngineBusyError();
     this.inFlight++;
-    const task: WorkerTask = { kind: 'analyze', image, selection };
-    let result: FaceAnalysis | UndecodableImage;
-    let release: (() => void) | undefined;
+    let release: () => void;
     try {
       release = await slots.acquire(FACE_QUEUE_TIMEOUT_MS);
-      // The timeout starts once a worker is free: time spent queued is not the image's fault.
-      result = (await pool.run(task, { signal: AbortSignal.timeout(timeoutMs) })) as
-        FaceAnalysis | UndecodableImage;
     } catch (error) {
+      this.inFlight--;
       if (error instanceof SlotWaitTimeoutError) throw new EngineQueueTimeoutError(error.waitedMs);
-      if (error instanceof Error && error.name === 'AbortError') {
+      throw error;
+    }
+    const control = new AnalysisControl();
+    const abort = new AbortController();
+    const task = pool.run(
+      { kind: 'analyze', image, selection, control: control.buffer } satisfies WorkerTask,
+      { signal: abort.signal },
+    ) as Promise<FaceAnalysis | UndecodableImage>;
+    // The worker and its slot stay taken until the analysis has really ended, even when its
+    // client was answered earlier (a timeout): the queue sees the capacity there is.
+    this.running.add(control);
+    const ended = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    void ended.then(() => {
+      this.running.delete(control);
+      release();
+      this.inFlight--;
+    });
+    // The timeout starts once a worker is free: time spent queued is not the image's fault.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+    });
+    let result: FaceAnalysis | UndecodableImage;
+    try {
+      const outcome = await Promise.race([task, timedOut]);
+      if (outcome === TIMED_OUT) {
+        void this.stopAnalysis(control, abort, ended);
         throw new InferenceTimeoutError(timeoutMs);
       }
+      result = outcome;
+    } catch (error) {
+      if (error instanceof InferenceTimeoutError) throw error;
       if (isWorkerDeath(error)) {
         this.logger.error(
           `Face engine worker died during an analysis (${String(error)}); the pool replaces it`,
         );
         throw new EngineWorkerFailedError(error);
       }
+      // Stopped from outside (a shutdown that could not wait): it ended without its answer.
+      if (control.cancelled) throw new EngineWorkerFailedError(error);
       throw error;
     } finally {
-      release?.();
-      this.inFlight--;
+      clearTimeout(timer);
     }
     if ('undecodable' in result) {
       throw new InvalidImageError(

@@ -53,6 +53,8 @@ export interface WorkerOptions {
   detectorSize: number;
   /** Images declaring more pixels are refused before decoding (decompression bombs). */
   maxImagePixels: number;
+  /** Intra-op threads per onnxruntime session (FACE_ONNX_THREADS). */
+  onnxThreads: number;
   /** The ONNX models, where the main thread found or built them (FACE_BACKEND onnx or auto). */
   onnxModels?: OnnxModelFiles;
 }
@@ -64,4 +66,11 @@ export interface WorkerInfo {
 }
 
 export type WorkerTask =
-  { kind: 'info' } | { kind: 'analyze'; image: Uint8Array; selection: FaceSelection };
+  | { kind: 'info' }
+  | {
+      kind: 'analyze';
+      image: Uint8Array;
+      selection: FaceSelection;
+      /** An `AnalysisControl`'s shared cells: how the engine cancels or stops the analysis. */
+      control: SharedArrayBuffer;
+    };

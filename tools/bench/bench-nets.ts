@@ -32,6 +32,7 @@ const options = {
   detectorSize: 448,
   maxImagePixels: 40_000_000,
   onnxModels,
+  onnxThreads: 1,
 };
 
 async function rgb(name: string, resize?: { width: number; height: number }): Promise<RgbImage> {

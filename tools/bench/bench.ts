@@ -15,6 +15,8 @@ import { projectRoot } from '../../src/common/project-root.js';
 import { drive, multipartRequest, send, type Budget, type LoadResult, type Photo } from './load.js';
 import { ServiceProcess } from './service-process.js';
 import { median, round } from './statistics.js';
+import { table } from './table.js';
+import { benchVariants } from './variants.js';
 import { StoreAccess, type QueryPlan } from './store-access.js';
 
 const { values: args } = parseArgs({
@@ -32,8 +34,23 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     leak: { type: 'boolean', default: false },
     'leak-compares': { type: 'string', default: '2000' },
+    backends: { type: 'string' },
   },
 });
+
+if (args.backends) {
+  // The whole bench per backend, then side by side (variants.ts); every other option passed on.
+  const passed: string[] = [];
+  const argv = process.argv.slice(2);
+  for (let index = 0; index < argv.length; index++) {
+    const option = argv[index];
+    if (option === '--backends' || option === '--json') index++;
+    else if (!option.startsWith('--backends=') && !option.startsWith('--json='))
+      passed.push(option);
+  }
+  await benchVariants(args.backends, passed, args.json);
+  process.exit(0);
+}
 
 const smoke = args.smoke;
 /**
@@ -363,22 +380,6 @@ function summarise(endpoint: Endpoint, workers: string, concurrency: number) {
     non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
     rounds: runs.length,
   };
-}
-
-function table(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '';
-  const headers = Object.keys(rows[0]);
-  const text = rows.map((row) => headers.map((header) => String(row[header])));
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...text.map((cells) => cells[column].length)),
-  );
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
-  return [
-    line(headers),
-    `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`,
-    ...text.map(line),
-  ].join('\n');
 }
 
 async function main(): Promise<void> {

@@ -26,22 +26,26 @@ export interface OnnxNets extends FaceNets {
   release(): Promise<void>;
 }
 
-/** One intra-op thread: the worker pool, one worker per core, is the parallelism. */
-export function sessionOptions(): OnnxRuntime.InferenceSession.SessionOptions {
+/** `threads` intra-op threads (1 by default: the worker pool, one worker per core, is the parallelism). */
+export function sessionOptions(threads = 1): OnnxRuntime.InferenceSession.SessionOptions {
   return {
     executionProviders: ['cpu'],
-    intraOpNumThreads: 1,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   };
 }
 
-export async function loadOnnxNets(runtime: Runtime, files: OnnxModelFiles): Promise<OnnxNets> {
+export async function loadOnnxNets(
+  runtime: Runtime,
+  files: OnnxModelFiles,
+  threads = 1,
+): Promise<OnnxNets> {
   const { InferenceSession, Tensor } = runtime;
   const [ssd, landmark, recognition] = await Promise.all(
     [files.ssd, files.landmarks, files.recognition].map((path) =>
-      InferenceSession.create(path, sessionOptions()),
+      InferenceSession.create(path, sessionOptions(threads)),
     ),
   );
   const anchorBytes = await readFile(files.ssdAnchors);

@@ -29,11 +29,11 @@ function loadPortableBuild(): FaceApiModule {
 }
 
 /**
- * The backend FACE_BACKEND asks for: `onnx` (its models built by the main thread), or `auto`,
- * which prefers tfjs-node and falls back to WebAssembly.
+ * The backend FACE_BACKEND asks for; `auto` prefers onnxruntime where it loads and its models are
+ * there, then tfjs-node, then WebAssembly.
  */
 export async function startBackend(options: WorkerOptions): Promise<LoadedEngine> {
-  if (options.backend === 'onnx') {
+  if (options.backend === 'onnx' || (options.backend === 'auto' && options.onnxModels)) {
     try {
       const onnxRuntime = loadOnnxRuntime();
       // face-api still gives the detections' geometry; no net runs on its TensorFlow.js.

@@ -17,11 +17,15 @@ export interface ReadyEngine extends LoadedEngine {
  */
 export async function loadModels(
   engine: LoadedEngine,
-  { modelsDir, onnxModels }: Pick<WorkerOptions, 'modelsDir' | 'onnxModels'>,
+  {
+    modelsDir,
+    onnxModels,
+    onnxThreads = 1,
+  }: Pick<WorkerOptions, 'modelsDir' | 'onnxModels'> & Partial<Pick<WorkerOptions, 'onnxThreads'>>,
 ): Promise<ReadyEngine> {
   if (engine.onnxRuntime) {
     if (!onnxModels) throw new Error('The onnx backend started without its models');
-    return { ...engine, nets: await loadOnnxNets(engine.onnxRuntime, onnxModels) };
+    return { ...engine, nets: await loadOnnxNets(engine.onnxRuntime, onnxModels, onnxThreads) };
   }
   const { faceapi, tf } = engine;
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelsDir);

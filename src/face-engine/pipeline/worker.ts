@@ -10,6 +10,7 @@ import type {
   WorkerOptions,
   WorkerTask,
 } from '../face-engine.types.js';
+import { AnalysisControl, controlledNets } from '../analysis-control.js';
 import { analyze } from './analyze.js';
 import { startBackend } from './backend.js';
 import { loadModels } from './models.js';
@@ -26,7 +27,8 @@ async function initialise(): Promise<
         : `tfjs ${engine.tf.version_core}`;
       return { backend: engine.backend, runtime };
     }
-    return analyze(engine, options, task.image, task.selection);
+    const nets = controlledNets(engine.nets, new AnalysisControl(task.control));
+    return analyze({ ...engine, nets }, options, task.image, task.selection);
   };
 }
 
