@@ -133,6 +133,48 @@ describe('faces in photos', () => {
     });
   });
 
+  describe('a centred subject beside a bystander of its size', () => {
+    /**
+     * A 700 x 400 photo: Penny's face at the centre, Leonard's, a little larger, at the left edge,
+     * and with `group`, Howard's at the right edge too (tight crops, so each face fills its tile).
+     */
+    const scene = async (group: boolean) => {
+      const tile = (name: string, side: number) =>
+        sharp(fixture(name)).resize({ width: side, height: side }).toBuffer();
+      const tiles = [
+        { input: await tile('crop-penny-1.png', 150), left: 275, top: 125 },
+        { input: await tile('crop-leonard-1.png', 160), left: 10, top: 120 },
+      ];
+      if (group) tiles.push({ input: await tile('crop-howard-1.png', 150), left: 540, top: 125 });
+      return sharp({
+        create: { width: 700, height: 400, channels: 3, background: { r: 235, g: 235, b: 235 } },
+      })
+        .composite(tiles)
+        .jpeg({ quality: 92 })
+        .toBuffer();
+    };
+
+    it('should enrol the central face, though not the largest, and match it to the same person', async () => {
+      const enrolled = (await upload(await scene(false), 'two.jpg').expect(200)).body as {
+        key: string;
+        facial_area: Area;
+        faces_detected: number;
+      };
+      assert.equal(enrolled.faces_detected, 2);
+      assert.ok(
+        overlap(enrolled.facial_area, { x: 275, y: 125, w: 150, h: 150 }) > 0.4,
+        `${JSON.stringify(enrolled.facial_area)} is not the central face`,
+      );
+      const result = (await compare(fixture('crop-penny-2.png'), 'p.png', enrolled.key).expect(200))
+        .body as { result: { verified: boolean; distance: number } };
+      assert.equal(result.result.verified, true, `distance ${result.result.distance}`);
+    });
+
+    it('should refuse the middle of a row of three', async () => {
+      await upload(await scene(true), 'row.jpg').expect(400, { detail: multipleFaces(3) });
+    });
+  });
+
   describe('the quality of what is enrolled', () => {
     it('should report what the enrolled face measured', async () => {
       const { key } = (await upload(fixture('person-a-2.jpg'), 'a.jpg').expect(200)).body as {

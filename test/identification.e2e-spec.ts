@@ -99,7 +99,7 @@ describe('identification, subjects and paging on MariaDB', () => {
         );
         assert.ok(face.facial_area.w > 20 && face.facial_area.h > 20);
       }
-      assert.equal(result.threshold, 0.071);
+      assert.equal(result.threshold, 0.079);
     });
 
     it('should give the distance compare gives for the same photo and reference', async () => {

@@ -113,11 +113,12 @@ export class EnvironmentVariables {
   FACE_WORKER_NICE = 10;
 
   /**
-   * Cosine distance at or below which two faces are the same person: the `medium` security level
-   * of the shipped calibration (false accept rate about 0.1% on real-world photos).
+   * Cosine distance at or below which two faces are the same person: the largest threshold at
+   * which at most 0.3% of the different-person pairs of the real-world calibration set match
+   * (docs/recognition.md, "The rule for the default"); the security levels name stricter ones.
    */
   @NumberSetting(0, 2)
-  FACE_MATCH_THRESHOLD = 0.071;
+  FACE_MATCH_THRESHOLD = 0.079;
 
   @NumberSetting(0.05, 0.99)
   FACE_MIN_CONFIDENCE = 0.5;

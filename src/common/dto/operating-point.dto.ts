@@ -14,7 +14,7 @@ export class OperatingPointDto {
       'security is given',
     minimum: 0,
     maximum: 2,
-    example: 0.071,
+    example: 0.079,
   })
   @IsOptional()
   @Type(() => Number)

@@ -25,7 +25,12 @@ export async function prepareOnnxModels(
 ): Promise<{ files: OnnxModelFiles; built: boolean }> {
   const file = fileURLToPath(new URL('./build-worker.js', import.meta.url));
   if (!existsSync(file)) throw new Error(`ONNX model builder not found at ${file}; run the build`);
-  const worker = new Worker(file, { workerData: { modelsDir } });
+  const worker = new Worker(file, {
+    workerData: { modelsDir },
+    // A process started with `node --input-type=module -e` passes that flag on, and a worker
+    // given a file refuses it.
+    execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')),
+  });
   return new Promise((resolve, reject) => {
     let result: { files: OnnxModelFiles; built: boolean } | undefined;
     worker.once('message', (message: { files: OnnxModelFiles; built: boolean }) => {

@@ -40,6 +40,26 @@ describe('face selection', () => {
     assert.equal(subjectFace(faces, photo, 'dominant'), undefined);
   });
 
+  it('should take a central face of three quarters of the largest beside one bystander, as a news photo centres its subject', () => {
+    // Areas 0.95 and 0.70 of the bystander's at the edge.
+    const bystander = face(20, 100, 160);
+    const subject = face(422, 322, 156);
+    assert.equal(subjectFace([bystander, subject], photo, 'dominant'), subject);
+    assert.equal(subjectFace([bystander, subject], photo, 'reject'), undefined);
+    const smaller = face(433, 333, 134);
+    assert.equal(subjectFace([bystander, smaller], photo, 'dominant'), undefined);
+    // A third face of half the largest's area or more makes a group: the middle of a row is not
+    // the subject unless it is also the largest; a small face in the background does not.
+    assert.equal(
+      subjectFace([bystander, subject, face(800, 500, 120)], photo, 'dominant'),
+      undefined,
+    );
+    assert.equal(
+      subjectFace([bystander, subject, face(800, 500, 100)], photo, 'dominant'),
+      subject,
+    );
+  });
+
   it('should keep the largest faces up to the cap, in the order found', () => {
     const faces = [face(0, 0, 10), face(100, 0, 40), face(200, 0, 30), face(300, 0, 20)];
     assert.deepEqual(selectFaces(faces, photo, { kind: 'largest', max: 2 }), [faces[1], faces[2]]);
@@ -102,7 +122,7 @@ describe('face selection', () => {
     );
     for (const [selection, most] of [
       [{ kind: 'largest', max: 10 }, 10],
-      [{ kind: 'subject', policy: 'dominant' }, 3],
+      [{ kind: 'subject', policy: 'dominant' }, 4],
       [{ kind: 'subject', policy: 'reject' }, 2],
     ] as [FaceSelection, number][]) {
       let confirmations = 0;

@@ -66,7 +66,7 @@ export class IdentifyResponseDto {
   })
   faces!: IdentifiedFaceDto[];
 
-  @ApiProperty({ description: 'The threshold applied', example: 0.071 })
+  @ApiProperty({ description: 'The threshold applied', example: 0.079 })
   threshold!: number;
 
   @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })

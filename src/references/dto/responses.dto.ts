@@ -46,7 +46,7 @@ export class VerificationResultDto {
 
   @ApiProperty({
     description: 'The threshold applied: the one asked for, or FACE_MATCH_THRESHOLD',
-    example: 0.071,
+    example: 0.079,
   })
   threshold!: number;
 
