@@ -3,7 +3,8 @@
 # Debian (glibc), not Alpine: the prebuilt binaries of sharp and @tensorflow/tfjs-node target glibc.
 ARG NODE_VERSION=20
 # tfjs-node ships libtensorflow for linux/amd64 only. On linux/arm64, build with
-# --build-arg TFJS_NODE=optional to get an image that runs on the wasm backend.
+# --build-arg TFJS_NODE=optional to get an image without it (onnxruntime-node, which auto picks,
+# ships linux/arm64 binaries).
 ARG TFJS_NODE=required
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
