@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../src/common/project-root.js';
 import { FaceEngine } from '../src/face-engine/face-engine.service.js';
+import { onnxRuntimeInstalled } from '../src/face-engine/onnx/prepare-onnx-models.js';
 import { fixture, startApp } from './support/app.js';
 import { startServiceProcess } from './support/service-process.js';
 
@@ -150,9 +151,12 @@ describe('backend selection', () => {
 });
 
 describe('graceful shutdown', () => {
-  it('should finish a request in flight on SIGTERM, then exit 0', async () => {
-    const service = await startServiceProcess();
+  it('should finish a request in flight on SIGTERM, then exit 0 (started as npm start starts it, on auto)', async () => {
+    const service = await startServiceProcess({ FACE_BACKEND: 'auto' });
     try {
+      // With npm start's Node.js options, auto picks onnx where it is installed.
+      const expected = onnxRuntimeInstalled() ? 'onnx' : 'wasm';
+      assert.match(service.stdout(), new RegExp(`Face engine ready: backend=${expected} `));
       const body = new FormData();
       body.append('image', new Blob([fixture('person-a-2.jpg')]), 'a.jpg');
       const inFlight = fetch(`${service.base}/upload_reference`, { method: 'POST', body });

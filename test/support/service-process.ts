@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { projectRoot } from '../../src/common/project-root.js';
+import { startNodeOptions } from '../../tools/bench/service-process.js';
 import { testLogDestination } from './test-log.js';
 import { TEST_FACE_BACKEND } from './test-backend.js';
 
@@ -34,7 +35,9 @@ export async function startServiceProcess(
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const folder = mkdtempSync(join(tmpdir(), 'facegate-process-'));
   if (dotEnv !== undefined) writeFileSync(join(folder, '.env'), dotEnv);
-  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'src', 'main.js')], {
+  // With the Node.js options `npm start` and the image give the service.
+  const main = join(projectRoot(), 'build', 'src', 'main.js');
+  const child = spawn(process.execPath, [...startNodeOptions(), main], {
     cwd: folder,
     env: {
       ...process.env,

@@ -16,6 +16,19 @@ export function onnxRuntimeInstalled(): boolean {
   }
 }
 
+const isInputType = (flag: string) => flag.startsWith('--input-type');
+
+/**
+ * The process's flags, inherited as usual (undefined), except that a process started with
+ * `node --input-type=module -e` would pass that flag on, which a worker given a file refuses. The
+ * list is given only then: Node refuses a per-process flag given to a worker explicitly (npm
+ * start's `--max-semi-space-size`), where it ignores it when inherited.
+ */
+function workerExecArgv(): string[] | undefined {
+  if (!process.execArgv.some(isInputType)) return undefined;
+  return process.execArgv.filter((flag) => !isInputType(flag));
+}
+
 /**
  * The ONNX models in `modelsDir`, built from its weights first where one is missing or altered:
  * in a worker thread of its own, which exits when done.
@@ -25,12 +38,7 @@ export async function prepareOnnxModels(
 ): Promise<{ files: OnnxModelFiles; built: boolean }> {
   const file = fileURLToPath(new URL('./build-worker.js', import.meta.url));
   if (!existsSync(file)) throw new Error(`ONNX model builder not found at ${file}; run the build`);
-  const worker = new Worker(file, {
-    workerData: { modelsDir },
-    // A process started with `node --input-type=module -e` passes that flag on, and a worker
-    // given a file refuses it.
-    execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')),
-  });
+  const worker = new Worker(file, { workerData: { modelsDir }, execArgv: workerExecArgv() });
   return new Promise((resolve, reject) => {
     let result: { files: OnnxModelFiles; built: boolean } | undefined;
     worker.once('message', (message: { files: OnnxModelFiles; built: boolean }) => {
