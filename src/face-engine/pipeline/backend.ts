@@ -43,9 +43,12 @@ export async function startBackend(options: WorkerOptions): Promise<LoadedEngine
       await tf.ready();
       return { faceapi, tf, backend: 'onnx', onnxRuntime };
     } catch (error) {
-      throw new Error(
-        `FACE_BACKEND=onnx but onnxruntime-node could not be loaded: ${String(error)}`,
-      );
+      // `auto` goes on to the next backend where the runtime is installed but does not load.
+      if (options.backend === 'onnx') {
+        throw new Error(
+          `FACE_BACKEND=onnx but onnxruntime-node could not be loaded: ${String(error)}`,
+        );
+      }
     }
   }
   if (options.backend === 'tensorflow' || options.backend === 'auto') {
