@@ -14,6 +14,7 @@ import {
   InvalidImageError,
 } from '../common/errors.js';
 import { projectRoot } from '../common/project-root.js';
+import { TIMED_OUT, within } from '../common/within.js';
 import type {
   FaceAnalysis,
   FaceSelection,
@@ -31,8 +32,6 @@ import { SlotWaitTimeoutError, WorkerSlots } from './worker-slots.js';
 
 /** A timed-out analysis is cancelled at its next net; its thread is terminated after this long. */
 const STOP_GRACE_MS = 2000;
-
-const TIMED_OUT = Symbol('timed out');
 
 const WARM_UP_SELECTION: FaceSelection = { kind: 'largest', max: 1 };
 
@@ -195,16 +194,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     ended: Promise<void>,
   ): Promise<void> {
     control.cancel();
-    const graceOver = Symbol('grace over');
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      ended,
-      new Promise<symbol>((resolve) => {
-        timer = setTimeout(() => resolve(graceOver), STOP_GRACE_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (outcome !== graceOver) return;
+    if ((await within(ended, STOP_GRACE_MS)) !== TIMED_OUT) return;
     this.logger.warn(
       `A timed-out analysis did not reach its next net within ${STOP_GRACE_MS} ms; ` +
         'terminating its worker (the pool replaces it)',
@@ -286,21 +276,11 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       release();
       this.inFlight--;
     });
-    // The timeout starts once a worker is free: time spent queued is not the image's fault.
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
-    });
-    let result: FaceAnalysis | UndecodableImage;
+    let result: FaceAnalysis | UndecodableImage | typeof TIMED_OUT;
     try {
-      const outcome = await Promise.race([task, timedOut]);
-      if (outcome === TIMED_OUT) {
-        void this.stopAnalysis(control, abort, ended);
-        throw new InferenceTimeoutError(timeoutMs);
-      }
-      result = outcome;
+      // The timeout starts once a worker is free: time spent queued is not the image's fault.
+      result = await within(task, timeoutMs);
     } catch (error) {
-      if (error instanceof InferenceTimeoutError) throw error;
       if (isWorkerDeath(error)) {
         this.logger.error(
           `Face engine worker died during an analysis (${String(error)}); the pool replaces it`,
@@ -310,8 +290,10 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       // Stopped from outside (a shutdown that could not wait): it ended without its answer.
       if (control.cancelled) throw new EngineWorkerFailedError(error);
       throw error;
-    } finally {
-      clearTimeout(timer);
+    }
+    if (result === TIMED_OUT) {
+      void this.stopAnalysis(control, abort, ended);
+      throw new InferenceTimeoutError(timeoutMs);
     }
     if ('undecodable' in result) {
       throw new InvalidImageError(

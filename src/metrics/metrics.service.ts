@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { routeTemplate } from '../common/route-template.js';
+import { TIMED_OUT, within } from '../common/within.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import { ReferenceStore } from '../references/reference-store.js';
 
@@ -105,19 +106,13 @@ export class MetricsService {
   }
 
   private async countReferences(): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        this.store.count(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer')), COUNT_TIMEOUT_MS);
-        }),
-      ]);
+      const count = await within(this.store.count(), COUNT_TIMEOUT_MS);
+      if (count === TIMED_OUT) throw new Error('no answer');
+      return count;
     } catch (error) {
       this.logger.warn(`Reference count for /metrics failed: ${String(error)}`);
       return Number.NaN;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
