@@ -23,6 +23,7 @@ import { deepFaceMaster, identityFolders, lfwPairs, type LabelledSet } from './l
 import { nonFaceImages } from './non-face-images.js';
 import {
   acceptRateAtFar,
+  countAtOrBelow,
   evaluate,
   foldAccuracy,
   thresholdForFar,
@@ -248,12 +249,10 @@ for (const [label, at] of [
  * choose, the protocol pairs' verdicts beside the rate over all impostor pairs.
  */
 const ROC_THRESHOLDS = [0.0576, 0.065, 0.0714, 0.075, 0.078, 0.079, 0.08, 0.082, 0.085, 0.09];
-// The thresholds ascend: each count goes on from the one before.
-let accepted = 0;
-const roc = ROC_THRESHOLDS.map((at) => {
-  while (accepted < impostors.length && impostors[accepted] <= at) accepted++;
-  return { ...evaluate(realWorld.pairs, at), allPairsFar: accepted / impostors.length };
-});
+const roc = ROC_THRESHOLDS.map((at) => ({
+  ...evaluate(realWorld.pairs, at),
+  allPairsFar: countAtOrBelow(impostors, at) / impostors.length,
+}));
 console.log(`
 ${REAL_WORLD} protocol pairs by threshold, and FAR over all impostor pairs:`);
 for (const point of roc) {
@@ -268,15 +267,12 @@ console.log(
 
 /** FAR at each distance up to the low level's threshold and a little beyond, for the response. */
 function farTable(): [number, number][] {
-  const points: [number, number][] = [];
-  let index = 0;
-  for (let step = 0; step <= 500; step++) {
+  return Array.from({ length: 501 }, (_, step) => {
     const distance = Number((step * 0.001).toFixed(3));
-    while (index < impostors.length && impostors[index] <= distance) index++;
+    const accepted = countAtOrBelow(impostors, distance);
     // Never 0: with N pairs measured, a rate under 1/N cannot be told from it.
-    points.push([distance, Number((Math.max(index, 1) / impostors.length).toPrecision(4))]);
-  }
-  return points;
+    return [distance, Number((Math.max(accepted, 1) / impostors.length).toPrecision(4))];
+  });
 }
 
 const summary = {

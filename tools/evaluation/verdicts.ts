@@ -123,6 +123,18 @@ export function foldAccuracy(pairs: ScoredPair[]): FoldAccuracy {
   return { mean, sd, folds: results };
 }
 
+/** How many of the ascending distances `sorted` are at or below `at` (the pairs it accepts). */
+export function countAtOrBelow(sorted: ArrayLike<number>, at: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] <= at) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /**
  * The largest threshold at which at most `rate` of `total` different-person pairs are accepted:
  * just under the first impostor distance that would break it. `impostors` are the distances of
