@@ -20,8 +20,8 @@ export async function loadModels(
   {
     modelsDir,
     onnxModels,
-    onnxThreads = 1,
-  }: Pick<WorkerOptions, 'modelsDir' | 'onnxModels'> & Partial<Pick<WorkerOptions, 'onnxThreads'>>,
+    onnxThreads,
+  }: Pick<WorkerOptions, 'modelsDir' | 'onnxModels' | 'onnxThreads'>,
 ): Promise<ReadyEngine> {
   if (engine.onnxRuntime) {
     if (!onnxModels) throw new Error('The onnx backend started without its models');
