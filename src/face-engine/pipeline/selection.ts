@@ -19,9 +19,8 @@ export const DOMINANT_AREA_RATIO = 2.5;
 export const CENTRAL_OFFSET = 0.15;
 /**
  * Beside a single bystander, the central face needs to be only this share of the largest's area:
- * a news photo centres its subject, and a bystander cut by the frame's edge gets a loose box. On
- * lfw-dev the face a two-face photo is about was the central one in every such photo (areas 0.79
- * to 0.97 of the bystander's). Not in a group, where a third face is at least GROUP_AREA of the
+ * a photo centres its subject, and a bystander cut by the frame's edge gets a loose box
+ * (docs/recognition.md). Not in a group, where a third face is at least GROUP_AREA of the
  * largest: there the middle of a row is no sign of a subject.
  */
 export const CENTRAL_MIN_AREA = 0.75;
