@@ -9,6 +9,7 @@ import { projectRoot } from '../src/common/project-root.js';
 import { FaceEngine } from '../src/face-engine/face-engine.service.js';
 import { onnxRuntimeInstalled } from '../src/face-engine/onnx/prepare-onnx-models.js';
 import { fixture, startApp } from './support/app.js';
+import { startNodeOptions } from '../tools/bench/service-process.js';
 import { startServiceProcess } from './support/service-process.js';
 
 function copyOfModels(): string {
@@ -152,7 +153,10 @@ describe('backend selection', () => {
 
 describe('graceful shutdown', () => {
   it('should finish a request in flight on SIGTERM, then exit 0 (started as npm start starts it, on auto)', async () => {
-    const service = await startServiceProcess({ FACE_BACKEND: 'auto' });
+    const service = await startServiceProcess(
+      { FACE_BACKEND: 'auto' },
+      { nodeOptions: startNodeOptions() },
+    );
     try {
       // With npm start's Node.js options, auto picks onnx where it is installed.
       const expected = onnxRuntimeInstalled() ? 'onnx' : 'wasm';

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { projectRoot } from '../../src/common/project-root.js';
-import { startNodeOptions } from '../../tools/bench/service-process.js';
 import { testLogDestination } from './test-log.js';
 import { TEST_FACE_BACKEND } from './test-backend.js';
 
@@ -26,18 +25,18 @@ export interface ServiceProcess {
  * The built service (`build/src/main.js`) as a child process on a random local port, as `npm start`
  * runs it: embedded SQLite in a fresh DATA_DIR unless `env` says otherwise, stdout and stderr
  * captured (and copied to the test log). It runs in that fresh folder, so a developer's `.env` never reaches it; `dotEnv` is
- * written there as its `.env`. Resolves once it logs that it listens; the caller kills it.
+ * written there as its `.env`, and `nodeOptions` go before the script (`startNodeOptions()` gives
+ * npm start's). Resolves once it logs that it listens; the caller kills it.
  */
 export async function startServiceProcess(
   env: Record<string, string> = {},
-  { dotEnv }: { dotEnv?: string } = {},
+  { dotEnv, nodeOptions = [] }: { dotEnv?: string; nodeOptions?: string[] } = {},
 ): Promise<ServiceProcess> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const folder = mkdtempSync(join(tmpdir(), 'facegate-process-'));
   if (dotEnv !== undefined) writeFileSync(join(folder, '.env'), dotEnv);
-  // With the Node.js options `npm start` and the image give the service.
   const main = join(projectRoot(), 'build', 'src', 'main.js');
-  const child = spawn(process.execPath, [...startNodeOptions(), main], {
+  const child = spawn(process.execPath, [...nodeOptions, main], {
     cwd: folder,
     env: {
       ...process.env,
