@@ -80,7 +80,13 @@ const worker = new Worker(
   const shipped = new Float32Array(readFileSync(workerData.anchors).buffer);
   const anchors = new ort.Tensor('float32', shipped, [shipped.length / 4, 4]);
   parentPort.postMessage('running');
-  for (;;) await control.inNet(() => session.run({ frame, anchors }));
+  try {
+    for (;;) await control.inNet(() => session.run({ frame, anchors }));
+  } catch (error) {
+    if (error.name !== 'AnalysisCancelledError') throw error;
+  }
+  // Stopped: the thread stays alive, in JavaScript, until it is terminated.
+  setInterval(() => undefined, 1000);
   \`,
   { eval: true, workerData: { controlModule, model, anchors, buffer: control.buffer } },
 );
