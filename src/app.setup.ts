@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { projectRoot } from './common/project-root.js';
-import { applyServerTimeouts, bodyIdleTimeout } from './common/slow-clients.js';
+import { applyServerTimeouts, bodyIdleTimeout, lingerOnEarlyClose } from './common/slow-clients.js';
 import type { Logger } from 'pino';
 import type { Application } from 'express';
 import type { Server } from 'node:http';
@@ -14,6 +14,14 @@ import { parseTrustProxy } from './config/trust-proxy.js';
 import { createLogger } from './logging/logger.js';
 import { requestLogging } from './logging/request-logging.js';
 import { MetricsService } from './metrics/metrics.service.js';
+
+/**
+ * How long a connection answered before its body arrived keeps reading it before it closes: until
+ * the client pauses this long, and this long in all at most (nginx's lingering_timeout and
+ * lingering_time).
+ */
+const LINGER_IDLE_MS = 5000;
+const LINGER_MAX_MS = 30_000;
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as {
@@ -62,6 +70,10 @@ export function configureApp(app: INestApplication, logger?: Logger): void {
     parseTrustProxy(config.env.TRUST_PROXY ?? 'false'),
   );
   applyServerTimeouts(app.getHttpServer() as Server, config.env);
+  lingerOnEarlyClose(app.getHttpServer() as Server, {
+    idleMs: Math.min(LINGER_IDLE_MS, config.env.HTTP_BODY_IDLE_TIMEOUT_MS),
+    maxMs: Math.min(LINGER_MAX_MS, config.env.HTTP_REQUEST_TIMEOUT_MS),
+  });
   // First, so that every response carries X-Request-Id and is logged and counted, errors included.
   app.use(requestLogging(logger ?? createLogger(config.env.LOG_LEVEL)));
   app.use(app.get(MetricsService).observeRequests);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { describe, it } from 'node:test';
+import { once } from 'node:events';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { validateEnvironment } from '../config/environment.js';
-import { applyServerTimeouts } from './slow-clients.js';
+import { applyServerTimeouts, lingerOnEarlyClose } from './slow-clients.js';
 
 describe('server timeouts', () => {
   it('should refuse a headers timeout longer than the request timeout', () => {
@@ -27,5 +30,115 @@ describe('server timeouts', () => {
         .connectionsCheckingInterval,
       1000,
     );
+  });
+});
+
+describe('closing a connection answered before its body arrived', () => {
+  const servers: Server[] = [];
+  after(() => servers.forEach((server) => server.close()));
+
+  const IDLE_MS = 300;
+
+  /** A server with lingering closes; `closed` resolves when it closes its first connection. */
+  async function serve(
+    handler: RequestListener,
+    linger = { idleMs: IDLE_MS, maxMs: 10_000 },
+  ): Promise<{ port: number; closed: Promise<number> }> {
+    const server = createServer(handler);
+    lingerOnEarlyClose(server, linger);
+    servers.push(server);
+    // A client that ends mid-body closes with a parse error: 'close' still comes.
+    const closed = once(server, 'connection').then(
+      ([socket]: Socket[]) =>
+        new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now()))),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { port: (server.address() as AddressInfo).port, closed };
+  }
+
+  /**
+   * A client on a bare socket that reads nothing until told to, and keeps its side open when the
+   * server closes its own.
+   */
+  async function client(port: number) {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.pause();
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('error', () => undefined);
+    const ended = once(socket, 'end');
+    await once(socket, 'connect');
+    const write = (bytes: Buffer | string) =>
+      new Promise<boolean>((resolve) => socket.write(bytes, (error) => resolve(!error)));
+    return { socket, write, received: () => received, ended };
+  }
+
+  const head = (length: number) =>
+    `POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${length}\r\n\r\n`;
+
+  const refuse: RequestListener = (_request, response) => {
+    response.writeHead(503, { Connection: 'close', 'Content-Length': 4 });
+    response.end('busy');
+  };
+
+  it('should let a client that sends its whole body before reading get the answer', async () => {
+    const { port, closed } = await serve(refuse);
+    const body = Buffer.alloc(8_000_000, 1);
+    const { socket, write, received, ended } = await client(port);
+    // As Python's requests does: the whole body goes out first, the answer is read after.
+    assert.equal(await write(head(body.length)), true);
+    assert.equal(await write(body), true, 'the server read the body to its end');
+    const sentAt = performance.now();
+    socket.resume();
+    const closedAt = await closed;
+    await ended;
+    assert.match(received(), /^HTTP\/1\.1 503 [\s\S]*\r\n\r\nbusy$/);
+    // Nothing more arrives: the server closes after the idle time, not at once, not never.
+    assert.ok(closedAt - sentAt >= IDLE_MS - 50, `closed ${closedAt - sentAt} ms after`);
+    assert.ok(closedAt - sentAt < IDLE_MS + 1500, `closed ${closedAt - sentAt} ms after`);
+  });
+
+  it('should close at once when the client closes its side', async () => {
+    const { port, closed } = await serve(refuse, { idleMs: 60_000, maxMs: 60_000 });
+    const { socket, write, received } = await client(port);
+    await write(head(1_000_000));
+    socket.resume();
+    while (!received().endsWith('busy')) await sleep(10);
+    const endedAt = performance.now();
+    socket.end();
+    assert.ok((await closed) - endedAt < 1000);
+  });
+
+  it('should close a client that keeps sending after the longest linger', async () => {
+    const { port, closed } = await serve(refuse, { idleMs: IDLE_MS, maxMs: 1000 });
+    const { socket, write } = await client(port);
+    const startedAt = performance.now();
+    await write(head(100_000_000));
+    socket.resume();
+    let open = true;
+    void closed.then(() => (open = false));
+    while (open && performance.now() - startedAt < 5000) {
+      await write(Buffer.alloc(1000));
+      await sleep(IDLE_MS / 3);
+    }
+    const lingered = (await closed) - startedAt;
+    assert.ok(lingered >= 950 && lingered < 2500, `closed after ${lingered} ms`);
+  });
+
+  it('should close as Node does when the request was read to its end', async () => {
+    const { port, closed } = await serve((request, response) => {
+      request.resume();
+      request.on('end', () => refuse(request, response));
+    });
+    const { socket, write, received, ended } = await client(port);
+    await write(head(1000));
+    const sentAt = performance.now();
+    await write(Buffer.alloc(1000));
+    socket.resume();
+    const closedAt = await closed;
+    await ended;
+    assert.match(received(), /busy$/);
+    assert.ok(closedAt - sentAt < IDLE_MS, `closed ${closedAt - sentAt} ms after`);
   });
 });

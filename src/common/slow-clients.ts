@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Server } from 'node:http';
+import { channel } from 'node:diagnostics_channel';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { EnvironmentVariables } from '../config/environment.js';
 
 /**
@@ -48,4 +50,50 @@ export function bodyIdleTimeout(idleMs: number): RequestHandler {
     });
     next();
   };
+}
+
+/** What Node publishes on `http.server.response.finish`, just before it closes or reuses the socket. */
+interface ResponseFinish {
+  request: IncomingMessage;
+  socket: Socket;
+  server: Server;
+}
+
+const responseFinished = channel('http.server.response.finish');
+
+/**
+ * Closes a connection whose response went out before its request body was read (an upload
+ * refused from its Content-Length, a body cut at the budget) in stages, as RFC 9112 section 9.6
+ * asks: the answer and a FIN go out, the rest of the body is read and dropped, and the socket is
+ * closed once the client closes its side, stops sending for `idleMs`, or after `maxMs` in all.
+ * Closing at once would make the kernel answer the bytes still arriving with a reset, which
+ * erases the answer from the client's receive buffer before it reads it: a client that sends its
+ * whole body before reading (Python's requests does) would get a connection error instead of
+ * its 503. Connections whose request was read to its end close as Node closes them.
+ */
+export function lingerOnEarlyClose(
+  server: Server,
+  { idleMs, maxMs }: { idleMs: number; maxMs: number },
+): void {
+  const onFinish = (message: unknown) => {
+    const { request, socket, server: from } = message as ResponseFinish;
+    if (from !== server || request.complete) return;
+    // Node calls destroySoon right after this message when the response closes the connection;
+    // a response that keeps it open reads the rest of the body as the next request's prelude.
+    socket.destroySoon = () => linger(socket, request, idleMs, maxMs);
+  };
+  responseFinished.subscribe(onFinish);
+  server.once('close', () => responseFinished.unsubscribe(onFinish));
+}
+
+function linger(socket: Socket, request: IncomingMessage, idleMs: number, maxMs: number): void {
+  const close = () => socket.destroy();
+  const deadline = setTimeout(close, maxMs);
+  socket.once('close', () => clearTimeout(deadline));
+  socket.once('end', close);
+  socket.setTimeout(idleMs);
+  socket.once('timeout', close);
+  socket.end();
+  // Node drops the body of a request nobody reads; one a reader gave up on must flow too.
+  request.resume();
 }
