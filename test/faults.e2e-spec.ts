@@ -98,13 +98,20 @@ describe('faults around an upload, on MariaDB with one worker', () => {
   it('should answer 503 when the worker thread dies mid-analysis, store nothing, and serve the next upload on a new thread', async () => {
     const before = await stored();
     const [victim] = threads();
-    const inFlight = upload('person-a-1.jpg');
-    await until(() => engine.pending > 0, 'the upload to reach the engine');
-    await sleep(100); // into the decode and detection, well short of the end
     // As the engine does before it terminates a thread: on onnx, a thread terminated inside a net
-    // takes the process down, so the analysis is first stopped outside the nets.
+    // takes the process down, so the analysis is first stopped outside the nets. Stopped as it
+    // is handed to the worker, it cannot finish first (waiting a fixed time could outlast it: a
+    // photo takes about 70 ms on onnx).
     const { running } = engine as unknown as { running: Set<AnalysisControl> };
-    await Promise.all([...running].map((control) => control.stop()));
+    let stopped: Promise<void> | undefined;
+    running.add = (control) => {
+      stopped = control.stop();
+      delete (running as Partial<Set<AnalysisControl>>).add;
+      return running.add(control);
+    };
+    const inFlight = upload('person-a-1.jpg');
+    await until(() => stopped !== undefined, 'the upload to reach the engine');
+    await stopped;
     await victim.terminate();
     const failed = await inFlight;
     assert.equal(failed.status, 503, JSON.stringify(failed.body));
