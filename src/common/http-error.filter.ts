@@ -149,7 +149,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       return { status: HttpStatus.NOT_FOUND, detail: error.message };
     }
     if (error instanceof UploadsBusyError) {
-      // Closing the connection spares reading a body that is not wanted.
+      // Closing the connection spares reading much of a body that is not wanted (the server reads
+      // and drops what keeps arriving for a few seconds, so that the answer is not reset).
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
         detail: error.message,
@@ -187,7 +188,12 @@ export class HttpErrorFilter implements ExceptionFilter {
       return { status: HttpStatus.CONFLICT, detail: error.message };
     }
     if (error instanceof UploadTooLargeError) {
-      return { status: HttpStatus.PAYLOAD_TOO_LARGE, detail: error.message };
+      // Kept open, the connection would read the rest of the body, however large it says it is.
+      return {
+        status: HttpStatus.PAYLOAD_TOO_LARGE,
+        detail: error.message,
+        headers: { Connection: 'close' },
+      };
     }
     if (
       error instanceof InvalidFileExtensionError ||
