@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
@@ -55,6 +55,18 @@ describe('faults around an upload, on MariaDB with one worker', () => {
     const response = await fetch(`${base}/upload_reference`, { method: 'POST', body });
     return { status: response.status, body: await response.json() };
   };
+  /**
+   * Runs `callback` as the next analysis is handed to the worker, with its control: a test that
+   * acts then cannot be outrun by the analysis (a photo takes about 70 ms on onnx).
+   */
+  const onNextAnalysis = (callback: (control: AnalysisControl) => void) => {
+    const { running } = engine as unknown as { running: Set<AnalysisControl> };
+    running.add = (control) => {
+      delete (running as Partial<Set<AnalysisControl>>).add;
+      callback(control);
+      return running.add(control);
+    };
+  };
   /** Rows in both tables, and image rows whose reference is gone. */
   const stored = async (): Promise<{ references: number; images: number; orphans: number }> => {
     const [[row]] = await sql.query<RowDataPacket[]>(
@@ -102,13 +114,10 @@ describe('faults around an upload, on MariaDB with one worker', () => {
     // takes the process down, so the analysis is first stopped outside the nets. Stopped as it
     // is handed to the worker, it cannot finish first (waiting a fixed time could outlast it: a
     // photo takes about 70 ms on onnx).
-    const { running } = engine as unknown as { running: Set<AnalysisControl> };
     let stopped: Promise<void> | undefined;
-    running.add = (control) => {
+    onNextAnalysis((control) => {
       stopped = control.stop();
-      delete (running as Partial<Set<AnalysisControl>>).add;
-      return running.add(control);
-    };
+    });
     const inFlight = upload('person-a-1.jpg');
     await until(() => stopped !== undefined, 'the upload to reach the engine');
     await stopped;
@@ -155,9 +164,14 @@ describe('faults around an upload, on MariaDB with one worker', () => {
 
   it('should not store the reference when the client disconnects while its face is analysed', async () => {
     const before = await stored();
-    const socket = await send(rawUpload(port, fixture('person-a-1.jpg'), 'a.jpg'));
-    await until(() => engine.pending > 0, 'the upload to reach the engine');
-    socket.destroy();
+    const client: { socket?: Socket; analysing?: boolean } = {};
+    onNextAnalysis(() => {
+      client.analysing = true;
+      client.socket?.destroy();
+    });
+    client.socket = await send(rawUpload(port, fixture('person-a-1.jpg'), 'a.jpg'));
+    await until(() => client.analysing === true, 'the upload to reach the engine');
+    client.socket.destroy();
     // On one worker the next upload is analysed only once the abandoned one is done with.
     const next = await upload('person-a-2.jpg');
     assert.equal(next.status, 200, JSON.stringify(next.body));
