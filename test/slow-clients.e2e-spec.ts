@@ -115,7 +115,7 @@ describe('slow and stalled clients', () => {
     assert.equal(await compare(), 200);
   });
 
-  it('should answer 503 to a refused upload whose client sends its whole body before reading', async () => {
+  it("should answer 503 to a refused upload whose client reads only once its body is sent, and to Node's fetch", async () => {
     const { body, contentType } = multipart([
       { name: 'image1', filename: 'one.jpg', content: randomBytes(FILE_BYTES) },
       { name: 'image2', filename: 'two.jpg', content: randomBytes(FILE_BYTES) },
@@ -129,7 +129,7 @@ describe('slow and stalled clients', () => {
     }
     await sleep(200);
     // ...so this one is refused from its Content-Length. It reads nothing until it has sent its
-    // whole body, as Python's requests does.
+    // whole body.
     const late = await rawClient(port);
     late.socket.pause();
     try {
@@ -139,6 +139,12 @@ describe('slow and stalled clients', () => {
       assert.notEqual(await late.closedWithin(IDLE_MS_LINGER_BOUND), null, 'closed by the server');
       assert.equal(late.status(), 503, late.received().slice(0, 300));
       assert.match(late.received(), /\{"detail":"Server busy: too many uploads are arriving/);
+      // Node's fetch gives up on its request when a write fails, answer or not.
+      const form = new FormData();
+      form.append('image1', new Blob([randomBytes(FILE_BYTES)]), 'one.jpg');
+      form.append('image2', new Blob([randomBytes(FILE_BYTES)]), 'two.jpg');
+      const response = await fetch(`${service.base}/verify`, { method: 'POST', body: form });
+      assert.equal(response.status, 503);
     } finally {
       for (const client of [...holders, late]) client.socket.destroy();
     }

@@ -86,7 +86,7 @@ describe('closing a connection answered before its body arrived', () => {
     const { port, closed } = await serve(refuse);
     const body = Buffer.alloc(8_000_000, 1);
     const { socket, write, received, ended } = await client(port);
-    // As Python's requests does: the whole body goes out first, the answer is read after.
+    // The whole body goes out first, the answer is read after.
     assert.equal(await write(head(body.length)), true);
     assert.equal(await write(body), true, 'the server read the body to its end');
     const sentAt = performance.now();
