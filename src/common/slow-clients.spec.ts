@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validateEnvironment } from '../config/environment.js';
 import { applyServerTimeouts, lingerOnEarlyClose } from './slow-clients.js';
+import { TIMED_OUT, within } from './within.js';
 
 describe('server timeouts', () => {
   it('should refuse a headers timeout longer than the request timeout', () => {
@@ -35,7 +36,7 @@ describe('server timeouts', () => {
 
 describe('closing a connection answered before its body arrived', () => {
   const servers: Server[] = [];
-  after(() => servers.forEach((server) => server.close()));
+  after(() => servers.forEach((server) => server.listening && server.close()));
 
   const IDLE_MS = 300;
 
@@ -43,7 +44,7 @@ describe('closing a connection answered before its body arrived', () => {
   async function serve(
     handler: RequestListener,
     linger = { idleMs: IDLE_MS, maxMs: 10_000 },
-  ): Promise<{ port: number; closed: Promise<number> }> {
+  ): Promise<{ server: Server; port: number; closed: Promise<number> }> {
     const server = createServer(handler);
     lingerOnEarlyClose(server, linger);
     servers.push(server);
@@ -54,7 +55,7 @@ describe('closing a connection answered before its body arrived', () => {
     );
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    return { port: (server.address() as AddressInfo).port, closed };
+    return { server, port: (server.address() as AddressInfo).port, closed };
   }
 
   /**
@@ -99,12 +100,18 @@ describe('closing a connection answered before its body arrived', () => {
     assert.ok(closedAt - sentAt < IDLE_MS + 1500, `closed ${closedAt - sentAt} ms after`);
   });
 
-  it('should close at once when the client closes its side', async () => {
-    const { port, closed } = await serve(refuse, { idleMs: 60_000, maxMs: 60_000 });
+  /** A connection refused before its body, lingering for a minute once it has its answer. */
+  async function lingeringConnection() {
+    const { server, port, closed } = await serve(refuse, { idleMs: 60_000, maxMs: 60_000 });
     const { socket, write, received } = await client(port);
     await write(head(1_000_000));
     socket.resume();
     while (!received().endsWith('busy')) await sleep(10);
+    return { server, socket, closed };
+  }
+
+  it('should close at once when the client closes its side', async () => {
+    const { socket, closed } = await lingeringConnection();
     const endedAt = performance.now();
     socket.end();
     assert.ok((await closed) - endedAt < 1000);
@@ -124,6 +131,16 @@ describe('closing a connection answered before its body arrived', () => {
     }
     const lingered = (await closed) - startedAt;
     assert.ok(lingered >= 950 && lingered < 2500, `closed after ${lingered} ms`);
+  });
+
+  it('should close lingering connections at once when the server closes', async () => {
+    const { server, closed } = await lingeringConnection();
+    const serverClosed = new Promise<number>((resolve) =>
+      server.close(() => resolve(performance.now())),
+    );
+    // Without the fix both wait for the linger, a minute: give up after a second.
+    assert.notEqual(await within(closed, 1000), TIMED_OUT, 'the connection is still open');
+    assert.notEqual(await within(serverClosed, 1000), TIMED_OUT, 'the server is still open');
   });
 
   it('should close as Node does when the request was read to its end', async () => {

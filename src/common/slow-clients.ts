@@ -76,15 +76,27 @@ export function lingerOnEarlyClose(
   server: Server,
   { idleMs, maxMs }: { idleMs: number; maxMs: number },
 ): void {
+  const lingering = new Set<Socket>();
   const onFinish = (message: unknown) => {
     const { request, socket, server: from } = message as ResponseFinish;
     if (from !== server || request.complete) return;
     // Node calls destroySoon right after this message when the response closes the connection;
     // a response that keeps it open reads the rest of the body as the next request's prelude.
-    socket.destroySoon = () => linger(socket, request, idleMs, maxMs);
+    socket.destroySoon = () => {
+      lingering.add(socket);
+      socket.once('close', () => lingering.delete(socket));
+      linger(socket, request, idleMs, maxMs);
+    };
   };
   responseFinished.subscribe(onFinish);
   server.once('close', () => responseFinished.unsubscribe(onFinish));
+  // Their answer is out, so they are idle: closing the server (a shutdown) closes them at once
+  // rather than waiting for them, as Node does with idle keep-alive connections.
+  const closeIdleConnections = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => {
+    closeIdleConnections();
+    for (const socket of lingering) socket.destroy();
+  };
 }
 
 function linger(socket: Socket, request: IncomingMessage, idleMs: number, maxMs: number): void {
