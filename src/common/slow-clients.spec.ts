@@ -143,6 +143,19 @@ describe('closing a connection answered before its body arrived', () => {
     assert.notEqual(await within(serverClosed, 1000), TIMED_OUT, 'the server is still open');
   });
 
+  it("should not run the request's own idle timeout while it lingers", async () => {
+    let timedOut = false;
+    const { port, closed } = await serve((request, response) => {
+      request.setTimeout(IDLE_MS / 2, () => (timedOut = true));
+      refuse(request, response);
+    });
+    const { socket, write } = await client(port);
+    await write(head(1_000_000));
+    socket.resume();
+    await closed;
+    assert.equal(timedOut, false, 'the request timed out after its answer');
+  });
+
   it('should close as Node does when the request was read to its end', async () => {
     const { port, closed } = await serve((request, response) => {
       request.resume();

@@ -107,6 +107,9 @@ function linger(socket: Socket, request: IncomingMessage, idleMs: number, maxMs:
   socket.setTimeout(idleMs);
   socket.once('timeout', close);
   socket.end();
+  // Its answer is out: a pause now ends the linger, not a request (the body idle timeout's 408
+  // and its log line are for requests still waiting for their body).
+  request.removeAllListeners('timeout');
   // Node drops the body of a request nobody reads; one a reader gave up on must flow too.
   request.resume();
 }
