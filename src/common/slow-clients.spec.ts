@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { postHead, rawClient } from '../../test/support/raw-http.js';
 import { validateEnvironment } from '../config/environment.js';
 import { applyServerTimeouts, lingerOnEarlyClose } from './slow-clients.js';
 import { TIMED_OUT, within } from './within.js';
@@ -58,25 +59,10 @@ describe('closing a connection answered before its body arrived', () => {
     return { server, port: (server.address() as AddressInfo).port, closed };
   }
 
-  /**
-   * A client on a bare socket that reads nothing until told to, and keeps its side open when the
-   * server closes its own.
-   */
-  async function client(port: number) {
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    socket.pause();
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-    socket.on('error', () => undefined);
-    const ended = once(socket, 'end');
-    await once(socket, 'connect');
-    const write = (bytes: Buffer | string) =>
-      new Promise<boolean>((resolve) => socket.write(bytes, (error) => resolve(!error)));
-    return { socket, write, received: () => received, ended };
-  }
+  /** A client that keeps its side open when the server closes its own. */
+  const halfOpenClient = (port: number) => rawClient(port, { allowHalfOpen: true });
 
-  const head = (length: number) =>
-    `POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${length}\r\n\r\n`;
+  const head = (length: number) => postHead('/upload', 'application/octet-stream', length);
 
   const refuse: RequestListener = (_request, response) => {
     response.writeHead(503, { Connection: 'close', 'Content-Length': 4 });
@@ -86,15 +72,16 @@ describe('closing a connection answered before its body arrived', () => {
   it('should let a client that sends its whole body before reading get the answer', async () => {
     const { port, closed } = await serve(refuse);
     const body = Buffer.alloc(8_000_000, 1);
-    const { socket, write, received, ended } = await client(port);
+    const client = await halfOpenClient(port);
     // The whole body goes out first, the answer is read after.
-    assert.equal(await write(head(body.length)), true);
-    assert.equal(await write(body), true, 'the server read the body to its end');
+    client.socket.pause();
+    assert.equal(await client.send(head(body.length)), true);
+    assert.equal(await client.send(body), true, 'the server read the body to its end');
     const sentAt = performance.now();
-    socket.resume();
+    client.socket.resume();
     const closedAt = await closed;
-    await ended;
-    assert.match(received(), /^HTTP\/1\.1 503 [\s\S]*\r\n\r\nbusy$/);
+    await client.ended;
+    assert.match(client.received(), /^HTTP\/1\.1 503 [\s\S]*\r\n\r\nbusy$/);
     // Nothing more arrives: the server closes after the idle time, not at once, not never.
     assert.ok(closedAt - sentAt >= IDLE_MS - 50, `closed ${closedAt - sentAt} ms after`);
     assert.ok(closedAt - sentAt < IDLE_MS + 1500, `closed ${closedAt - sentAt} ms after`);
@@ -103,11 +90,10 @@ describe('closing a connection answered before its body arrived', () => {
   /** A connection refused before its body, lingering for a minute once it has its answer. */
   async function lingeringConnection() {
     const { server, port, closed } = await serve(refuse, { idleMs: 60_000, maxMs: 60_000 });
-    const { socket, write, received } = await client(port);
-    await write(head(1_000_000));
-    socket.resume();
-    while (!received().endsWith('busy')) await sleep(10);
-    return { server, socket, closed };
+    const client = await halfOpenClient(port);
+    await client.send(head(1_000_000));
+    while (!client.received().endsWith('busy')) await sleep(10);
+    return { server, socket: client.socket, closed };
   }
 
   it('should close at once when the client closes its side', async () => {
@@ -119,14 +105,13 @@ describe('closing a connection answered before its body arrived', () => {
 
   it('should close a client that keeps sending after the longest linger', async () => {
     const { port, closed } = await serve(refuse, { idleMs: IDLE_MS, maxMs: 1000 });
-    const { socket, write } = await client(port);
+    const client = await halfOpenClient(port);
     const startedAt = performance.now();
-    await write(head(100_000_000));
-    socket.resume();
+    await client.send(head(100_000_000));
     let open = true;
     void closed.then(() => (open = false));
     while (open && performance.now() - startedAt < 5000) {
-      await write(Buffer.alloc(1000));
+      await client.send(Buffer.alloc(1000));
       await sleep(IDLE_MS / 3);
     }
     const lingered = (await closed) - startedAt;
@@ -149,9 +134,8 @@ describe('closing a connection answered before its body arrived', () => {
       request.setTimeout(IDLE_MS / 2, () => (timedOut = true));
       refuse(request, response);
     });
-    const { socket, write } = await client(port);
-    await write(head(1_000_000));
-    socket.resume();
+    const client = await halfOpenClient(port);
+    await client.send(head(1_000_000));
     await closed;
     assert.equal(timedOut, false, 'the request timed out after its answer');
   });
@@ -161,14 +145,13 @@ describe('closing a connection answered before its body arrived', () => {
       request.resume();
       request.on('end', () => refuse(request, response));
     });
-    const { socket, write, received, ended } = await client(port);
-    await write(head(1000));
+    const client = await halfOpenClient(port);
+    await client.send(head(1000));
     const sentAt = performance.now();
-    await write(Buffer.alloc(1000));
-    socket.resume();
+    await client.send(Buffer.alloc(1000));
     const closedAt = await closed;
-    await ended;
-    assert.match(received(), /busy$/);
+    await client.ended;
+    assert.match(client.received(), /busy$/);
     assert.ok(closedAt - sentAt < IDLE_MS, `closed ${closedAt - sentAt} ms after`);
   });
 });

@@ -13,12 +13,21 @@ export interface RawClient {
   status(): number | undefined;
   /** Resolves with the milliseconds from connecting to the server closing the connection. */
   closed: Promise<number>;
+  /** Resolves once the server has closed its side: everything it sent has arrived. */
+  ended: Promise<void>;
   /** `closed`, or null when the connection is still open after `ms`. */
   closedWithin(ms: number): Promise<number | null>;
 }
 
-export async function rawClient(port: number): Promise<RawClient> {
-  const socket = connect(port, '127.0.0.1');
+/**
+ * Connects to `port`. With `allowHalfOpen` the client keeps its side open when the server closes
+ * its own, as a client still sending its body does; else it closes in turn, as Node's sockets do.
+ */
+export async function rawClient(
+  port: number,
+  { allowHalfOpen = false }: { allowHalfOpen?: boolean } = {},
+): Promise<RawClient> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
   const started = performance.now();
   let received = '';
   socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
@@ -27,6 +36,7 @@ export async function rawClient(port: number): Promise<RawClient> {
   const closed = new Promise<number>((resolve) =>
     socket.once('close', () => resolve(performance.now() - started)),
   );
+  const ended = new Promise<void>((resolve) => socket.once('end', resolve));
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
@@ -44,6 +54,7 @@ export async function rawClient(port: number): Promise<RawClient> {
       return match ? Number(match[1]) : undefined;
     },
     closed,
+    ended,
     closedWithin: (ms) => Promise.race([closed, sleep(ms).then(() => null)]),
   };
 }
