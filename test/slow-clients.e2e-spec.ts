@@ -95,9 +95,8 @@ describe('slow and stalled clients', () => {
       assert.ok(closedAfter, `the stalled connections are still open: ${figure}`);
       // The default MAX_INFLIGHT_UPLOAD_BYTES, four uploads of MAX_UPLOAD_BYTES, admits two such
       // bodies; each is held once while it arrives, plus the copy of its first file: about 60 MB.
-      // The refused ones are read and dropped, and what was dropped stays until V8 collects it:
-      // some 30 to 50 MB more at the peak, whatever the number of clients (measured +92, +92 to
-      // +110 and +90 MB with 8, 16 and 24 of them).
+      // The refused ones are read and dropped, and what was dropped stays until V8 collects it,
+      // which adds to the peak but does not grow with the number of clients (docs/operations.md).
       // Holding the refused bodies would take 250 MB more.
       assert.ok(peak - baseline < 150 * MB, figure);
       const refused = statuses.filter((status) => status === 503).length;

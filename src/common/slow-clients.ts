@@ -67,10 +67,9 @@ const responseFinished = channel('http.server.response.finish');
  * asks: the answer and a FIN go out, the rest of the body is read and dropped, and the socket is
  * closed once the client closes its side, stops sending for `idleMs`, or after `maxMs` in all.
  * Closing at once would make the kernel answer the bytes still arriving with a reset: a client
- * that reads its answer only once its body is sent, or gives up when a write fails, gets a
- * connection error instead of its 503 (Node's own fetch did, every time; curl and Python's
- * requests read the answer anyway). Connections whose request was read to its end close as Node
- * closes them.
+ * that reads its answer only once its body is sent, or gives up when a write fails (Node's fetch
+ * does), gets a connection error instead of its 503. Connections whose request was read to its
+ * end close as Node closes them.
  */
 export function lingerOnEarlyClose(
   server: Server,
