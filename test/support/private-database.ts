@@ -159,8 +159,8 @@ export async function startPrivateServer(program: ServerProgram): Promise<Privat
         `--pid-file=${join(folder, 'mysqld.pid')}`,
         '--skip-name-resolve',
         '--innodb-log-file-size=16M',
-        // Above MAX_UPLOAD_BYTES, as the compose file's MySQL.
-        '--max-allowed-packet=64M',
+        // Otherwise the server's own defaults (max_allowed_packet among them), as a newcomer's
+        // installed server has them: the specs run against that as well as CI's.
         ...(program.installDb ? [] : ['--mysqlx=OFF']),
       ],
       { stdio: 'ignore', detached: true },
