@@ -38,6 +38,7 @@ describe('the committed OpenAPI document', () => {
       '429',
       '500',
       '503',
+      '507',
     ]);
     assert.deepEqual(codes('/compare_with_reference', 'post'), [
       '200',
@@ -72,6 +73,7 @@ describe('the committed OpenAPI document', () => {
       '404',
       '429',
       '500',
+      '507',
     ]);
   });
 });

@@ -3,12 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { StoreAccess, type QueryPlan } from '../tools/bench/store-access.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { ImageCipher } from '../src/references/persistence/image-cipher.js';
-import { appConfigFrom } from '../src/config/app-config.js';
-import { validateEnvironment } from '../src/config/environment.js';
-import { CommittedChanges } from '../src/references/persistence/committed-changes.js';
-import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { newReference, storeOn } from './support/store.js';
 
 /**
  * What the store asks MariaDB for a compare's lookup and for the list, with 2,000 references: the
@@ -26,22 +22,7 @@ describe('reference store queries on MariaDB', () => {
     const settings = { DATABASE_URL: database.url, DATA_DIR: '', DB_RUN_MIGRATIONS: true };
     const setup = new DataSource(dataSourceOptions(settings));
     await setup.initialize();
-    await new TypeOrmReferenceStore(
-      setup,
-      ImageCipher.fromSettings(undefined, undefined),
-      new CommittedChanges(),
-      appConfigFrom(validateEnvironment({})),
-    ).insert({
-      key,
-      filename: 'one.jpg',
-      subject: null,
-      contentType: 'image/jpeg',
-      image: Buffer.alloc(200_000, 7),
-      embedding: new Float32Array(128).fill(0.088),
-      box: { x: 1, y: 2, width: 30, height: 40 },
-      quality: { score: 0.9, interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
-      model: 'test-model',
-    });
+    await storeOn(setup).insert(newReference(key, 200_000));
     const [index] = await setup.query<{ INDEX_NAME: string }[]>(
       'SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ' +
         "AND TABLE_NAME = 'face_references' AND COLUMN_NAME = 'ref_key' AND NON_UNIQUE = 0",

@@ -8,25 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { ImageCipher } from '../src/references/persistence/image-cipher.js';
-import { appConfigFrom } from '../src/config/app-config.js';
-import { validateEnvironment } from '../src/config/environment.js';
-import { CommittedChanges } from '../src/references/persistence/committed-changes.js';
 import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
-import type { NewReference } from '../src/references/reference-store.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { newReference, storeOn } from './support/store.js';
 
-const reference = (index: number): NewReference => ({
-  key: `concurrent-${index}`,
-  filename: `${index}.jpg`,
-  subject: null,
-  contentType: 'image/jpeg',
-  image: Buffer.alloc(50_000, index),
-  embedding: new Float32Array(128).fill(index / 128),
-  box: { x: 1, y: 2, width: 30, height: 40 },
-  quality: { score: 0.9, interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
-  model: 'test-model',
-});
+const reference = (index: number) => newReference(`concurrent-${index}`, 50_000, index);
 
 for (const database of ['SQLite', 'MariaDB'] as const) {
   describe(`store transactions at once on ${database}`, () => {
@@ -46,12 +32,7 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
         }),
       );
       await dataSource.initialize();
-      store = new TypeOrmReferenceStore(
-        dataSource,
-        ImageCipher.fromSettings(undefined, undefined),
-        new CommittedChanges(),
-        appConfigFrom(validateEnvironment({})),
-      );
+      store = storeOn(dataSource);
     });
 
     after(async () => {

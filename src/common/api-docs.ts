@@ -6,6 +6,7 @@ import {
   ApiInternalServerErrorResponse,
   ApiNotFoundResponse,
   ApiPayloadTooLargeResponse,
+  ApiResponse,
   ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
@@ -72,4 +73,15 @@ export function ApiReferenceByKey(failure: string): MethodDecorator {
     }),
     ApiInternalServerErrorResponse({ type: ErrorResponseDto, description: `${failure}: ...` }),
   );
+}
+
+/** What every endpoint that writes to the store documents: a store with no room left. */
+export function ApiStoreWrite(): MethodDecorator {
+  return ApiResponse({
+    status: 507,
+    type: ErrorResponseDto,
+    description:
+      'Insufficient storage: the database has no room for this write (disk, tablespace); nothing ' +
+      'was stored',
+  });
 }

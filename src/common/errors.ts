@@ -206,6 +206,54 @@ export class DatabaseUnavailableError extends DomainError {
   }
 }
 
+/**
+ * The database has no room for the write (disk, tablespace or page limit): nothing of it was
+ * stored, and writes keep failing until an operator frees or adds space.
+ */
+export class StorageFullError extends DomainError {
+  constructor(override readonly cause: unknown) {
+    super('Insufficient storage: the database has no room for this write; nothing was stored');
+  }
+}
+
+/** A readiness check failed: the service should get no traffic until it passes. */
+export class NotReadyError extends DomainError {
+  constructor(readonly failures: string[]) {
+    super(`Not ready: ${failures.join('; ')}`);
+  }
+}
+
+/** SQLite's and MySQL/MariaDB's codes for a write refused for lack of space. */
+const STORAGE_FULL_ERRORS = new Set([
+  'SQLITE_FULL',
+  'ER_RECORD_FILE_FULL',
+  'ER_DISK_FULL',
+  'ENOSPC',
+  'EDQUOT',
+]);
+
+/** Whether an error means "no room to write" rather than a lost database or a wrong query. */
+export function isStorageFull(error: unknown): boolean {
+  return causeChain(error).some(
+    ({ code }) => typeof code === 'string' && STORAGE_FULL_ERRORS.has(code),
+  );
+}
+
+/** The error and what it wraps (TypeORM's driverError, an Error's cause), a few levels down. */
+function causeChain(error: unknown): { code?: unknown; error: unknown }[] {
+  const chain: { code?: unknown; error: unknown }[] = [];
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+    const { code, driverError, cause } = current as {
+      code?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    chain.push({ code, error: current });
+    current = driverError ?? cause;
+  }
+  return chain;
+}
+
 const CONNECTION_ERRORS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -223,20 +271,10 @@ const CONNECTION_ERRORS = new Set([
 
 /** Whether an error means "the database is not reachable" rather than "this query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
-    const { code, driverError, cause } = current as {
-      code?: unknown;
-      driverError?: unknown;
-      cause?: unknown;
-    };
-    if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) return true;
-    if (
-      current instanceof Error &&
-      /connection (is )?(closed|lost)|pool is closed/i.test(current.message)
-    ) {
-      return true;
-    }
-    current = driverError ?? cause;
-  }
-  return false;
+  return causeChain(error).some(
+    ({ code, error: current }) =>
+      (typeof code === 'string' && CONNECTION_ERRORS.has(code)) ||
+      (current instanceof Error &&
+        /connection (is )?(closed|lost)|pool is closed/i.test(current.message)),
+  );
 }

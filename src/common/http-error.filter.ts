@@ -29,9 +29,11 @@ import {
   ModelMismatchError,
   MultipleFacesError,
   NotAuthenticatedError,
+  NotReadyError,
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
+  StorageFullError,
   TooManyFailedAttemptsError,
   UploadsBusyError,
   UploadTooLargeError,
@@ -86,7 +88,10 @@ export class HttpErrorFilter implements ExceptionFilter {
         `${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}${cause}`,
       );
     } else if (reply.status >= 500) {
-      const stack = error instanceof OperationFailedError ? error.cause : error;
+      const stack =
+        error instanceof OperationFailedError || error instanceof StorageFullError
+          ? error.cause
+          : error;
       this.logger.error(
         `${request.method} ${request.path} -> ${reply.status}: ${JSON.stringify(reply.detail)}`,
         stack instanceof Error ? stack.stack : String(stack),
@@ -162,13 +167,17 @@ export class HttpErrorFilter implements ExceptionFilter {
       error instanceof EngineBusyError ||
       error instanceof EngineQueueTimeoutError ||
       error instanceof EngineWorkerFailedError ||
-      error instanceof InferenceTimeoutError
+      error instanceof InferenceTimeoutError ||
+      error instanceof NotReadyError
     ) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
         detail: error.message,
         headers: { 'Retry-After': '5' },
       };
+    }
+    if (error instanceof StorageFullError) {
+      return { status: HttpStatus.INSUFFICIENT_STORAGE, detail: error.message };
     }
     if (error instanceof NotAuthenticatedError) {
       return {

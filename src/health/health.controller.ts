@@ -1,14 +1,17 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import {
   HealthCheck,
   HealthCheckService,
+  HealthIndicatorService,
   TypeOrmHealthIndicator,
   type HealthCheckResult,
 } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { NotReadyError } from '../common/errors.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
+import { StoreSpace } from '../references/persistence/store-space.js';
 
 @ApiTags('health')
 @Public()
@@ -19,6 +22,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly engine: FaceEngine,
+    private readonly space: StoreSpace,
+    private readonly indicators: HealthIndicatorService,
   ) {}
 
   @Get('live')
@@ -29,13 +34,40 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Database reachable and models loaded (503 otherwise)' })
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.database.pingCheck('database', { timeout: 2000 }),
-      () => ({
-        faceEngine: { status: 'up', backend: this.engine.backend, model: this.engine.model },
-      }),
-    ]);
+  @ApiOperation({
+    summary:
+      'Database reachable, with room for the largest upload, and models loaded (503 otherwise)',
+  })
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.database.pingCheck('database', { timeout: 2000 }),
+        async () => {
+          const { writable, reason, roomBytes } = await this.space.report();
+          const storage = this.indicators.check('storage');
+          return writable
+            ? storage.up({ roomBytes })
+            : storage.down({ message: reason, roomBytes });
+        },
+        () => ({
+          faceEngine: { status: 'up', backend: this.engine.backend, model: this.engine.model },
+        }),
+      ]);
+    } catch (error) {
+      // Terminus's 503 says only "Service Unavailable"; the operator needs which check failed.
+      if (error instanceof ServiceUnavailableException) {
+        throw new NotReadyError(failedChecks(error.getResponse()));
+      }
+      throw error;
+    }
   }
+}
+
+/** "name: why" for each check in a failed health check's answer. */
+function failedChecks(answer: string | object): string[] {
+  const { error } = answer as Partial<HealthCheckResult>;
+  return Object.entries(error ?? {}).map(([name, result]) => {
+    const message: unknown = result?.message;
+    return typeof message === 'string' ? `${name}: ${message}` : `${name}: down`;
+  });
 }

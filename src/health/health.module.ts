@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
+import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
 import { HealthController } from './health.controller.js';
 
 @Module({
-  imports: [TerminusModule, FaceEngineModule],
+  imports: [TerminusModule, FaceEngineModule, ReferenceStoreModule],
   controllers: [HealthController],
 })
 export class HealthModule {}

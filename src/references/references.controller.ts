@@ -20,7 +20,12 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPhotoForm, ApiProtected, ApiReferenceByKey } from '../common/api-docs.js';
+import {
+  ApiPhotoForm,
+  ApiProtected,
+  ApiReferenceByKey,
+  ApiStoreWrite,
+} from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
 import { InferenceRoute } from '../rate-limit/inference-route.decorator.js';
@@ -65,6 +70,7 @@ export class ReferencesController {
       'Multiple faces detected in the image (n).',
     missingFields: 'No image field',
   })
+  @ApiStoreWrite()
   async uploadReference(
     @Photo('image') image: UploadedImage,
     @Body() body: UploadReferenceDto,
@@ -190,6 +196,7 @@ export class ReferencesController {
   @ApiOperation({ summary: 'Delete a reference: its image and embedding together' })
   @ApiOkResponse({ type: DeleteReferenceResponseDto })
   @ApiReferenceByKey('Error deleting embedding')
+  @ApiStoreWrite()
   async deleteReference(@Param('key') key: string): Promise<DeleteReferenceResponseDto> {
     await this.references.delete(key);
     return { success: true, message: `Reference embedding with key '${key}' has been deleted` };

@@ -120,14 +120,24 @@ function tail(file: string): string {
  * files. The server runs in a process group of its own, so a Ctrl-C meant for the tests does not
  * reach it before the tests are done with it; stop() ends it.
  */
-export async function startPrivateServer(program: ServerProgram): Promise<PrivateServer> {
+export async function startPrivateServer(
+  program: ServerProgram,
+  /** Server options beyond the defaults, e.g. a small tablespace. */
+  options: string[] = [],
+): Promise<PrivateServer> {
   const folder = mkdtempSync(join(tmpdir(), 'facegate-db-'));
   const data = join(folder, 'data');
   const socket = join(folder, 'mysqld.sock');
   const log = join(folder, 'error.log');
   // mariadbd and mysqld refuse to run as root unless told to.
   const asUser = process.getuid?.() === 0 ? [`--user=${userInfo().username}`] : [];
-  const common = ['--no-defaults', `--datadir=${data}`, `--log-error=${log}`, ...asUser];
+  const common = [
+    '--no-defaults',
+    `--datadir=${data}`,
+    `--log-error=${log}`,
+    ...asUser,
+    ...options,
+  ];
   let server: ChildProcess | undefined;
   const kill = () => {
     server?.kill('SIGKILL');

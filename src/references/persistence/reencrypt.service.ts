@@ -5,6 +5,7 @@ import { describeCause } from '../../common/errors.js';
 import { envelopeKeyId, ImageCipher } from './image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
+import { runTransaction } from './transactions.js';
 
 export interface ReencryptCounts {
   /** Rows looked at. */
@@ -82,7 +83,7 @@ export class ReencryptService {
     log: (line: string) => void,
   ): Promise<Exclude<keyof ReencryptCounts, 'scanned'> | null> {
     const lock = this.dataSource.options.type === 'mysql';
-    return this.dataSource.transaction(async (manager) => {
+    return runTransaction(this.dataSource, async (manager) => {
       const query = manager
         .getRepository(ReferenceImageEntity)
         .createQueryBuilder('image')

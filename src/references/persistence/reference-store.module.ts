@@ -5,13 +5,14 @@ import { ReferenceStore } from '../reference-store.js';
 import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { ReencryptService } from './reencrypt.service.js';
+import { StoreSpace } from './store-space.js';
 import { TypeOrmReferenceChangeFeed } from './typeorm-reference-change.feed.js';
 import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
 
 /**
  * The references behind two ports: the store, for those that read and write them, and the change
- * feed, for those that follow them; and the re-sealing of stored images that the reencrypt
- * command runs.
+ * feed, for those that follow them; the re-sealing of stored images that the reencrypt
+ * command runs; and the store's room for writes, which readiness reports.
  */
 @Module({
   providers: [
@@ -19,6 +20,7 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
     { provide: ReferenceChangeFeed, useClass: TypeOrmReferenceChangeFeed },
     CommittedChanges,
     ReencryptService,
+    StoreSpace,
     {
       provide: ImageCipher,
       inject: [AppConfig],
@@ -44,6 +46,6 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
       },
     },
   ],
-  exports: [ReferenceStore, ReferenceChangeFeed, ReencryptService],
+  exports: [ReferenceStore, ReferenceChangeFeed, ReencryptService, StoreSpace],
 })
 export class ReferenceStoreModule {}

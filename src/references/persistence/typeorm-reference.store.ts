@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { Mutex } from 'async-mutex';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { FaceBox } from '../../common/face-box.js';
@@ -23,6 +22,8 @@ import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
+import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';
+import { runTransaction } from './transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
 
 export function embeddingToBytes(embedding: Float32Array): Buffer {
@@ -38,26 +39,6 @@ export function embeddingFromBytes(bytes: Buffer): Float32Array {
   return embedding;
 }
 
-/**
- * One lock per SQLite data source. TypeORM runs SQLite on a single connection, and a transaction
- * holds it across awaits: a second one begun meanwhile failed with "cannot start a transaction
- * within a transaction" (2 of about 400 uploads at concurrency 4 answered 500), so transactions
- * on SQLite take turns. MySQL/MariaDB give each transaction a connection of its own.
- */
-const sqliteLocks = new WeakMap<DataSource, Mutex>();
-
-function transactionLock(dataSource: DataSource): Mutex | undefined {
-  if (dataSource.options.type !== 'better-sqlite3') return undefined;
-  let lock = sqliteLocks.get(dataSource);
-  if (!lock) {
-    lock = new Mutex();
-    sqliteLocks.set(dataSource, lock);
-  }
-  return lock;
-}
-
-/** What a stored image may add to the upload: the envelope, the row and the statement around it. */
-const IMAGE_ROW_OVERHEAD = 64 * 1024;
 /** SQLite's default SQLITE_MAX_LENGTH: the largest blob it stores. */
 const SQLITE_MAX_BLOB = 1_000_000_000;
 
@@ -70,6 +51,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
     private readonly cipher: ImageCipher,
     private readonly committed: CommittedChanges,
     private readonly config: AppConfig,
+    private readonly space: StoreSpace,
   ) {
     super();
   }
@@ -103,10 +85,16 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
     }
   }
 
-  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const lock = transactionLock(this.dataSource);
-    const run = () => this.dataSource.transaction(work);
-    return lock ? lock.runExclusive(run) : run();
+  private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await runTransaction(this.dataSource, work);
+    } catch (error) {
+      this.space.writeFailed(error);
+      throw error;
+    }
+    this.space.writeSucceeded();
+    return result;
   }
 
   async insert(reference: NewReference, signal?: AbortSignal): Promise<number> {

@@ -1,0 +1,69 @@
+import { Mutex } from 'async-mutex';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** What TypeORM's better-sqlite3 driver holds: SQLite's one connection and its one query runner. */
+interface SqliteDriver {
+  databaseConnection: { inTransaction: boolean; exec(sql: string): unknown };
+  queryRunner?: { isTransactionActive: boolean };
+}
+
+/**
+ * One lock per SQLite data source. TypeORM runs SQLite on a single connection, and a transaction
+ * holds it across awaits: a second one begun meanwhile failed with "cannot start a transaction
+ * within a transaction" (2 of about 400 uploads at concurrency 4 answered 500), so transactions
+ * on SQLite take turns. MySQL/MariaDB give each transaction a connection of its own.
+ */
+const sqliteLocks = new WeakMap<DataSource, Mutex>();
+
+function lockOf(dataSource: DataSource): Mutex {
+  let lock = sqliteLocks.get(dataSource);
+  if (!lock) {
+    lock = new Mutex();
+    sqliteLocks.set(dataSource, lock);
+  }
+  return lock;
+}
+
+/** SQLite's connection says a transaction is open where none of ours is. */
+export class SqliteTransactionStateError extends Error {
+  constructor() {
+    super('SQLite was still inside a transaction after a commit; the write was rolled back');
+  }
+}
+
+/** Runs `work` in one transaction of `dataSource`: every write of the store goes through here. */
+export function runTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  if (dataSource.options.type !== 'better-sqlite3') return dataSource.transaction(work);
+  const driver = dataSource.driver as unknown as SqliteDriver;
+  return lockOf(dataSource).runExclusive(async () => {
+    let result: T;
+    try {
+      result = await dataSource.transaction(work);
+    } catch (error) {
+      settle(driver);
+      throw error;
+    }
+    // Committed means out of every transaction; anything else would be lost with the connection.
+    if (driver.databaseConnection.inTransaction) {
+      settle(driver);
+      throw new SqliteTransactionStateError();
+    }
+    return result;
+  });
+}
+
+/**
+ * After a failed transaction SQLite's own state decides. A COMMIT refused for lack of space makes
+ * SQLite roll the whole transaction back itself; TypeORM's ROLLBACK then fails, and its query
+ * runner, SQLite's only one, kept believing a transaction was open: every later transaction
+ * became a savepoint inside it, answered as committed and gone at the next start. So a
+ * transaction SQLite still has open is rolled back, and a runner that disagrees with SQLite is
+ * dropped: the driver makes a fresh one on its next query.
+ */
+function settle(driver: SqliteDriver): void {
+  if (driver.databaseConnection.inTransaction) driver.databaseConnection.exec('ROLLBACK');
+  if (driver.queryRunner?.isTransactionActive) driver.queryRunner = undefined;
+}
