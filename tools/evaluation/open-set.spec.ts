@@ -219,6 +219,8 @@ describe('open-set run', () => {
     assert.equal(four.subsamples, 3);
     assert.equal(four.entries, 4);
     assert.deepEqual(four.rank1Range, { min: 1, max: 1 });
+    const [derived] = four.derived;
+    assert.ok(derived.fpirRange.min <= derived.fpir && derived.fpir <= derived.fpirRange.max);
   });
 
   it('should count a distance within the default threshold as a match', () => {

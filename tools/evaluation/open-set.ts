@@ -314,10 +314,21 @@ export interface GalleryFigures extends SearchFigures {
   entries: number;
   subsamples: number;
   /** The lowest and highest rank-1 rate of the subsamples. */
-  rank1Range: { min: number; max: number };
+  rank1Range: Range;
   atDefault: ThresholdResult;
-  derived: DerivedResult[];
+  /** Means over the subsamples, with the range of the FPIR each achieved. */
+  derived: (DerivedResult & { fpirRange: Range })[];
 }
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+const range = (values: readonly number[]): Range => ({
+  min: Math.min(...values),
+  max: Math.max(...values),
+});
 
 /**
  * The open-set figures of `protocol` for each gallery variant and size: a size below the whole
@@ -379,13 +390,17 @@ export function openSetRun(
           }),
         };
       });
-      const rank1 = runs.map((run) => run.rank1);
+      const mean = meanOf(runs);
       return {
         photosPerPerson,
         size,
         subsamples: runs.length,
-        rank1Range: { min: Math.min(...rank1), max: Math.max(...rank1) },
-        ...meanOf(runs),
+        rank1Range: range(runs.map((run) => run.rank1)),
+        ...mean,
+        derived: mean.derived.map((row, index) => ({
+          ...row,
+          fpirRange: range(runs.map((run) => run.derived[index].fpir)),
+        })),
       };
     });
   });
@@ -397,8 +412,17 @@ const gallery = (figures: GalleryFigures) =>
   `${figures.size}${figures.photosPerPerson > 1 ? ` (${Math.round(figures.entries)} photos)` : ''}` +
   (figures.subsamples > 1 ? `, mean of ${figures.subsamples}` : '');
 
-const strangers = (figures: GalleryFigures, fpir: number) =>
-  (fpir * figures.nonMatedSearches).toFixed(figures.subsamples > 1 ? 1 : 0);
+/** The strangers an FPIR stands for: the mean over the subsamples, and their fewest and most. */
+function strangersMatched(
+  figures: GalleryFigures,
+  { fpir, fpirRange }: GalleryFigures['derived'][number],
+) {
+  const count = (rate: number) => Math.round(rate * figures.nonMatedSearches);
+  const mean = (fpir * figures.nonMatedSearches).toFixed(figures.subsamples > 1 ? 1 : 0);
+  return figures.subsamples > 1
+    ? `${mean} (${count(fpirRange.min)} to ${count(fpirRange.max)})`
+    : mean;
+}
 
 /**
  * Two Markdown tables: the searches' figures per gallery (TPIR at each target FPIR, with the
@@ -431,7 +455,8 @@ export function openSetTables(figures: readonly GalleryFigures[], threshold: num
         'target FPIR': percent(at.target),
         'per-pair FAR': at.pairRate.toPrecision(2),
         threshold: distance(at.threshold),
-        'FPIR achieved (strangers)': `${(at.fpir * 100).toFixed(2)}% (${strangers(row, at.fpir)})`,
+        'FPIR achieved': `${(at.fpir * 100).toFixed(2)}%`,
+        'strangers matched (range)': strangersMatched(row, at),
         TPIR: percent(at.tpir),
       })),
     ),
