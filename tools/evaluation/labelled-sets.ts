@@ -18,18 +18,32 @@ export interface LabelledSet {
   identities?: Map<string, string>;
 }
 
+/** One person's photos, lowest-numbered first. */
+export interface PersonPhotos {
+  person: string;
+  photos: string[];
+}
+
+/** The photos in `folder/<identity>/<photo>`, by identity, each identity's in numeric order. */
+export function identityPhotos(folder: string): PersonPhotos[] {
+  const people: PersonPhotos[] = [];
+  for (const person of readdirSync(folder).sort()) {
+    const dir = join(folder, person);
+    if (!statSync(dir).isDirectory()) continue;
+    const photos = readdirSync(dir)
+      .filter((file) => /\.(png|jpe?g)$/i.test(file))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+      .map((file) => join(dir, file));
+    if (photos.length > 0) people.push({ person, photos });
+  }
+  return people;
+}
+
 /** Every unordered pair of photos in `folder/<identity>/<photo>`, labelled by the folder name. */
 export function identityFolders(name: string, folder: string): LabelledSet {
-  const images: { path: string; identity: string }[] = [];
-  for (const identity of readdirSync(folder).sort()) {
-    const dir = join(folder, identity);
-    if (!statSync(dir).isDirectory()) continue;
-    for (const file of readdirSync(dir).sort((a, b) =>
-      a.localeCompare(b, 'en', { numeric: true }),
-    )) {
-      if (/\.(png|jpe?g)$/i.test(file)) images.push({ path: join(dir, file), identity });
-    }
-  }
+  const images = identityPhotos(folder).flatMap(({ person, photos }) =>
+    photos.map((path) => ({ path, identity: person })),
+  );
   const pairs: LabelledPair[] = [];
   for (let i = 0; i < images.length; i++) {
     for (let j = i + 1; j < images.length; j++) {
