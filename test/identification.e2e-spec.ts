@@ -4,6 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { readFileSync } from 'node:fs';
+import {
+  CALIBRATION_FILE,
+  pairRateForFpir,
+  thresholdForPairRate,
+  type CalibrationTable,
+} from '../src/face-engine/calibration.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -13,10 +20,13 @@ interface Match {
   subject: string | null;
   distance: number;
   verified: boolean;
+  far: number;
+  fpir: number;
 }
 interface IdentifyBody {
   faces: { facial_area: { x: number; y: number; w: number; h: number }; matches: Match[] }[];
   threshold: number;
+  target_fpir: number | null;
   model: string;
   references_searched: number;
   time: number;
@@ -25,6 +35,20 @@ interface ListBody {
   count: number;
   references: { key: string; filename: string; subject?: string }[];
 }
+
+const calibration = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+/** The threshold at which a search of `size` references gives a stranger `fpir`, read off the table. */
+const searchThreshold = (fpir: number, size: number) =>
+  Math.floor(thresholdForPairRate(calibration.far, pairRateForFpir(fpir, size)) * 1e5) / 1e5;
+
+/** People in no photo of the gallery below. */
+const STRANGERS = [
+  'orl-s1-1.png',
+  'orl-s2-1.png',
+  'person-c-1.jpg',
+  'person-d-1.jpg',
+  'person-e-1.jpg',
+];
 
 const PEOPLE = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'stuart'];
 /** `group-6-faces.jpg` (bbt4), as its provenance describes it: each row left to right. */
@@ -99,7 +123,40 @@ describe('identification, subjects and paging on MariaDB', () => {
         );
         assert.ok(face.facial_area.w > 20 && face.facial_area.h > 20);
       }
-      assert.equal(result.threshold, 0.079);
+      assert.equal(result.threshold, searchThreshold(0.01, PEOPLE.length + 2));
+    });
+
+    it('should choose the threshold for a 1% chance that a stranger matches this gallery, and say so', async () => {
+      const result = (await identify(server, 'crop-howard-1.png').expect(200)).body as IdentifyBody;
+      assert.equal(result.target_fpir, 0.01);
+      assert.equal(result.references_searched, 10);
+      assert.equal(result.threshold, searchThreshold(0.01, 10));
+      assert.ok(result.threshold < 0.079, 'stricter than a pair of photos: ten chances to match');
+      for (const match of result.faces[0].matches) {
+        // Ten chances of a false match at the pair's rate, nearly ten times the rate.
+        assert.ok(match.fpir > match.far && match.fpir <= 10 * match.far, JSON.stringify(match));
+      }
+      const high = (await identify(server, 'crop-howard-1.png', { security: 'high' }).expect(200))
+        .body as IdentifyBody;
+      assert.equal(high.target_fpir, 0.001);
+      assert.equal(high.threshold, searchThreshold(0.001, 10));
+      const given = (await identify(server, 'crop-howard-1.png', { threshold: '0.06' }).expect(200))
+        .body as IdentifyBody;
+      assert.equal(given.target_fpir, null);
+      assert.equal(given.threshold, 0.06);
+    });
+
+    it('should match nobody for people who are not enrolled', async () => {
+      for (const stranger of STRANGERS) {
+        const result = (await identify(server, stranger).expect(200)).body as IdentifyBody;
+        for (const face of result.faces) {
+          assert.deepEqual(
+            face.matches.filter((match) => match.verified),
+            [],
+            `${stranger}: ${JSON.stringify(face.matches[0])}`,
+          );
+        }
+      }
     });
 
     it('should give the distance compare gives for the same photo and reference', async () => {

@@ -120,6 +120,15 @@ export class EnvironmentVariables {
   @NumberSetting(0, 2)
   FACE_MATCH_THRESHOLD = 0.079;
 
+  /**
+   * The chance `/identify` may give someone who is not enrolled a match, whatever the size of the
+   * gallery (the false positive identification rate): its threshold is chosen for it at the
+   * number of references searched, from the calibration table. A request's `threshold` or
+   * `security` overrides it.
+   */
+  @NumberSetting(0.000001, 0.5)
+  IDENTIFY_TARGET_FPIR = 0.01;
+
   @NumberSetting(0.05, 0.99)
   FACE_MIN_CONFIDENCE = 0.5;
 

@@ -7,6 +7,9 @@ import {
   Calibration,
   CALIBRATION_FILE,
   falseAcceptRate,
+  fpirForPairRate,
+  pairRateForFpir,
+  thresholdForPairRate,
   type CalibrationTable,
 } from './calibration.js';
 import type { FaceEngine } from './face-engine.service.js';
@@ -63,5 +66,99 @@ describe('Calibration', () => {
     assert.equal(other.falseAcceptRate(0.05), undefined);
     assert.throws(() => other.threshold({ security: 'high' }, 0.07), InvalidOperatingPointError);
     assert.equal(other.threshold({ threshold: 0.05 }, 0.07), 0.05);
+  });
+});
+
+describe('thresholds derived from the per-pair table', () => {
+  const table: CalibrationTable = {
+    model: 'test',
+    measuredOn: 'test',
+    impostorPairs: 1e7,
+    thresholds: { high: 0.05, medium: 0.07, low: 0.09 },
+    far: [
+      [0, 1e-7],
+      [0.05, 1e-7],
+      [0.1, 1e-5],
+      [0.15, 1e-3],
+      [0.2, 1],
+    ],
+  };
+
+  it('should spread a target FPIR over the gallery as 1 - (1 - FPIR)^(1/N)', () => {
+    assert.equal(pairRateForFpir(0.01, 1), 0.01);
+    const rate = pairRateForFpir(0.01, 1000);
+    assert.ok(Math.abs(1 - (1 - rate) ** 1000 - 0.01) < 1e-12);
+    assert.ok(Math.abs(pairRateForFpir(0.001, 1e6) / 1.0005e-9 - 1) < 1e-4);
+  });
+
+  it('should invert the table as falseAcceptRate reads it', () => {
+    for (const rate of [2e-7, 1e-6, 1e-5, 1e-4, 0.5]) {
+      const threshold = thresholdForPairRate(table.far, rate);
+      assert.ok(Math.abs(falseAcceptRate(table, threshold) / rate - 1) < 1e-9, String(rate));
+    }
+  });
+
+  it('should take the largest distance of a flat step and the table ends beyond it', () => {
+    assert.equal(thresholdForPairRate(table.far, 1e-7), 0.05);
+    assert.equal(thresholdForPairRate(table.far, 1e-8), 0);
+    assert.equal(thresholdForPairRate(table.far, 2), 0.2);
+  });
+});
+
+describe('the operating point of a search', () => {
+  const current = new Calibration({ model: shipped.model } as FaceEngine);
+  const search = (size: number, point = {}) => current.searchThreshold(point, size, 0.01, 0.079);
+
+  it('should lower the threshold as the gallery grows, never raise it', () => {
+    let previous = Number.POSITIVE_INFINITY;
+    for (const size of [1, 2, 10, 100, 1_000, 10_000, 100_000, 1_000_000]) {
+      const { threshold, targetFpir } = search(size);
+      assert.equal(targetFpir, 0.01);
+      assert.ok(threshold <= previous, `${size}: ${threshold} > ${previous}`);
+      previous = threshold;
+    }
+    assert.ok(search(1_000).threshold < search(10).threshold);
+  });
+
+  it('should give a stranger at most the target chance of a match, as the table estimates it', () => {
+    for (const size of [1, 10, 100, 1_000, 5_000]) {
+      for (const [level, fpir] of [
+        ['high', 0.001],
+        ['medium', 0.01],
+        ['low', 0.1],
+      ] as const) {
+        const { threshold, targetFpir } = search(size, { security: level });
+        assert.equal(targetFpir, fpir);
+        const estimated = current.searchFalsePositiveRate(threshold, size)!;
+        assert.ok(estimated <= fpir * 1.0001, `${level} at ${size}: ${estimated}`);
+        // Within one step of the table: a threshold 0.001 further lets in more than the target.
+        assert.ok(current.searchFalsePositiveRate(threshold + 0.001, size)! > fpir);
+      }
+    }
+  });
+
+  it('should give a pair search the pair table: one reference, the per-pair rate', () => {
+    assert.equal(current.searchFalsePositiveRate(0.05, 1), current.falseAcceptRate(0.05));
+    assert.ok(Math.abs(fpirForPairRate(pairRateForFpir(0.01, 2_000), 2_000) - 0.01) < 1e-12);
+  });
+
+  it("should apply a client's threshold as it is, and name no target for it", () => {
+    assert.deepEqual(search(1_000, { threshold: 0.06 }), { threshold: 0.06, targetFpir: null });
+    assert.throws(
+      () => search(1_000, { threshold: 0.06, security: 'low' }),
+      InvalidOperatingPointError,
+    );
+  });
+
+  it('should fall back to the pair threshold, with no target, for a model without calibration', () => {
+    const other = new Calibration({ model: 'another-model+p9' } as FaceEngine);
+    assert.deepEqual(other.searchThreshold({}, 1_000, 0.01, 0.079), {
+      threshold: 0.079,
+      targetFpir: null,
+    });
+    assert.throws(
+      () => other.searchThreshold({ security: 'high' }, 1_000, 0.01, 0.079),
+      InvalidOperatingPointError,
+    );
   });
 });

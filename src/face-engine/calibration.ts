@@ -2,7 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOperatingPointError } from '../common/errors.js';
-import type { OperatingPoint, SecurityLevel } from '../common/operating-point.js';
+import {
+  SEARCH_SECURITY_LEVELS,
+  type OperatingPoint,
+  type SecurityLevel,
+} from '../common/operating-point.js';
 import { projectRoot } from '../common/project-root.js';
 import { FaceEngine } from './face-engine.service.js';
 
@@ -34,6 +38,43 @@ export function falseAcceptRate(table: CalibrationTable, distance: number): numb
     }
   }
   return far[far.length - 1][1];
+}
+
+/**
+ * The per-pair false accept rate at which a search of `size` references gives a stranger `fpir`
+ * chance of a match, if the stranger's distances to the references were independent:
+ * 1 - (1 - fpir)^(1/size), computed without the cancellation of 1 - (something near 1). Measured
+ * on lfw-dev they are not quite (some strangers are close to many people), so a gallery of 1,000
+ * or more gets about half the FPIR it is aimed at: the error is on the safe side.
+ */
+export function pairRateForFpir(fpir: number, size: number): number {
+  return -Math.expm1(Math.log1p(-fpir) / Math.max(size, 1));
+}
+
+/** The chance that at least one of `size` independent pairs, each at `rate`, matches. */
+export function fpirForPairRate(rate: number, size: number): number {
+  return -Math.expm1(Math.max(size, 1) * Math.log1p(-Math.min(rate, 1)));
+}
+
+/**
+ * The largest distance at which the table's false accept rate (linear between its steps, as
+ * `falseAcceptRate` reads it) is at most `rate`; the table's first distance when even that is
+ * above it, its last when none is.
+ */
+export function thresholdForPairRate(far: CalibrationTable['far'], rate: number): number {
+  const above = far.findIndex(([, at]) => at > rate);
+  if (above === 0) return far[0][0];
+  if (above === -1) return far[far.length - 1][0];
+  const [from, before] = far[above - 1];
+  const [to, after] = far[above];
+  return from + ((rate - before) / (after - before)) * (to - from);
+}
+
+/** The threshold a search applies, and the false positive identification rate it was chosen for. */
+export interface SearchOperatingPoint {
+  threshold: number;
+  /** Null when the client gave the threshold, or no calibration exists for the model. */
+  targetFpir: number | null;
 }
 
 /**
@@ -81,6 +122,43 @@ export class Calibration {
       );
     }
     return table.thresholds[security];
+  }
+
+  /**
+   * The threshold for a search of `size` references: the client's `threshold`; else the one at
+   * which a stranger's search of that many has the chance its `security` level names, or
+   * `defaultFpir`. Without a calibration for the model, `fallback` (a pair's threshold).
+   */
+  searchThreshold(
+    { threshold, security }: OperatingPoint,
+    size: number,
+    defaultFpir: number,
+    fallback: number,
+  ): SearchOperatingPoint {
+    if (threshold !== undefined && security !== undefined) {
+      throw new InvalidOperatingPointError('Give either threshold or security, not both');
+    }
+    if (threshold !== undefined) return { threshold, targetFpir: null };
+    const table = this.current();
+    if (!table) {
+      if (security === undefined) return { threshold: fallback, targetFpir: null };
+      throw new InvalidOperatingPointError(
+        `No calibration for model ${this.engine.model}: security levels are unavailable; give a threshold`,
+      );
+    }
+    const targetFpir = security === undefined ? defaultFpir : SEARCH_SECURITY_LEVELS[security];
+    const rate = pairRateForFpir(targetFpir, size);
+    // Rounded down: a threshold that reads well must not let more strangers through.
+    return { threshold: Math.floor(thresholdForPairRate(table.far, rate) * 1e5) / 1e5, targetFpir };
+  }
+
+  /**
+   * The estimated chance that a stranger's search of `size` references returns a match at least
+   * as close as `distance`, where the model is calibrated.
+   */
+  searchFalsePositiveRate(distance: number, size: number): number | undefined {
+    const table = this.current();
+    return table && fpirForPairRate(falseAcceptRate(table, distance), size);
   }
 
   falseAcceptRate(distance: number): number | undefined {

@@ -41,6 +41,7 @@ export class IdentificationController {
     return {
       faces: found.faces.map(({ box, matches }) => ({ facial_area: toFacialArea(box), matches })),
       threshold: found.threshold,
+      target_fpir: found.targetFpir,
       model: found.model,
       references_searched: found.referencesSearched,
       faces_skipped: found.facesSkipped,

@@ -17,6 +17,8 @@ export interface IdentityMatch {
   verified: boolean;
   /** The share of different people's pairs at least this close, where the model is calibrated. */
   far?: number;
+  /** The chance that a stranger's search of this gallery finds a match at least this close. */
+  fpir?: number;
 }
 
 export interface IdentifiedFace {
@@ -27,6 +29,8 @@ export interface IdentifiedFace {
 export interface Identification {
   faces: IdentifiedFace[];
   threshold: number;
+  /** The false positive identification rate the threshold was chosen for; null when given. */
+  targetFpir: number | null;
   model: string;
   referencesSearched: number;
   /** Faces found but not searched for (over MAX_FACES_PER_IDENTIFY, the smallest). */
@@ -49,7 +53,9 @@ export class IdentificationService {
   ) {}
 
   async identify(image: UploadedImage, options: IdentifyOptions): Promise<Identification> {
-    const threshold = this.calibration.threshold(options, this.config.env.FACE_MATCH_THRESHOLD);
+    const { IDENTIFY_TARGET_FPIR, FACE_MATCH_THRESHOLD } = this.config.env;
+    // Checked before any work; chosen again for the gallery as it is when the search runs.
+    this.calibration.searchThreshold(options, 1, IDENTIFY_TARGET_FPIR, FACE_MATCH_THRESHOLD);
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const { faces, detected } = await this.engine.analyze(image.bytes, {
@@ -57,6 +63,13 @@ export class IdentificationService {
         max: this.config.env.MAX_FACES_PER_IDENTIFY,
       });
       if (faces.length === 0) throw new NoFaceDetectedError();
+      const searched = this.index.size;
+      const { threshold, targetFpir } = this.calibration.searchThreshold(
+        options,
+        searched,
+        IDENTIFY_TARGET_FPIR,
+        FACE_MATCH_THRESHOLD,
+      );
       const identified: IdentifiedFace[] = [];
       // Left to right: a stable order a client can match to the photo (rows are ambiguous in groups).
       const leftToRight = [...faces].sort((a, b) => a.box.x - b.box.x);
@@ -70,6 +83,7 @@ export class IdentificationService {
             distance,
             verified: distance <= threshold,
             far: this.calibration.falseAcceptRate(distance),
+            fpir: this.calibration.searchFalsePositiveRate(distance, searched),
           })),
         });
         // A search over a large index takes milliseconds: let other requests in between faces.
@@ -78,8 +92,9 @@ export class IdentificationService {
       return {
         faces: identified,
         threshold,
+        targetFpir,
         model: this.engine.model,
-        referencesSearched: this.index.size,
+        referencesSearched: searched,
         facesSkipped: detected - faces.length,
         seconds: Math.round(performance.now() - started) / 1000,
       };

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { falseAcceptRate, type CalibrationTable } from '../../src/face-engine/calibration.js';
+import { pairRateForFpir, type CalibrationTable } from '../../src/face-engine/calibration.js';
 import {
   matedOutcome,
   meanOf,
   nearestDistance,
   openSetProtocol,
   openSetRun,
-  pairRateForFpir,
   REFUSED_SEARCH,
   searchFigures,
   seededShuffle,
-  thresholdForPairRate,
 } from './open-set.js';
 
 const people = [
@@ -131,42 +129,6 @@ describe('searches', () => {
     assert.equal(one.fpir, 0);
     assert.equal(one.tpir, 0.25);
     assert.equal(one.strangersAllowed, 0);
-  });
-});
-
-describe('thresholds derived from the per-pair table', () => {
-  const table: CalibrationTable = {
-    model: 'test',
-    measuredOn: 'test',
-    impostorPairs: 1e7,
-    thresholds: { high: 0.05, medium: 0.07, low: 0.09 },
-    far: [
-      [0, 1e-7],
-      [0.05, 1e-7],
-      [0.1, 1e-5],
-      [0.15, 1e-3],
-      [0.2, 1],
-    ],
-  };
-
-  it('should spread a target FPIR over the gallery as 1 - (1 - FPIR)^(1/N)', () => {
-    assert.equal(pairRateForFpir(0.01, 1), 0.01);
-    const rate = pairRateForFpir(0.01, 1000);
-    assert.ok(Math.abs(1 - (1 - rate) ** 1000 - 0.01) < 1e-12);
-    assert.ok(Math.abs(pairRateForFpir(0.001, 1e6) / 1.0005e-9 - 1) < 1e-4);
-  });
-
-  it('should invert the table as falseAcceptRate reads it', () => {
-    for (const rate of [2e-7, 1e-6, 1e-5, 1e-4, 0.5]) {
-      const threshold = thresholdForPairRate(table.far, rate);
-      assert.ok(Math.abs(falseAcceptRate(table, threshold) / rate - 1) < 1e-9, String(rate));
-    }
-  });
-
-  it('should take the largest distance of a flat step and the table ends beyond it', () => {
-    assert.equal(thresholdForPairRate(table.far, 1e-7), 0.05);
-    assert.equal(thresholdForPairRate(table.far, 1e-8), 0);
-    assert.equal(thresholdForPairRate(table.far, 2), 0.2);
   });
 });
 

@@ -3,7 +3,11 @@
 // candidate list by distance. TPIR(t) is the share of mated searches whose nearest candidate is the
 // right person within t; FPIR(t) the share of non-mated searches with any candidate within t.
 import { cosineDistance } from '../../src/face-engine/cosine-distance.js';
-import type { CalibrationTable } from '../../src/face-engine/calibration.js';
+import {
+  pairRateForFpir,
+  thresholdForPairRate,
+  type CalibrationTable,
+} from '../../src/face-engine/calibration.js';
 import type { PersonPhotos } from './labelled-sets.js';
 import { table } from '../bench/table.js';
 import { countAtOrBelow, thresholdForFar } from './verdicts.js';
@@ -167,29 +171,6 @@ export function truePositiveRate(mated: readonly MatedOutcome[], threshold: numb
 /** FPIR(t): the share of non-mated searches (their nearest distances, ascending) within t. */
 export function falsePositiveRate(nonMated: ArrayLike<number>, threshold: number): number {
   return share(countAtOrBelow(nonMated, threshold), nonMated.length);
-}
-
-/**
- * The per-pair false accept rate at which a gallery of `size` entries gives `fpir`, if the
- * stranger's distances to the entries are independent: 1 - (1 - fpir)^(1/size), computed without
- * the cancellation of 1 - (something near 1).
- */
-export function pairRateForFpir(fpir: number, size: number): number {
-  return -Math.expm1(Math.log1p(-fpir) / size);
-}
-
-/**
- * The largest distance at which the table's false accept rate (linear between its steps, as
- * `falseAcceptRate` reads it) is at most `rate`; the table's first distance when even that is
- * above it, its last when none is.
- */
-export function thresholdForPairRate(far: CalibrationTable['far'], rate: number): number {
-  const above = far.findIndex(([, at]) => at > rate);
-  if (above === 0) return far[0][0];
-  if (above === -1) return far[far.length - 1][0];
-  const [from, before] = far[above - 1];
-  const [to, after] = far[above];
-  return from + ((rate - before) / (after - before)) * (to - from);
 }
 
 /** One gallery's figures at a threshold. */

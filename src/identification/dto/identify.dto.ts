@@ -49,6 +49,14 @@ export class IdentityMatchDto {
     example: 0.00002,
   })
   far?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Estimated chance that a search of this gallery by someone who is not enrolled returns a ' +
+      'match at least this close (the false positive identification rate at this distance)',
+    example: 0.0004,
+  })
+  fpir?: number;
 }
 
 export class IdentifiedFaceDto {
@@ -66,8 +74,24 @@ export class IdentifyResponseDto {
   })
   faces!: IdentifiedFaceDto[];
 
-  @ApiProperty({ description: 'The threshold applied', example: 0.079 })
+  @ApiProperty({
+    description:
+      "The threshold applied: the request's, or the one at which a search of this many " +
+      'references gives someone not enrolled the target_fpir chance of a match',
+    example: 0.0447,
+  })
   threshold!: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'The false positive identification rate the threshold was chosen for: IDENTIFY_TARGET_FPIR ' +
+      '(default 0.01), or the security level (high 0.001, medium 0.01, low 0.1); null when the ' +
+      'request gave a threshold or the model has no calibration',
+    example: 0.01,
+  })
+  target_fpir!: number | null;
 
   @ApiProperty({ description: 'Weights and pipeline that made the embeddings' })
   model!: string;
