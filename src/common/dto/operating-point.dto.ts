@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { DecimalNumber } from '../validation.js';
 import { SECURITY_LEVEL_NAMES, type SecurityLevel } from '../operating-point.js';
 
 /**
@@ -17,10 +17,7 @@ export class OperatingPointDto {
     example: 0.079,
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(2)
+  @DecimalNumber({ min: 0, max: 2 })
   threshold?: number;
 
   @ApiPropertyOptional({
