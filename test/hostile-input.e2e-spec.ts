@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { buildOpenApiDocument } from '../src/app.setup.js';
 import { fixture, startApp } from './support/app.js';
 import { pngDeclaring } from './support/png.js';
 
@@ -160,6 +161,38 @@ describe('hostile input', () => {
     }
     // Extra text fields are ignored, as FastAPI does.
     await upload(fixture('crop-penny-2.png'), 'p2.png').field('note', 'hello').expect(200);
+  });
+
+  it('should answer 400 naming an unknown, repeated or bracketed query parameter', async () => {
+    const detail = async (query: string): Promise<string> => {
+      const response = await request(server).get(`/list_references?${query}`);
+      assert.equal(response.status, 400, `${query}: ${JSON.stringify(response.body)}`);
+      return (response.body as { detail: string }).detail;
+    };
+    assert.match(await detail('Subject=amy'), /^Unknown query parameter 'Subject'/);
+    assert.match(await detail('subject%5B%5D=amy'), /^Unknown query parameter 'subject\[\]'/);
+    assert.match(await detail('subject[a]=amy'), /^Unknown query parameter 'subject\[a\]'/);
+    assert.match(await detail('limit=5&lmit=2'), /^Unknown query parameter 'lmit'/);
+    for (const query of ['subject=amy&subject=bob', 'limit=1&limit=2']) {
+      assert.match(
+        await detail(query),
+        new RegExp(`^Query parameter '${query.split('=')[0]}' must be given once`),
+      );
+    }
+    await request(server).get('/list_references?limit=5&offset=0&subject=amy').expect(200);
+  });
+
+  it('should refuse unknown query parameters on every route that takes a query', async () => {
+    const document = buildOpenApiDocument(app);
+    const routes = Object.entries(document.paths).filter(([, item]) =>
+      item.get?.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'query'),
+    );
+    assert.ok(routes.length > 0, 'no route takes a query');
+    for (const [path] of routes) {
+      const response = await request(server).get(`${path}?no_such_parameter=1`);
+      assert.equal(response.status, 400, `${path}: ${JSON.stringify(response.body)}`);
+      assert.match((response.body as { detail: string }).detail, /'no_such_parameter'/, path);
+    }
   });
 
   it('should survive a fuzz pass: every answer a documented 4xx or a 200, the process up', async (t) => {

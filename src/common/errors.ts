@@ -15,6 +15,16 @@ export class InvalidFileExtensionError extends DomainError {
   }
 }
 
+/** A query parameter the route does not take, or one given more than once or as an object. */
+export class InvalidQueryParameterError extends DomainError {
+  constructor(
+    readonly parameter: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 /** The photo's file name is longer than the store keeps. */
 export class FilenameTooLongError extends DomainError {
   constructor(readonly maxLength: number) {

@@ -22,6 +22,7 @@ import {
   FilenameTooLongError,
   InvalidFileExtensionError,
   InvalidOperatingPointError,
+  InvalidQueryParameterError,
   PoorEnrolmentError,
   InvalidImageError,
   InvalidReferenceKeyError,
@@ -199,6 +200,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       error instanceof InvalidFileExtensionError ||
       error instanceof FilenameTooLongError ||
       error instanceof InvalidOperatingPointError ||
+      error instanceof InvalidQueryParameterError ||
       error instanceof PoorEnrolmentError ||
       error instanceof InvalidReferenceKeyError ||
       error instanceof NoFaceDetectedError ||

@@ -5,6 +5,8 @@ import { validateSync } from 'class-validator';
 import { IdentifyDto } from '../identification/dto/identify.dto.js';
 import { ListReferencesQueryDto } from '../references/dto/requests.dto.js';
 import { OperatingPointDto } from './dto/operating-point.dto.js';
+import { InvalidQueryParameterError } from './errors.js';
+import { assertQueryParameters } from './validation.js';
 
 /** What the validation pipe makes of text fields as they arrive: the values, or the problems. */
 function parse<T extends object>(
@@ -15,6 +17,36 @@ function parse<T extends object>(
   const problems = validateSync(value).flatMap((error) => Object.values(error.constraints ?? {}));
   return { value, problems };
 }
+
+describe('query parameters', () => {
+  it('should take the parameters the DTO declares, once each', () => {
+    assertQueryParameters({ limit: '5', offset: '0', subject: 'amy' }, ListReferencesQueryDto);
+    assertQueryParameters({}, ListReferencesQueryDto);
+  });
+
+  it('should name an unknown parameter and list those the route takes', () => {
+    assert.throws(
+      () => assertQueryParameters({ limit: '5', Subject: 'amy' }, ListReferencesQueryDto),
+      (error: InvalidQueryParameterError) => {
+        assert.equal(error.parameter, 'Subject');
+        assert.equal(
+          error.message,
+          "Unknown query parameter 'Subject'; this route takes limit, offset, subject",
+        );
+        return true;
+      },
+    );
+  });
+
+  it('should refuse a parameter given more than once or as an object', () => {
+    for (const subject of [['amy', 'bob'], { a: 'amy' }]) {
+      assert.throws(
+        () => assertQueryParameters({ subject }, ListReferencesQueryDto),
+        /^InvalidQueryParameterError: Query parameter 'subject' must be given once/,
+      );
+    }
+  });
+});
 
 describe('numbers in form fields and query parameters', () => {
   it('should read decimal notation, exponents included', () => {

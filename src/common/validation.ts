@@ -1,6 +1,55 @@
-import { applyDecorators, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { getMetadataStorage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { InvalidQueryParameterError } from './errors.js';
+
+/**
+ * The global pipe: validates every DTO. A query is first checked for parameters its DTO does not
+ * declare, and for any given more than once (or as an object, should the query parser ever make
+ * them): `?Subject=x` or `?subject[]=x` would otherwise be answered as if unfiltered. Every route
+ * that takes a query DTO gets this; the query strings of routes that take none are not read.
+ */
+export class RequestValidationPipe extends ValidationPipe {
+  constructor() {
+    // Checks the form fields' types (a repeated field arrives as an array); presence is checked by
+    // the controllers, which answer a missing field with the FastAPI-style 422.
+    super({ forbidUnknownValues: false });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'query' && metadata.data === undefined && metadata.metatype) {
+      assertQueryParameters(value, metadata.metatype);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/**
+ * Throws InvalidQueryParameterError for the first parameter `dto` does not take as one value. A
+ * type without validation decorators (`@Query() query: object`) declares nothing to check against.
+ */
+export function assertQueryParameters(query: unknown, dto: abstract new () => unknown): void {
+  const known = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(dto, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  );
+  if (known.size === 0) return;
+  for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    if (!known.has(name)) {
+      throw new InvalidQueryParameterError(
+        name,
+        `Unknown query parameter '${name}'; this route takes ${[...known].join(', ')}`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new InvalidQueryParameterError(
+        name,
+        `Query parameter '${name}' must be given once, as a plain value`,
+      );
+    }
+  }
+}
 
 /**
  * For query strings and multipart fields that are numbers: validates as the global pipe does and

@@ -130,7 +130,11 @@ export class ReferencesController {
       'keeps one subject’s; `count` is the number that match, over all pages.',
   })
   @ApiOkResponse({ type: ListReferencesResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'limit or offset out of range' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'limit or offset not decimal digits or out of range; a query parameter unknown or repeated',
+  })
   @ApiInternalServerErrorResponse({
     type: ErrorResponseDto,
     description: 'Error listing embeddings: ...',
