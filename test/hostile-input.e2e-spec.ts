@@ -163,6 +163,64 @@ describe('hostile input', () => {
     await upload(fixture('crop-penny-2.png'), 'p2.png').field('note', 'hello').expect(200);
   });
 
+  it('should refuse a filename with control or format characters, also in filename*=', async () => {
+    const boundary = 'hostile-filename-boundary';
+    const post = (path: string, disposition: string) => {
+      const fields =
+        path === '/compare_with_reference'
+          ? `--${boundary}\r\nContent-Disposition: form-data; name="reference_key"\r\n\r\n${key}\r\n`
+          : '';
+      return request(server)
+        .post(path)
+        .set('Content-Type', `multipart/form-data; boundary=${boundary}`)
+        .send(
+          Buffer.concat([
+            Buffer.from(
+              `${fields}--${boundary}\r\nContent-Disposition: form-data; name="image"; ` +
+                `${disposition}\r\nContent-Type: image/png\r\n\r\n`,
+              'latin1',
+            ),
+            fixture('crop-penny-2.png'),
+            Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1'),
+          ]),
+        );
+    };
+    const listed = async () =>
+      ((await request(server).get('/list_references').expect(200)).body as { count: number }).count;
+    const before = await listed();
+    for (const path of ['/upload_reference', '/compare_with_reference']) {
+      // Raw control bytes in a part's header: the multipart parser refuses the header itself.
+      for (const disposition of ['filename="red\x1b[31m.png"', 'filename="bell\x07.png"']) {
+        await post(path, disposition).expect(400, { detail: 'Multipart: Malformed part header' });
+      }
+      // Percent-encoded (RFC 5987) they reach the form as characters.
+      for (const disposition of [
+        "filename*=UTF-8''escape%1B%5B2J.png",
+        "filename*=UTF-8''nul%00.png",
+        "filename*=UTF-8''bell%07.png",
+        // A right-to-left override, which shows "photo\u202Egnp.exe" as "photoexe.png".
+        "filename*=UTF-8''photo%E2%80%AEgnp.png",
+      ]) {
+        const response = await post(path, disposition);
+        assert.equal(
+          response.status,
+          400,
+          `${path} ${disposition}: ${JSON.stringify(response.body)}`,
+        );
+        assert.deepEqual(response.body, {
+          detail: 'Filename must be printable text without control or format characters',
+        });
+      }
+    }
+    assert.equal(await listed(), before, 'nothing stored');
+    // Names in any script still go through, as subjects do.
+    const uploaded = await post('/upload_reference', "filename*=UTF-8''Zo%C3%AB%20%E6%9D%8E.png");
+    assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+    await request(server)
+      .delete(`/delete_reference/${(uploaded.body as { key: string }).key}`)
+      .expect(200);
+  });
+
   it('should answer 400 naming an unknown, repeated or bracketed query parameter', async () => {
     const detail = async (query: string): Promise<string> => {
       const response = await request(server).get(`/list_references?${query}`);

@@ -25,6 +25,13 @@ export class InvalidQueryParameterError extends DomainError {
   }
 }
 
+/** The photo's file name has control or format characters (an ANSI escape, a NUL, a bidi override). */
+export class InvalidFilenameError extends DomainError {
+  constructor(readonly filename: string) {
+    super('Filename must be printable text without control or format characters');
+  }
+}
+
 /** The photo's file name is longer than the store keeps. */
 export class FilenameTooLongError extends DomainError {
   constructor(readonly maxLength: number) {

@@ -21,6 +21,7 @@ import {
   InferenceTimeoutError,
   FilenameTooLongError,
   InvalidFileExtensionError,
+  InvalidFilenameError,
   InvalidOperatingPointError,
   InvalidQueryParameterError,
   PoorEnrolmentError,
@@ -198,6 +199,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (
       error instanceof InvalidFileExtensionError ||
+      error instanceof InvalidFilenameError ||
       error instanceof FilenameTooLongError ||
       error instanceof InvalidOperatingPointError ||
       error instanceof InvalidQueryParameterError ||
