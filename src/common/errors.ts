@@ -154,6 +154,13 @@ export class TooManyFailedAttemptsError extends DomainError {
   }
 }
 
+/** The client is over RATE_LIMIT_PER_MINUTE or RATE_LIMIT_INFERENCE_PER_MINUTE. */
+export class RateLimitedError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many requests: slow down and retry after the time in the Retry-After header');
+  }
+}
+
 /** Every worker is busy and the wait queue is full: the client should come back shortly. */
 export class EngineBusyError extends DomainError {
   constructor() {

@@ -8,7 +8,6 @@ import {
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import {
   ClientDisconnectedError,
@@ -33,6 +32,7 @@ import {
   NotAuthenticatedError,
   NoFaceDetectedError,
   OperationFailedError,
+  RateLimitedError,
   ReferenceNotFoundError,
   TooManyFailedAttemptsError,
   UploadsBusyError,
@@ -104,13 +104,6 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private toReply(error: unknown): ErrorReply {
     if (error instanceof DomainError) return this.fromDomainError(error);
-    if (error instanceof ThrottlerException) {
-      // ThrottlerGuard has already set Retry-After.
-      return {
-        status: HttpStatus.TOO_MANY_REQUESTS,
-        detail: 'Too many requests: slow down and retry after the time in the Retry-After header',
-      };
-    }
     if (error instanceof PayloadTooLargeException) {
       return this.fromDomainError(new UploadTooLargeError(this.maxUploadBytes));
     }
@@ -179,7 +172,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         headers: { 'WWW-Authenticate': 'Bearer' },
       };
     }
-    if (error instanceof TooManyFailedAttemptsError) {
+    if (error instanceof TooManyFailedAttemptsError || error instanceof RateLimitedError) {
       return {
         status: HttpStatus.TOO_MANY_REQUESTS,
         detail: error.message,

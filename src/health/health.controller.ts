@@ -1,6 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import {
   HealthCheck,
   HealthCheckService,
@@ -8,11 +7,12 @@ import {
   type HealthCheckResult,
 } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 
 @ApiTags('health')
 @Public()
-@SkipThrottle()
+@SkipRateLimit()
 @Controller('health')
 export class HealthController {
   constructor(
