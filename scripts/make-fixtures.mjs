@@ -2,7 +2,10 @@
 // Derives the format and orientation fixtures in test/fixtures/ from person-a-1.jpg with sharp, so
 // each is the same photo in another encoding. Re-run after changing a source fixture; the outputs
 // are committed.
+import { Buffer } from 'node:buffer';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 
 const dir = join(import.meta.dirname, '..', 'test', 'fixtures');
@@ -42,3 +45,75 @@ for (const [name, pipeline] of Object.entries(outputs)) {
     `${name}: ${info.width}x${info.height} ${info.channels} channels, ${info.size} bytes`,
   );
 }
+
+/** A PNG's chunks in order: type and data. */
+function pngChunks(png) {
+  const chunks = [];
+  for (let at = 8; at < png.length;) {
+    const length = png.readUInt32BE(at);
+    chunks.push({
+      type: png.toString('latin1', at + 4, at + 8),
+      data: png.subarray(at + 8, at + 8 + length),
+    });
+    at += 12 + length;
+  }
+  return chunks;
+}
+
+function chunk(type, data) {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** An animated PNG (APNG) of same-sized PNG frames, looping; the first is the default image. */
+function apng(frames, delayMs) {
+  const parsed = frames.map(pngChunks);
+  const ihdr = parsed[0].find((c) => c.type === 'IHDR').data;
+  for (const chunks of parsed) {
+    if (!chunks.find((c) => c.type === 'IHDR').data.equals(ihdr)) throw new Error('frames differ');
+  }
+  const actl = Buffer.alloc(8);
+  actl.writeUInt32BE(frames.length, 0); // frames; 0 plays = forever
+  let sequence = 0;
+  const fctl = () => {
+    const data = Buffer.alloc(26);
+    data.writeUInt32BE(sequence++, 0);
+    ihdr.copy(data, 4, 0, 8); // the whole canvas, at 0,0
+    data.writeUInt16BE(delayMs, 20);
+    data.writeUInt16BE(1000, 22);
+    return chunk('fcTL', data);
+  };
+  const out = [Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('acTL', actl)];
+  parsed.forEach((chunks, index) => {
+    out.push(fctl());
+    for (const { data } of chunks.filter((c) => c.type === 'IDAT')) {
+      if (index === 0) {
+        out.push(chunk('IDAT', data));
+      } else {
+        const numbered = Buffer.alloc(4);
+        numbered.writeUInt32BE(sequence++, 0);
+        out.push(chunk('fdAT', Buffer.concat([numbered, data])));
+      }
+    }
+  });
+  out.push(chunk('IEND', Buffer.alloc(0)));
+  return Buffer.concat(out);
+}
+
+// An animated PNG: the photo (220 px wide) for half a second, then a blank grey frame. sharp
+// writes no APNG, so the frames are encoded by it and the animation chunks (acTL, fcTL, fdAT)
+// put around them here. A decoder that used any frame but the first would find no face.
+const photo = await sharp(source).resize({ width: 220 }).png({ compressionLevel: 9 }).toBuffer();
+const { width, height } = await sharp(photo).metadata();
+const blank = await sharp({
+  create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 } },
+})
+  .png({ compressionLevel: 9 })
+  .toBuffer();
+const animated = apng([photo, blank], 500);
+writeFileSync(join(dir, 'person-a-1-animated.png'), animated);
+console.log(`person-a-1-animated.png: ${width}x${height}, 2 frames, ${animated.length} bytes`);

@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { FailedAttempts } from './auth/failed-attempts.js';
 import { ConfigModule } from './config/config.module.js';
@@ -9,18 +8,20 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentificationModule } from './identification/identification.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
-import { ClientThrottlerGuard, rateLimits } from './rate-limit/client-throttler.guard.js';
+import {
+  anyRateLimit,
+  ClientRateLimitGuard,
+  rateLimits,
+} from './rate-limit/client-rate-limit.guard.js';
 import { ReferencesModule } from './references/references.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(env: EnvironmentVariables): DynamicModule {
-    const limits = rateLimits(env);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
-        ...(limits.length > 0 ? [ThrottlerModule.forRoot({ throttlers: limits })] : []),
         DatabaseModule,
         ReferencesModule,
         HealthModule,
@@ -31,7 +32,9 @@ export class AppModule {
         FailedAttempts,
         // Authentication first: an unauthenticated client is refused before it is counted.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        ...(limits.length > 0 ? [{ provide: APP_GUARD, useClass: ClientThrottlerGuard }] : []),
+        ...(anyRateLimit(rateLimits(env))
+          ? [{ provide: APP_GUARD, useClass: ClientRateLimitGuard }]
+          : []),
       ],
     };
   }

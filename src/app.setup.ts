@@ -1,10 +1,11 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import helmet from 'helmet';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { projectRoot } from './common/project-root.js';
+import { RequestValidationPipe } from './common/validation.js';
 import { applyServerTimeouts, bodyIdleTimeout, lingerOnEarlyClose } from './common/slow-clients.js';
 import type { Logger } from 'pino';
 import type { Application } from 'express';
@@ -85,9 +86,7 @@ export function configureApp(app: INestApplication, logger?: Logger): void {
   const origins = config.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
   if (origins?.length) app.enableCors({ origin: origins });
   app.useGlobalFilters(new HttpErrorFilter(config.env.MAX_UPLOAD_BYTES));
-  // Checks the form fields' types (a repeated field arrives as an array); presence is checked by
-  // the controllers, which answer a missing field with the FastAPI-style 422.
-  app.useGlobalPipes(new ValidationPipe({ forbidUnknownValues: false }));
+  app.useGlobalPipes(new RequestValidationPipe());
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
   });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { buildOpenApiDocument } from '../src/app.setup.js';
 import { fixture, startApp } from './support/app.js';
 import { pngDeclaring } from './support/png.js';
 
@@ -160,6 +161,96 @@ describe('hostile input', () => {
     }
     // Extra text fields are ignored, as FastAPI does.
     await upload(fixture('crop-penny-2.png'), 'p2.png').field('note', 'hello').expect(200);
+  });
+
+  it('should refuse a filename with control or format characters, also in filename*=', async () => {
+    const boundary = 'hostile-filename-boundary';
+    const post = (path: string, disposition: string) => {
+      const fields =
+        path === '/compare_with_reference'
+          ? `--${boundary}\r\nContent-Disposition: form-data; name="reference_key"\r\n\r\n${key}\r\n`
+          : '';
+      return request(server)
+        .post(path)
+        .set('Content-Type', `multipart/form-data; boundary=${boundary}`)
+        .send(
+          Buffer.concat([
+            Buffer.from(
+              `${fields}--${boundary}\r\nContent-Disposition: form-data; name="image"; ` +
+                `${disposition}\r\nContent-Type: image/png\r\n\r\n`,
+              'latin1',
+            ),
+            fixture('crop-penny-2.png'),
+            Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1'),
+          ]),
+        );
+    };
+    const listed = async () =>
+      ((await request(server).get('/list_references').expect(200)).body as { count: number }).count;
+    const before = await listed();
+    for (const path of ['/upload_reference', '/compare_with_reference']) {
+      // Raw control bytes in a part's header: the multipart parser refuses the header itself.
+      for (const disposition of ['filename="red\x1b[31m.png"', 'filename="bell\x07.png"']) {
+        await post(path, disposition).expect(400, { detail: 'Multipart: Malformed part header' });
+      }
+      // Percent-encoded (RFC 5987) they reach the form as characters.
+      for (const disposition of [
+        "filename*=UTF-8''escape%1B%5B2J.png",
+        "filename*=UTF-8''nul%00.png",
+        "filename*=UTF-8''bell%07.png",
+        // A right-to-left override, which shows "photo\u202Egnp.exe" as "photoexe.png".
+        "filename*=UTF-8''photo%E2%80%AEgnp.png",
+      ]) {
+        const response = await post(path, disposition);
+        assert.equal(
+          response.status,
+          400,
+          `${path} ${disposition}: ${JSON.stringify(response.body)}`,
+        );
+        assert.deepEqual(response.body, {
+          detail: 'Filename must be printable text without control or format characters',
+        });
+      }
+    }
+    assert.equal(await listed(), before, 'nothing stored');
+    // Names in any script still go through, as subjects do.
+    const uploaded = await post('/upload_reference', "filename*=UTF-8''Zo%C3%AB%20%E6%9D%8E.png");
+    assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+    await request(server)
+      .delete(`/delete_reference/${(uploaded.body as { key: string }).key}`)
+      .expect(200);
+  });
+
+  it('should answer 400 naming an unknown, repeated or bracketed query parameter', async () => {
+    const detail = async (query: string): Promise<string> => {
+      const response = await request(server).get(`/list_references?${query}`);
+      assert.equal(response.status, 400, `${query}: ${JSON.stringify(response.body)}`);
+      return (response.body as { detail: string }).detail;
+    };
+    assert.match(await detail('Subject=amy'), /^Unknown query parameter 'Subject'/);
+    assert.match(await detail('subject%5B%5D=amy'), /^Unknown query parameter 'subject\[\]'/);
+    assert.match(await detail('subject[a]=amy'), /^Unknown query parameter 'subject\[a\]'/);
+    assert.match(await detail('limit=5&lmit=2'), /^Unknown query parameter 'lmit'/);
+    for (const query of ['subject=amy&subject=bob', 'limit=1&limit=2']) {
+      assert.match(
+        await detail(query),
+        new RegExp(`^Query parameter '${query.split('=')[0]}' must be given once`),
+      );
+    }
+    await request(server).get('/list_references?limit=5&offset=0&subject=amy').expect(200);
+  });
+
+  it('should refuse unknown query parameters on every route that takes a query', async () => {
+    const document = buildOpenApiDocument(app);
+    const routes = Object.entries(document.paths).filter(([, item]) =>
+      item.get?.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'query'),
+    );
+    assert.ok(routes.length > 0, 'no route takes a query');
+    for (const [path] of routes) {
+      const response = await request(server).get(`${path}?no_such_parameter=1`);
+      assert.equal(response.status, 400, `${path}: ${JSON.stringify(response.body)}`);
+      assert.match((response.body as { detail: string }).detail, /'no_such_parameter'/, path);
+    }
   });
 
   it('should survive a fuzz pass: every answer a documented 4xx or a 200, the process up', async (t) => {

@@ -191,7 +191,11 @@ describe('identification, subjects and paging on MariaDB', () => {
       [{ limit: '101' }, /limit must not be greater than 100/],
       [{ limit: 'many' }, /limit must be an integer/],
       [{ threshold: '2.5' }, /threshold must not be greater than 2/],
-      [{ threshold: 'NaN' }, /threshold must be a number/],
+      [{ threshold: 'NaN' }, /threshold must be a number in decimal notation/],
+      [{ threshold: '' }, /threshold must be a number in decimal notation/],
+      [{ threshold: '0x1' }, /threshold must be a number in decimal notation/],
+      [{ limit: '' }, /limit must be an integer in decimal digits/],
+      [{ limit: '0x3' }, /limit must be an integer in decimal digits/],
     ] as const) {
       it(`should answer 400 for ${JSON.stringify(fields)}`, async () => {
         const body: unknown = (await identify(server, 'crop-penny-2.png', fields).expect(400)).body;
@@ -309,9 +313,12 @@ describe('identification, subjects and paging on MariaDB', () => {
     for (const [query, detail] of [
       ['?limit=0', /limit must not be less than 1/],
       ['?limit=1001', /limit must not be greater than 1000/],
-      ['?limit=', /limit must not be less than 1/],
+      ['?limit=', /limit must be an integer in decimal digits/],
+      ['?offset=', /offset must be an integer in decimal digits/],
       ['?offset=-1', /offset must not be less than 0/],
       ['?limit=two', /limit must be an integer/],
+      ['?limit=0x10', /limit must be an integer in decimal digits/],
+      ['?offset=1e1', /offset must be an integer in decimal digits/],
     ] as const) {
       it(`should answer 400 for ${query}`, async () => {
         const body: unknown = (await list(query).expect(400)).body;

@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { DataSource } from 'typeorm';
 import { fixture, startApp } from './support/app.js';
+import { downloadImage } from './support/round-trip.js';
 
 interface Verification {
   verified: boolean;
@@ -69,6 +70,17 @@ describe('recognition on the photos people upload', () => {
       assert.equal(result.verified, true, `distance ${result.distance}`);
     });
   }
+
+  it('should take the first frame of an animated PNG, and keep its bytes as they came', async () => {
+    // Its second frame is blank: a decoder that used any other frame would find no face.
+    const name = 'person-a-1-animated.png';
+    const key = await enrol(name);
+    const result = await compare(fixture(name), name, await enrol('person-a-1.jpg'));
+    assert.equal(result.verified, true, `distance ${result.distance}`);
+    const stored = await downloadImage(server, key).expect(200);
+    assert.equal(stored.headers['content-type'], 'image/png');
+    assert.ok((stored.body as Buffer).equals(fixture(name)), 'the animation is stored whole');
+  });
 
   for (const name of ['crop-amy-1.png', 'crop-sheldon-3.png', 'crop-penny-1.png', 'orl-s1-1.png']) {
     it(`should find the face in the tight crop ${name}`, async () => {

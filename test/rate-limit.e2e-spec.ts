@@ -79,19 +79,39 @@ describe('rate limits per client, behind a trusted reverse proxy', () => {
     await from(client, 'get', '/list_references').expect(200);
   });
 
-  it('should refuse an address that keeps failing authentication, whatever key it sends next', async () => {
+  it('should not spend the general budget on requests the inference budget refuses', async () => {
+    const client = '198.51.100.6';
+    await from(client, 'post', '/identify').expect(422);
+    await from(client, 'post', '/verify').expect(422);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      assertLimited(await from(client, 'post', '/upload_reference'), /^Too many requests/);
+    }
+    // Two of the six spent: the four refused cost nothing.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await from(client, 'get', '/list_references').expect(200);
+    }
+    const last = await from(client, 'get', '/list_references').expect(200);
+    assert.equal(last.headers['x-ratelimit-limit'], '6');
+    assert.equal(last.headers['x-ratelimit-remaining'], '0');
+    assertLimited(await from(client, 'get', '/subjects'), /^Too many requests/);
+  });
+
+  it('should lock out the guesses from an address that keeps failing authentication, not its valid keys', async () => {
     const client = '198.51.100.4';
     await from(client, 'get', '/list_references', null).expect(401);
     await from(client, 'get', '/list_references', `${KEY}x`).expect(401);
     await from(client, 'get', '/subjects', 'wrong-key-0123456789').expect(401);
     assertLimited(
-      await from(client, 'get', '/list_references'),
-      /^Too many failed authentication attempts/,
-    );
-    assertLimited(
       await from(client, 'get', '/list_references', 'wrong-key-0123456789'),
       /^Too many failed authentication attempts/,
     );
+    assertLimited(
+      await from(client, 'get', '/list_references', null),
+      /^Too many failed authentication attempts/,
+    );
+    // A key holder behind the same address (a NAT, a proxy) is not locked out by the guesser.
+    await from(client, 'get', '/list_references').expect(200);
+    await from(client, 'get', '/list_references', `${KEY}x`).expect(429);
     // Health stays open, and other addresses are not affected.
     await from(client, 'get', '/health/live', null).expect(200);
     await from('198.51.100.5', 'get', '/list_references').expect(200);

@@ -148,6 +148,36 @@ describe('the four documented endpoints on MariaDB', () => {
       assert.equal(result.similarity_metric, 'cosine');
     });
 
+    it('should answer 400 for a threshold that is empty or not in decimal notation, on compare and verify', async () => {
+      const verify = (threshold: string) =>
+        request(server)
+          .post('/verify')
+          .attach('image1', fixture('person-a-1.jpg'), 'a.jpg')
+          .attach('image2', fixture('person-a-2.jpg'), 'b.jpg')
+          .field('threshold', threshold);
+      for (const threshold of ['', '0x1', ' 0.1', 'Infinity']) {
+        for (const call of [
+          compare('person-a-2.jpg', key).field('threshold', threshold),
+          verify(threshold),
+        ]) {
+          const response = await call;
+          assert.equal(
+            response.status,
+            400,
+            `${JSON.stringify(threshold)}: ${JSON.stringify(response.body)}`,
+          );
+          assert.match(
+            (response.body as { detail: string }).detail,
+            /^threshold must be a number in decimal notation/,
+          );
+        }
+      }
+      const { result } = (
+        await compare('person-a-2.jpg', key).field('threshold', '1e-1').expect(200)
+      ).body as { result: { threshold: number } };
+      assert.equal(result.threshold, 0.1);
+    });
+
     it('should answer 400 Invalid file extension before looking at the key', async () => {
       await compare('person-a-2.jpg', 'not-alnum!', 'x.bmp').expect(400, {
         detail: 'Invalid file extension',

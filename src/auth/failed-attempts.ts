@@ -14,8 +14,7 @@ interface Attempts {
 
 /**
  * Failed API key checks per client address (AUTH_FAILURES_PER_MINUTE): past the limit, the
- * address is refused for a minute before its key is even looked at, so guessing keys from one
- * address runs at that pace.
+ * address's wrong keys get 429 for a minute (a valid key still passes; see ApiKeyGuard).
  */
 @Injectable()
 export class FailedAttempts {

@@ -15,6 +15,23 @@ export class InvalidFileExtensionError extends DomainError {
   }
 }
 
+/** A query parameter the route does not take, or one given more than once or as an object. */
+export class InvalidQueryParameterError extends DomainError {
+  constructor(
+    readonly parameter: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** The photo's file name has control or format characters (an ANSI escape, a NUL, a bidi override). */
+export class InvalidFilenameError extends DomainError {
+  constructor(readonly filename: string) {
+    super('Filename must be printable text without control or format characters');
+  }
+}
+
 /** The photo's file name is longer than the store keeps. */
 export class FilenameTooLongError extends DomainError {
   constructor(readonly maxLength: number) {
@@ -134,6 +151,13 @@ export class TooManyFailedAttemptsError extends DomainError {
       'Too many failed authentication attempts from this address: retry after the time in ' +
         'the Retry-After header',
     );
+  }
+}
+
+/** The client is over RATE_LIMIT_PER_MINUTE or RATE_LIMIT_INFERENCE_PER_MINUTE. */
+export class RateLimitedError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many requests: slow down and retry after the time in the Retry-After header');
   }
 }
 

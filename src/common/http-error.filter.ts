@@ -8,7 +8,6 @@ import {
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import {
   ClientDisconnectedError,
@@ -21,7 +20,9 @@ import {
   InferenceTimeoutError,
   FilenameTooLongError,
   InvalidFileExtensionError,
+  InvalidFilenameError,
   InvalidOperatingPointError,
+  InvalidQueryParameterError,
   PoorEnrolmentError,
   InvalidImageError,
   InvalidReferenceKeyError,
@@ -32,6 +33,7 @@ import {
   NotReadyError,
   NoFaceDetectedError,
   OperationFailedError,
+  RateLimitedError,
   ReferenceNotFoundError,
   StorageFullError,
   TooManyFailedAttemptsError,
@@ -107,13 +109,6 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private toReply(error: unknown): ErrorReply {
     if (error instanceof DomainError) return this.fromDomainError(error);
-    if (error instanceof ThrottlerException) {
-      // ThrottlerGuard has already set Retry-After.
-      return {
-        status: HttpStatus.TOO_MANY_REQUESTS,
-        detail: 'Too many requests: slow down and retry after the time in the Retry-After header',
-      };
-    }
     if (error instanceof PayloadTooLargeException) {
       return this.fromDomainError(new UploadTooLargeError(this.maxUploadBytes));
     }
@@ -186,7 +181,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         headers: { 'WWW-Authenticate': 'Bearer' },
       };
     }
-    if (error instanceof TooManyFailedAttemptsError) {
+    if (error instanceof TooManyFailedAttemptsError || error instanceof RateLimitedError) {
       return {
         status: HttpStatus.TOO_MANY_REQUESTS,
         detail: error.message,
@@ -206,8 +201,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (
       error instanceof InvalidFileExtensionError ||
+      error instanceof InvalidFilenameError ||
       error instanceof FilenameTooLongError ||
       error instanceof InvalidOperatingPointError ||
+      error instanceof InvalidQueryParameterError ||
       error instanceof PoorEnrolmentError ||
       error instanceof InvalidReferenceKeyError ||
       error instanceof NoFaceDetectedError ||

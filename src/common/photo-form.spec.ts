@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { of } from 'rxjs';
-import { InvalidFileExtensionError, InvalidImageError, MissingFieldsError } from './errors.js';
+import {
+  InvalidFileExtensionError,
+  InvalidFilenameError,
+  InvalidImageError,
+  MissingFieldsError,
+} from './errors.js';
 import { photoFormInterceptor, type UploadedImage } from './photo-form.js';
 
 const JPEG_START = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
@@ -60,6 +65,21 @@ describe('PhotoForm', () => {
       const request = { files: { image: file('cat.JPG', bytes) } };
       await assert.rejects(intercept({ photos: ['image'] }, request), InvalidImageError);
     }
+  });
+
+  it('should refuse a name with control or format characters, once its extension is right', async () => {
+    for (const name of ['a\u001b[2J.jpg', 'a\u0000.jpg', 'a\u0007.png', 'photo\u202Egnp.png']) {
+      const request = { files: { image: file(name, JPEG_START) } };
+      await assert.rejects(
+        intercept({ photos: ['image'] }, request),
+        InvalidFilenameError,
+        JSON.stringify(name),
+      );
+    }
+    const request = { files: { image: file('a\u0007.gif', JPEG_START) } };
+    await assert.rejects(intercept({ photos: ['image'] }, request), InvalidFileExtensionError);
+    const named = { files: { image: file('Zoë 李.jpg', JPEG_START) } };
+    assert.equal(await intercept({ photos: ['image'] }, named), true);
   });
 
   it('should hand the handler each photo with the type its bytes declare', async () => {

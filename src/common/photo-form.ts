@@ -13,9 +13,15 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import { AppConfig } from '../config/app-config.js';
-import { MissingFieldsError, UploadsBusyError, UploadTooLargeError } from './errors.js';
+import {
+  InvalidFilenameError,
+  MissingFieldsError,
+  UploadsBusyError,
+  UploadTooLargeError,
+} from './errors.js';
 import { assertImageExtension, imageTypeOf, type AcceptedImageType } from './image-type.js';
 import { UploadBudget } from './upload-budget.js';
+import { PRINTABLE_TEXT } from './validation.js';
 
 /** Room in a form for its text fields and the parts' headers, besides the photos. */
 const FORM_ALLOWANCE_BYTES = 1024 * 1024;
@@ -89,7 +95,14 @@ export function photoFormInterceptor({
       missing.push(...required.filter((name) => body[name] === undefined));
       // Every absent field in one 422, as FastAPI lists them; then names before bytes.
       if (missing.length > 0) throw new MissingFieldsError(missing);
-      for (const [, file] of received) assertImageExtension(file.originalname);
+      for (const [, file] of received) {
+        assertImageExtension(file.originalname);
+        // It is stored, listed and logged: an escape sequence or a bidi override in it would
+        // reach terminals and pages. RFC 5987's filename*= can carry any of them.
+        if (!PRINTABLE_TEXT.test(file.originalname)) {
+          throw new InvalidFilenameError(file.originalname);
+        }
+      }
       const checked: Record<string, UploadedImage> = {};
       for (const [name, file] of received) {
         checked[name] = {
@@ -108,7 +121,8 @@ export function photoFormInterceptor({
 /**
  * A multipart form with photos: admitted into the upload budget, read by multer with the
  * service's limits, then every required field is checked to be there (422), every photo's name
- * and bytes to be JPEG or PNG (400), before the handler runs. The handler takes each photo with
+ * to end in .jpg, .jpeg or .png and be printable text, and its bytes to be JPEG or PNG (400),
+ * before the handler runs. The handler takes each photo with
  * `@Photo(name)`.
  */
 export function PhotoForm(fields: PhotoFormFields): MethodDecorator {

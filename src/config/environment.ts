@@ -272,8 +272,8 @@ export class EnvironmentVariables {
   RATE_LIMIT_INFERENCE_PER_MINUTE = 0;
 
   /**
-   * Failed API key checks (401) per minute per client address; one more, and that address gets
-   * 429 for a minute, whatever key it sends. 0 turns this off.
+   * Failed API key checks (401) per minute per client address; one more, and that address's wrong
+   * keys get 429 for a minute (a valid key still passes). 0 turns this off.
    */
   @NumberSetting(0, 1_000_000, 1)
   AUTH_FAILURES_PER_MINUTE = 10;

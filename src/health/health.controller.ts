@@ -1,6 +1,5 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
 import {
   HealthCheck,
   HealthCheckService,
@@ -10,12 +9,13 @@ import {
 } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
 import { NotReadyError } from '../common/errors.js';
+import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import { StoreSpace } from '../references/persistence/store-space.js';
 
 @ApiTags('health')
 @Public()
-@SkipThrottle()
+@SkipRateLimit()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -25,7 +25,8 @@ export class IdentificationController {
   @ApiOkResponse({ type: IdentifyResponseDto })
   @ApiPhotoForm({
     badRequest:
-      'Invalid file extension; Invalid image file; No face detected in the image.; ' +
+      'Invalid file extension; Filename must be printable text; ' +
+      'Invalid image file; No face detected in the image.; ' +
       'limit or threshold out of range',
     missingFields: 'No image field',
   })

@@ -66,7 +66,8 @@ export class ReferencesController {
   @ApiOkResponse({ type: UploadReferenceResponseDto })
   @ApiPhotoForm({
     badRequest:
-      'Invalid file extension; Invalid image file; No face detected in the image.; ' +
+      'Invalid file extension; Filename must be printable text; ' +
+      'Invalid image file; No face detected in the image.; ' +
       'Multiple faces detected in the image (n).',
     missingFields: 'No image field',
   })
@@ -95,7 +96,8 @@ export class ReferencesController {
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Reference made by another model' })
   @ApiPhotoForm({
     badRequest:
-      'Invalid file extension; Reference key must be alphanumeric; Invalid image file; ' +
+      'Invalid file extension; Filename must be printable text; ' +
+      'Reference key must be alphanumeric; Invalid image file; ' +
       'No face detected in the image.',
     missingFields: 'No image or no reference_key field',
   })
@@ -116,7 +118,9 @@ export class ReferencesController {
   @ApiBody({ type: VerifyDto })
   @ApiOkResponse({ type: VerifyResponseDto })
   @ApiPhotoForm({
-    badRequest: 'Invalid file extension; Invalid image file; No face detected in the image.',
+    badRequest:
+      'Invalid file extension; Filename must be printable text; ' +
+      'Invalid image file; No face detected in the image.',
     missingFields: 'No image1 or no image2 field',
   })
   async verify(
@@ -136,7 +140,11 @@ export class ReferencesController {
       'keeps one subject’s; `count` is the number that match, over all pages.',
   })
   @ApiOkResponse({ type: ListReferencesResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'limit or offset out of range' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'limit or offset not decimal digits or out of range; a query parameter unknown or repeated',
+  })
   @ApiInternalServerErrorResponse({
     type: ErrorResponseDto,
     description: 'Error listing embeddings: ...',

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { DecimalNumber } from '../validation.js';
 import { SECURITY_LEVEL_NAMES, type SecurityLevel } from '../operating-point.js';
 
 /**
@@ -10,23 +10,23 @@ import { SECURITY_LEVEL_NAMES, type SecurityLevel } from '../operating-point.js'
 export class OperatingPointDto {
   @ApiPropertyOptional({
     description:
-      'A match at or below this cosine distance; FACE_MATCH_THRESHOLD when neither this nor ' +
-      'security is given',
+      'A match at or below this cosine distance. When neither this nor security is given: ' +
+      'FACE_MATCH_THRESHOLD for a pair of photos; for /identify, the threshold of ' +
+      'IDENTIFY_TARGET_FPIR at the number of references searched',
     minimum: 0,
     maximum: 2,
     example: 0.079,
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(2)
+  @DecimalNumber({ min: 0, max: 2 })
   threshold?: number;
 
   @ApiPropertyOptional({
     description:
-      'The threshold at which about this share of different people would match on real-world ' +
-      'photos: high 0.01%, medium 0.1%, low 1% (the shipped calibration, see docs/recognition.md)',
+      'For a pair of photos, the threshold at which about this share of different people would ' +
+      'match on real-world photos: high 0.01%, medium 0.1%, low 1%. For /identify, the one at ' +
+      'which this share of searches by people who are not enrolled would return a match: high ' +
+      '0.1%, medium 1%, low 10% (the shipped calibration, see docs/recognition.md)',
     enum: SECURITY_LEVEL_NAMES,
   })
   @IsOptional()

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { FacialAreaDto } from '../../common/dto/facial-area.dto.js';
 import { OperatingPointDto } from '../../common/dto/operating-point.dto.js';
+import { DecimalInteger } from '../../common/validation.js';
 
 /** Multipart form of `POST /identify`. */
 export class IdentifyDto extends OperatingPointDto {
@@ -21,10 +21,7 @@ export class IdentifyDto extends OperatingPointDto {
     maximum: 100,
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @DecimalInteger({ min: 1, max: 100 })
   limit?: number;
 }
 

@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { OperatingPointDto } from '../../common/dto/operating-point.dto.js';
 import { MULTI_FACE_POLICIES } from '../../config/environment.js';
 import type { MultiFacePolicy } from '../../face-engine/pipeline/selection.js';
-import { MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
+import { DecimalInteger, MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
 import { SUBJECT_MAX_LENGTH } from '../reference-store.js';
 
 /** Multipart form of `POST /upload_reference`; the file itself arrives through multer. */
@@ -50,10 +49,7 @@ export class ListReferencesQueryDto {
     maximum: 1000,
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @DecimalInteger({ min: 1, max: 1000 })
   limit?: number;
 
   @ApiPropertyOptional({
@@ -63,10 +59,7 @@ export class ListReferencesQueryDto {
     default: 0,
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(2 ** 31 - 1)
+  @DecimalInteger({ min: 0, max: 2 ** 31 - 1 })
   offset?: number;
 
   @ApiPropertyOptional({ description: 'Only the references of this subject', example: 'amy' })
