@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** The folder holding package.json: the same from `src/` under ts-jest and from `dist/src/`. */
+/** The folder holding package.json: the same from `dist/src/`, `build/src/` and `build/tools/`. */
 export function projectRoot(from: string = import.meta.dirname): string {
   let dir = from;
   while (!existsSync(join(dir, 'package.json'))) {
