@@ -142,6 +142,13 @@ describe('the operating point of a search', () => {
     assert.ok(Math.abs(fpirForPairRate(pairRateForFpir(0.01, 2_000), 2_000) - 0.01) < 1e-12);
   });
 
+  it("should never be looser than a pair's threshold by default, only when a level asks for it", () => {
+    assert.equal(search(1).threshold, 0.079);
+    assert.equal(search(1).targetFpir, 0.01);
+    assert.ok(search(1, { security: 'low' }).threshold > 0.079);
+    assert.ok(search(100).threshold < 0.079);
+  });
+
   it("should apply a client's threshold as it is, and name no target for it", () => {
     assert.deepEqual(search(1_000, { threshold: 0.06 }), { threshold: 0.06, targetFpir: null });
     assert.throws(

@@ -127,7 +127,8 @@ export class Calibration {
   /**
    * The threshold for a search of `size` references: the client's `threshold`; else the one at
    * which a stranger's search of that many has the chance its `security` level names, or
-   * `defaultFpir`. Without a calibration for the model, `fallback` (a pair's threshold).
+   * `defaultFpir`, but no looser than `fallback` (a pair's threshold), which also applies where
+   * the model has no calibration.
    */
   searchThreshold(
     { threshold, security }: OperatingPoint,
@@ -149,7 +150,13 @@ export class Calibration {
     const targetFpir = security === undefined ? defaultFpir : SEARCH_SECURITY_LEVELS[security];
     const rate = pairRateForFpir(targetFpir, size);
     // Rounded down: a threshold that reads well must not let more strangers through.
-    return { threshold: Math.floor(thresholdForPairRate(table.far, rate) * 1e5) / 1e5, targetFpir };
+    const derived = Math.floor(thresholdForPairRate(table.far, rate) * 1e5) / 1e5;
+    // By default a search is never judged more leniently than a pair of photos: in a gallery of
+    // one or two the target alone would allow more than FACE_MATCH_THRESHOLD does.
+    return {
+      threshold: security === undefined ? Math.min(derived, fallback) : derived,
+      targetFpir,
+    };
   }
 
   /**
