@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Derives the format and orientation fixtures in test/fixtures/ from person-a-1.jpg with sharp, so
-// each is the same photo in another encoding. Re-run after changing a source fixture; the outputs
-// are committed.
+// each is the same photo in another encoding, and the composite ones (a face printed on a shirt).
+// Re-run after changing a source fixture; the outputs are committed.
 import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +38,17 @@ const outputs = {
     })
     .png(),
 };
+
+// Person B with person A's face printed on his chest: person-a-1.jpg's face, with a fifth of its
+// size as margin, 84 px wide (the face about 60 x 75 px), on the black T-shirt of person-b-2.jpg.
+// The photo is about B; A's face is a picture on him and must not verify A.
+const printedFace = await sharp(source)
+  .extract({ left: 58, top: 86, width: 230, height: 287 })
+  .resize({ width: 84 })
+  .toBuffer();
+outputs['person-b-2-shirt-a.jpg'] = sharp(join(dir, 'person-b-2.jpg'))
+  .composite([{ input: printedFace, left: 458, top: 432 }])
+  .jpeg({ quality: 92 });
 
 for (const [name, pipeline] of Object.entries(outputs)) {
   const info = await pipeline.toFile(join(dir, name));

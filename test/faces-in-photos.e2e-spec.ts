@@ -175,6 +175,81 @@ describe('faces in photos', () => {
     });
   });
 
+  describe('a face printed on a shirt', () => {
+    /** person-b-2 with person A's face, about 60 x 75 px, on his chest (scripts/make-fixtures.mjs). */
+    const shirt = () => fixture('person-b-2-shirt-a.jpg');
+    interface Result {
+      verified: boolean;
+      distance: number;
+      facial_areas: { img1: Area; img2: Area };
+      faces_skipped: number;
+    }
+    const enrol = async (name: string) =>
+      ((await upload(fixture(name), name).expect(200)).body as { key: string }).key;
+    const judged = async (key: string, fields: Record<string, string> = {}) => {
+      const call = compare(shirt(), 'shirt.jpg', key);
+      for (const [name, value] of Object.entries(fields)) void call.field(name, value);
+      return ((await call.expect(200)).body as { result: Result }).result;
+    };
+
+    it('should not verify the person whose face is on the shirt, by default or at any level', async () => {
+      const personA = await enrol('person-a-2.jpg');
+      const asked: Record<string, string>[] = [
+        {},
+        { security: 'high' },
+        { probe_faces: 'subject' },
+      ];
+      for (const fields of asked) {
+        const result = await judged(personA, fields);
+        assert.equal(result.verified, false, `${JSON.stringify(fields)}: ${result.distance}`);
+        // Judged by the wearer's face, the large one; the printed face only counted as skipped.
+        assert.ok(result.facial_areas.img2.w > 150, JSON.stringify(result.facial_areas.img2));
+        assert.equal(result.faces_skipped, 1);
+      }
+    });
+
+    it('should verify the wearer, and the printed face only when the client asks for every face', async () => {
+      const personB = await enrol('person-b-1.jpg');
+      const wearer = await judged(personB);
+      assert.equal(wearer.verified, true, `distance ${wearer.distance}`);
+      const personA = await enrol('person-a-2.jpg');
+      const anyFace = await judged(personA, { probe_faces: 'all' });
+      assert.equal(anyFace.verified, true, `distance ${anyFace.distance}`);
+      assert.ok(anyFace.facial_areas.img2.w < 100, JSON.stringify(anyFace.facial_areas.img2));
+      assert.equal(anyFace.faces_skipped, 0);
+    });
+
+    it('should judge both photos of /verify by their subject', async () => {
+      const verify = (probeFaces?: string) => {
+        const call = request(server)
+          .post('/verify')
+          .attach('image1', fixture('person-a-2.jpg'), 'a.jpg')
+          .attach('image2', shirt(), 'shirt.jpg');
+        if (probeFaces) void call.field('probe_faces', probeFaces);
+        return call.expect(200);
+      };
+      const bySubject = ((await verify()).body as { result: Result }).result;
+      assert.equal(bySubject.verified, false, `distance ${bySubject.distance}`);
+      assert.equal(bySubject.faces_skipped, 1);
+      const anyFace = ((await verify('all')).body as { result: Result }).result;
+      assert.equal(anyFace.verified, true, `distance ${anyFace.distance}`);
+    });
+
+    it('should answer 400 for a probe_faces it does not know, on compare and verify', async () => {
+      const personA = await enrol('person-a-2.jpg');
+      const refused = await compare(shirt(), 'shirt.jpg', personA)
+        .field('probe_faces', 'largest')
+        .expect(400);
+      assert.match((refused.body as { detail: string }).detail, /probe_faces/);
+      await request(server)
+        .post('/verify')
+        .attach('image1', fixture('person-a-2.jpg'), 'a.jpg')
+        .attach('image2', shirt(), 'shirt.jpg')
+        .field('probe_faces', '')
+        .expect(400);
+    });
+  });
+
   describe('the quality of what is enrolled', () => {
     it('should report what the enrolled face measured', async () => {
       const { key } = (await upload(fixture('person-a-2.jpg'), 'a.jpg').expect(200)).body as {

@@ -139,7 +139,10 @@ export class EnvironmentVariables {
   @IsIn(MULTI_FACE_POLICIES)
   MULTI_FACE_POLICY: (typeof MULTI_FACE_POLICIES)[number] = 'dominant';
 
-  /** Faces embedded per photo by compare and verify, the largest first (bounds the cost). */
+  /**
+   * Faces embedded per photo by compare and verify where no face is the photo's subject (or with
+   * probe_faces=all), the largest first (bounds the cost).
+   */
   @NumberSetting(1, 100, 1)
   MAX_FACES_PER_IMAGE = 10;
 

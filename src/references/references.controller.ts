@@ -105,8 +105,12 @@ export class ReferencesController {
     @Photo('image') image: UploadedImage,
     @Body(parsedFields) body: CompareWithReferenceDto,
   ): Promise<CompareWithReferenceResponseDto> {
-    const { reference_key: referenceKey, threshold, security } = body;
-    const verdict = await this.references.compare(image, referenceKey, { threshold, security });
+    const { reference_key: referenceKey, threshold, security, probe_faces: probeFaces } = body;
+    const verdict = await this.references.compare(image, referenceKey, {
+      threshold,
+      security,
+      probeFaces,
+    });
     return { reference_key: referenceKey, result: toVerificationResult(verdict) };
   }
 
@@ -126,9 +130,13 @@ export class ReferencesController {
   async verify(
     @Photo('image1') image1: UploadedImage,
     @Photo('image2') image2: UploadedImage,
-    @Body(parsedFields) { threshold, security }: VerifyDto,
+    @Body(parsedFields) { threshold, security, probe_faces: probeFaces }: VerifyDto,
   ): Promise<VerifyResponseDto> {
-    const verdict = await this.references.verify(image1, image2, { threshold, security });
+    const verdict = await this.references.verify(image1, image2, {
+      threshold,
+      security,
+      probeFaces,
+    });
     return { result: toVerificationResult(verdict) };
   }
 

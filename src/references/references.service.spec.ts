@@ -213,7 +213,22 @@ describe('ReferencesService', () => {
     assert.equal(store.rows.length, 0);
   });
 
-  it('should let the closest face in the new photo decide, as DeepFace does', async () => {
+  it('should judge the face the new photo is about, the others only counted as skipped', async () => {
+    engine.faces = [face([1, 0])];
+    const { key } = await service.upload(image('me.jpg'));
+    // The wearer, large and central, and the reference's face printed small on his shirt.
+    engine.faces = [face([0, 1], 0.99, 25, 50, 10), face([1, 0], 0.9, 42, 15, 70)];
+    const bySubject = await service.compare(image('shirt.jpg'), key);
+    assert.equal(bySubject.verified, false);
+    assert.equal(bySubject.faces[1].x, 25);
+    assert.equal(bySubject.facesSkipped, 1);
+    const anyFace = await service.compare(image('shirt.jpg'), key, { probeFaces: 'all' });
+    assert.equal(anyFace.verified, true);
+    assert.equal(anyFace.faces[1].x, 42);
+    assert.equal(anyFace.facesSkipped, 0);
+  });
+
+  it('should let the closest face decide where no face is the subject, as DeepFace does', async () => {
     engine.faces = [face([1, 0])];
     const { key } = await service.upload(image('me.jpg'));
     engine.faces = [face([0, 1], 0.99, 1), face([1, 0.05], 0.6, 2)];

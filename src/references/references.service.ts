@@ -19,7 +19,7 @@ import type { FaceBox } from '../common/face-box.js';
 import type { DetectedFace, FaceAnalysis, FaceQuality } from '../face-engine/face-engine.types.js';
 import type { MultiFacePolicy } from '../face-engine/pipeline/selection.js';
 import type { UploadedImage } from '../common/photo-form.js';
-import type { Verdict } from './verdict.js';
+import type { ProbeFaces, Verdict } from './verdict.js';
 import {
   FILENAME_MAX_LENGTH,
   ReferenceStore,
@@ -44,7 +44,13 @@ export interface Enrolment {
   quality: FaceQuality;
 }
 
-/** Faces found but not embedded (over MAX_FACES_PER_IMAGE). */
+/** How a compare or verify chooses its faces, and the operating point it judges them by. */
+export interface CompareOptions extends OperatingPoint {
+  /** `subject` when undefined. */
+  probeFaces?: ProbeFaces;
+}
+
+/** Faces found but not embedded: the others beside the subject, or those over MAX_FACES_PER_IMAGE. */
 const skipped = ({ detected, faces }: FaceAnalysis) => detected - faces.length;
 
 const REFERENCE_KEY = /^[A-Za-z0-9]+$/;
@@ -94,10 +100,14 @@ export class ReferencesService {
     });
   }
 
+  /**
+   * The stored face against the new photo's: the face the photo is about, so that a face in the
+   * background or printed on a shirt cannot stand in for the person (`probeFaces`).
+   */
   async compare(
     image: UploadedImage,
     referenceKey: string,
-    operatingPoint: OperatingPoint = {},
+    { probeFaces = 'subject', ...operatingPoint }: CompareOptions = {},
   ): Promise<Verdict> {
     if (!REFERENCE_KEY.test(referenceKey)) {
       throw new InvalidReferenceKeyError(referenceKey, 'Reference key must be alphanumeric');
@@ -119,7 +129,7 @@ export class ReferencesService {
       if (reference.model !== this.engine.model) {
         throw new ModelMismatchError(referenceKey, reference.model, this.engine.model);
       }
-      const probe = await this.facesToCompare(image.bytes);
+      const probe = await this.facesToCompare(image.bytes, probeFaces);
       return this.verdict([reference], probe.faces, {
         started,
         threshold,
@@ -128,11 +138,11 @@ export class ReferencesService {
     });
   }
 
-  /** Two photos, nothing stored: the same verdict as a compare, over every pair of faces. */
+  /** Two photos, nothing stored: the same verdict as a compare, each photo's faces chosen alike. */
   async verify(
     first: UploadedImage,
     second: UploadedImage,
-    operatingPoint: OperatingPoint = {},
+    { probeFaces = 'subject', ...operatingPoint }: CompareOptions = {},
   ): Promise<Verdict> {
     const threshold = this.calibration.threshold(
       operatingPoint,
@@ -141,8 +151,8 @@ export class ReferencesService {
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const [one, two] = await Promise.all([
-        this.facesToCompare(first.bytes),
-        this.facesToCompare(second.bytes),
+        this.facesToCompare(first.bytes, probeFaces),
+        this.facesToCompare(second.bytes, probeFaces),
       ]);
       return this.verdict(one.faces, two.faces, {
         started,
@@ -152,7 +162,10 @@ export class ReferencesService {
     });
   }
 
-  /** As DeepFace's verify does: every pair of faces is compared and the closest pair decides. */
+  /**
+   * Every pair of the faces chosen is compared and the closest decides, as DeepFace's verify does;
+   * where a photo's subject was found, it is that photo's only face.
+   */
   private verdict(
     first: Pick<DetectedFace, 'box' | 'embedding'>[],
     second: Pick<DetectedFace, 'box' | 'embedding'>[],
@@ -252,12 +265,18 @@ export class ReferencesService {
     }
   }
 
-  /** Every face of a photo to compare, up to MAX_FACES_PER_IMAGE, the largest first. */
-  private async facesToCompare(bytes: Buffer): Promise<FaceAnalysis> {
-    const analysis = await this.engine.analyze(bytes, {
-      kind: 'largest',
-      max: this.config.env.MAX_FACES_PER_IMAGE,
-    });
+  /**
+   * The faces of a photo to compare: the face it is about, by the rule enrolment uses under
+   * `dominant` whatever MULTI_FACE_POLICY says (a stricter enrolment policy must not make a
+   * compare laxer); where no face clearly is, or with `all`, its faces up to
+   * MAX_FACES_PER_IMAGE, the largest first.
+   */
+  private async facesToCompare(bytes: Buffer, probeFaces: ProbeFaces): Promise<FaceAnalysis> {
+    const max = this.config.env.MAX_FACES_PER_IMAGE;
+    const analysis = await this.engine.analyze(
+      bytes,
+      probeFaces === 'all' ? { kind: 'largest', max } : { kind: 'subjectOrLargest', max },
+    );
     if (analysis.faces.length === 0) throw new NoFaceDetectedError();
     return analysis;
   }

@@ -66,6 +66,22 @@ describe('face selection', () => {
     assert.deepEqual(selectFaces(faces, photo, { kind: 'largest', max: 9 }), faces);
   });
 
+  it('should compare the face a photo is about, else the largest faces, as a comparison asks', () => {
+    const selection: FaceSelection = { kind: 'subjectOrLargest', max: 2 };
+    // A face printed on a shirt: small, below the wearer's.
+    const wearer = face(400, 150, 200);
+    const printed = face(470, 500, 60);
+    assert.deepEqual(selectFaces([printed, wearer], photo, selection), [wearer]);
+    assert.deepEqual(selectFaces([printed, wearer], photo, { kind: 'largest', max: 2 }), [
+      printed,
+      wearer,
+    ]);
+    // A row of three alike: no subject, so the largest two, as before.
+    const row = [face(100, 300, 150), face(430, 320, 140), face(750, 300, 145)];
+    assert.deepEqual(selectFaces(row, photo, selection), [row[0], row[2]]);
+    assert.deepEqual(selectFaces([], photo, selection), []);
+  });
+
   it('should rescue a weak central face only where no confident face is central', () => {
     const bystander = { ...face(850, 100, 100), score: 0.9 };
     const weakSubject = { ...face(430, 330, 140), score: 0.2 };
@@ -96,6 +112,7 @@ describe('face selection', () => {
       { kind: 'subject', policy: 'dominant' },
       { kind: 'subject', policy: 'reject' },
       { kind: 'largest', max: 3 },
+      { kind: 'subjectOrLargest', max: 3 },
     ];
     for (let round = 0; round < 300; round++) {
       const faces = Array.from({ length: 1 + random(8) }, () => ({
@@ -124,6 +141,8 @@ describe('face selection', () => {
       [{ kind: 'largest', max: 10 }, 10],
       [{ kind: 'subject', policy: 'dominant' }, 4],
       [{ kind: 'subject', policy: 'reject' }, 2],
+      // The subject rule's witnesses, then the largest ten (the witnesses among them).
+      [{ kind: 'subjectOrLargest', max: 10 }, 14],
     ] as [FaceSelection, number][]) {
       let confirmations = 0;
       const { found } = await selectConfirmed(crowd, photo, selection, () => {

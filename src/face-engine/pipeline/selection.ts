@@ -4,8 +4,13 @@ import { intersectionOverUnion, type FaceBox } from '../../common/face-box.js';
 export type FaceSelection =
   /** Enrolment: the face the photo is about, if one clearly is (`reject`: only a lone face). */
   | { kind: 'subject'; policy: MultiFacePolicy }
-  /** Comparison and search: the largest faces, at most `max`. */
-  | { kind: 'largest'; max: number };
+  /** Search, and comparison when asked for every face: the largest faces, at most `max`. */
+  | { kind: 'largest'; max: number }
+  /**
+   * Comparison: the face the photo is about, by the `dominant` rule; when none clearly is (a
+   * group), the largest faces, at most `max`, as `largest` would.
+   */
+  | { kind: 'subjectOrLargest'; max: number };
 
 export type MultiFacePolicy = 'dominant' | 'reject';
 
@@ -106,9 +111,11 @@ export function selectFaces<T extends Candidate>(
   photo: Photo,
   selection: FaceSelection,
 ): T[] {
-  if (selection.kind === 'subject') {
-    const subject = subjectFace(faces, photo, selection.policy);
-    return subject ? [subject] : [];
+  if (selection.kind !== 'largest') {
+    const policy = selection.kind === 'subject' ? selection.policy : 'dominant';
+    const subject = subjectFace(faces, photo, policy);
+    if (subject) return [subject];
+    if (selection.kind === 'subject') return [];
   }
   if (faces.length <= selection.max) return faces;
   const kept = new Set([...faces].sort(byAreaDescending).slice(0, selection.max));
@@ -134,25 +141,37 @@ export async function selectConfirmed<T extends Candidate>(
     found = found.filter((other) => other !== detection);
     return false;
   };
-  if (selection.kind === 'largest') {
+  const confirmedLargest = async (max: number) => {
     const kept = new Set<T>();
-    for (const detection of [...detections].sort(byAreaDescending)) {
-      if (kept.size === selection.max) break;
+    for (const detection of [...found].sort(byAreaDescending)) {
+      if (kept.size === max) break;
       if (await confirmed(detection)) kept.add(detection);
     }
-    return { selected: found.filter((face) => kept.has(face)), found };
-  }
-  for (;;) {
-    const { subject, witnesses } = subjectRule(found, photo, selection.policy);
-    let settled = true;
-    for (const witness of witnesses) {
-      if (!(await confirmed(witness))) {
-        settled = false;
-        break;
+    return found.filter((face) => kept.has(face));
+  };
+  const confirmedSubject = async (policy: MultiFacePolicy) => {
+    for (;;) {
+      const { subject, witnesses } = subjectRule(found, photo, policy);
+      let settled = true;
+      for (const witness of witnesses) {
+        if (!(await confirmed(witness))) {
+          settled = false;
+          break;
+        }
       }
+      if (settled) return subject;
     }
-    if (settled) return { selected: subject ? [subject] : [], found };
+  };
+  let selected: T[];
+  if (selection.kind === 'largest') {
+    selected = await confirmedLargest(selection.max);
+  } else {
+    const policy = selection.kind === 'subject' ? selection.policy : 'dominant';
+    const subject = await confirmedSubject(policy);
+    if (subject) selected = [subject];
+    else selected = selection.kind === 'subject' ? [] : await confirmedLargest(selection.max);
   }
+  return { selected, found };
 }
 
 /**

@@ -5,6 +5,7 @@ import { MULTI_FACE_POLICIES } from '../../config/environment.js';
 import type { MultiFacePolicy } from '../../face-engine/pipeline/selection.js';
 import { DecimalInteger, MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
 import { SUBJECT_MAX_LENGTH } from '../reference-store.js';
+import { PROBE_FACES, type ProbeFaces } from '../verdict.js';
 
 /** Multipart form of `POST /upload_reference`; the file itself arrives through multer. */
 export class UploadReferenceDto {
@@ -69,8 +70,26 @@ export class ListReferencesQueryDto {
   subject?: string;
 }
 
+/** What compare and verify take beside their photos: the operating point, and which faces count. */
+export class ComparisonDto extends OperatingPointDto {
+  @ApiPropertyOptional({
+    description:
+      'Which faces of a photo are compared. `subject` (the default): the face the photo is ' +
+      'about, by the rule /upload_reference enrols with (much larger than the others, or the ' +
+      'central one); the other faces are only counted in faces_skipped, so a face in the ' +
+      'background or printed on a shirt cannot stand in for the person. Where no face clearly ' +
+      'is the subject (a group), the largest MAX_FACES_PER_IMAGE faces, the closest deciding. ' +
+      '`all`: the largest MAX_FACES_PER_IMAGE faces of every photo, the closest deciding.',
+    enum: PROBE_FACES,
+    default: 'subject',
+  })
+  @IsOptional()
+  @IsIn(PROBE_FACES)
+  probe_faces?: ProbeFaces;
+}
+
 /** Multipart form of `POST /compare_with_reference`. */
-export class CompareWithReferenceDto extends OperatingPointDto {
+export class CompareWithReferenceDto extends ComparisonDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'A JPEG or PNG photo to check' })
   image!: unknown;
 
@@ -84,7 +103,7 @@ export class CompareWithReferenceDto extends OperatingPointDto {
 }
 
 /** Multipart form of `POST /verify`: two photos, nothing stored. */
-export class VerifyDto extends OperatingPointDto {
+export class VerifyDto extends ComparisonDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'A JPEG or PNG photo' })
   image1!: unknown;
 

@@ -33,7 +33,12 @@ export class FacialAreasDto {
   @ApiProperty({ type: FacialAreaDto, description: 'The face in the stored reference photo' })
   img1!: FacialAreaDto;
 
-  @ApiProperty({ type: FacialAreaDto, description: 'The closest face in the new photo' })
+  @ApiProperty({
+    type: FacialAreaDto,
+    description:
+      'The face compared in the new photo: the one it is about, or the closest where none ' +
+      'clearly is (or with probe_faces=all)',
+  })
   img2!: FacialAreaDto;
 }
 
@@ -73,7 +78,9 @@ export class VerificationResultDto {
 
   @ApiProperty({
     description:
-      'Faces found in the new photo(s) but not compared: the smallest, over MAX_FACES_PER_IMAGE',
+      'Faces found in the new photo(s) but not compared: the faces beside the one a photo is ' +
+      'about; where none clearly is (or with probe_faces=all), the smallest, over ' +
+      'MAX_FACES_PER_IMAGE',
     example: 0,
   })
   faces_skipped!: number;
