@@ -117,6 +117,12 @@ async function crowdOf(grid: number): Promise<Buffer> {
     .toBuffer();
 }
 
+const uploadOnce = (server: App) =>
+  request(server).post('/upload_reference').attach('image', fixture('person-a-1.jpg'), 'a.jpg');
+
+const isTimeout = (status: number, body: unknown) =>
+  status === 503 && /did not finish within/.test((body as { detail?: string }).detail ?? '');
+
 describe('an analysis that runs too long', () => {
   // On each backend, a crowd of 16 six-face groups whose every face is embedded (identification's
   // cap lifted to 100) takes about three times the timeout on one worker here (wasm 4.5 to 5.5 s,
@@ -150,9 +156,12 @@ describe('an analysis that runs too long', () => {
         );
         assert.equal(slow.headers['retry-after'], '5');
         assert.ok(answeredMs < timeoutMs + 2500, `answered after ${Math.round(answeredMs)} ms`);
-        const next = await request(server)
-          .post('/upload_reference')
-          .attach('image', fixture('person-a-1.jpg'), 'a.jpg');
+        // One photo takes a third of the timeout on a quiet machine; on a busy one (CI beside
+        // other work) it may run out too, and is then cancelled the same way: a few tries.
+        let next = await uploadOnce(server);
+        for (let tries = 1; tries < 3 && isTimeout(next.status, next.body); tries++) {
+          next = await uploadOnce(server);
+        }
         assert.equal(next.status, 200, JSON.stringify(next.body));
         // Cancelled between two nets, not terminated: the same thread served the next upload.
         assert.deepEqual(threads(), [worker]);
