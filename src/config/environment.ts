@@ -195,6 +195,16 @@ export class EnvironmentVariables {
   @NumberSetting(1024, 64 * 1024 * 1024 * 1024, 1)
   MAX_INFLIGHT_UPLOAD_BYTES?: number;
 
+  /**
+   * Bytes of request bodies one client (its address, and its API key where API_KEYS is on) may
+   * hold at once: beyond it that client's next upload gets 503 while others are still admitted.
+   * A client holding nothing is always admitted up to the budget. Unset: half the budget, at least
+   * MAX_UPLOAD_BYTES.
+   */
+  @IsOptional()
+  @NumberSetting(1024, 64 * 1024 * 1024 * 1024, 1)
+  MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT?: number;
+
   /** Longest a client may take to send a request's headers; then 408 and the connection closes. */
   @NumberSetting(1000, 3_600_000, 1)
   @ValidateBy({
