@@ -226,6 +226,19 @@ export class EnvironmentVariables {
   @NumberSetting(1000, 3_600_000, 1)
   HTTP_BODY_IDLE_TIMEOUT_MS = 15_000;
 
+  /**
+   * Least a request's body must send per second, counted over each HTTP_BODY_MIN_RATE_WINDOW_MS
+   * while it arrives (the first window is its grace); slower, 408 and the connection closes, and
+   * its share of the upload budget is given back. 0 turns it off. 1 KiB/s is a twentieth of a
+   * phone on a poor link (20 KB/s), twice Apache mod_reqtimeout's default MinRate.
+   */
+  @NumberSetting(0, 1024 * 1024 * 1024, 1)
+  HTTP_BODY_MIN_BYTES_PER_SECOND = 1024;
+
+  /** The window HTTP_BODY_MIN_BYTES_PER_SECOND is measured over. */
+  @NumberSetting(1000, 3_600_000, 1)
+  HTTP_BODY_MIN_RATE_WINDOW_MS = 10_000;
+
   /** Images that declare more pixels are refused from their header, before any decoding. */
   @NumberSetting(1_000_000, 500_000_000, 1)
   MAX_IMAGE_PIXELS = 40_000_000;
