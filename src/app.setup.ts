@@ -6,7 +6,12 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { projectRoot } from './common/project-root.js';
 import { RequestValidationPipe } from './common/validation.js';
-import { applyServerTimeouts, bodyIdleTimeout, lingerOnEarlyClose } from './common/slow-clients.js';
+import {
+  applyServerTimeouts,
+  bodyIdleTimeout,
+  bodyMinRate,
+  lingerOnEarlyClose,
+} from './common/slow-clients.js';
 import type { Logger } from 'pino';
 import type { Application } from 'express';
 import type { Server } from 'node:http';
@@ -79,6 +84,12 @@ export function configureApp(app: INestApplication, logger?: Logger): void {
   app.use(requestLogging(logger ?? createLogger(config.env.LOG_LEVEL)));
   app.use(app.get(MetricsService).observeRequests);
   app.use(bodyIdleTimeout(config.env.HTTP_BODY_IDLE_TIMEOUT_MS));
+  app.use(
+    bodyMinRate({
+      minBytesPerSecond: config.env.HTTP_BODY_MIN_BYTES_PER_SECOND,
+      windowMs: config.env.HTTP_BODY_MIN_RATE_WINDOW_MS,
+    }),
+  );
   // Security headers on every response; the CSP allows what Swagger UI loads from this origin.
   // No upgrade-insecure-requests: on plain HTTP (a LAN host, a container) it would send the
   // browser to https:// for Swagger UI's own scripts and break the page.

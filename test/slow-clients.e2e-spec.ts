@@ -34,6 +34,10 @@ describe('slow and stalled clients', () => {
       HTTP_BODY_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
       HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
       HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      // The stalled uploads stand for as many clients, but all come from 127.0.0.1: let one
+      // client hold the whole default budget, four uploads of MAX_UPLOAD_BYTES
+      // (client-budget.e2e-spec.ts tests each client's share).
+      MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT: String(4 * 10 * MB),
     });
     port = Number(new URL(service.base).port);
   });

@@ -24,6 +24,9 @@ describe('the upload budget', () => {
       FACE_WORKERS: '1',
       MAX_UPLOAD_BYTES: String(MIB),
       MAX_INFLIGHT_UPLOAD_BYTES: String(3 * MIB),
+      // Every client here is 127.0.0.1: this spec is about all clients' uploads together, and
+      // client-budget.e2e-spec.ts about each one's share of them.
+      MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT: String(3 * MIB),
     });
     await app.listen(0, '127.0.0.1');
     port = ((app.getHttpServer() as Server).address() as AddressInfo).port;

@@ -56,7 +56,8 @@ export function ApiPhotoForm(answers: {
     ApiServiceUnavailableResponse({
       type: ErrorResponseDto,
       description:
-        'Server busy (FACE_QUEUE_LIMIT, FACE_QUEUE_TIMEOUT_MS or MAX_INFLIGHT_UPLOAD_BYTES), an ' +
+        'Server busy (FACE_QUEUE_LIMIT, FACE_QUEUE_TIMEOUT_MS, MAX_INFLIGHT_UPLOAD_BYTES or the ' +
+        "client's share of it), an " +
         'analysis over INFERENCE_TIMEOUT_MS, a failed worker, or the database unavailable; with ' +
         'Retry-After',
     }),

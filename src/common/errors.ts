@@ -168,10 +168,21 @@ export class EngineBusyError extends DomainError {
   }
 }
 
-/** The bodies of uploads held in memory would go over MAX_INFLIGHT_UPLOAD_BYTES. */
+/**
+ * Why an upload's body was refused: everyone's together would go over MAX_INFLIGHT_UPLOAD_BYTES,
+ * or its client's over MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT.
+ */
+export type UploadRefusal = 'budget-full' | 'client-share';
+
+/** The bodies of uploads held in memory would go over the upload budget, or the client's share. */
 export class UploadsBusyError extends DomainError {
-  constructor() {
-    super('Server busy: too many uploads are arriving at once; retry shortly');
+  constructor(readonly refusal: UploadRefusal = 'budget-full') {
+    super(
+      refusal === 'client-share'
+        ? "Server busy: this client's uploads already hold its share of the upload budget; " +
+            'retry once they are done'
+        : 'Server busy: too many uploads are arriving at once; retry shortly',
+    );
   }
 }
 

@@ -67,7 +67,8 @@ export function uploadAdmissionInterceptor(photoCount: number): Type<NestInterce
         if (declared > photoCount * MAX_UPLOAD_BYTES + FORM_ALLOWANCE_BYTES) {
           throw new UploadTooLargeError(MAX_UPLOAD_BYTES);
         }
-        if (!this.budget.admit(request, declared)) throw new UploadsBusyError();
+        const admission = this.budget.admit(request, declared);
+        if (admission !== 'admitted') throw new UploadsBusyError(admission);
       }
       return next.handle();
     }

@@ -22,6 +22,19 @@ export function applyServerTimeouts(
     Math.min(1000, env.HTTP_HEADERS_TIMEOUT_MS / 2);
 }
 
+const hasBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+
+/** Answers 408 and closes the connection, or only closes it when an answer has begun. */
+function cutSlowBody(req: Request, res: Response, detail: string): void {
+  if (res.headersSent) {
+    req.socket.destroy();
+    return;
+  }
+  res.setHeader('Connection', 'close');
+  res.status(408).json({ detail });
+}
+
 /**
  * Closes the connection of a request whose body stops arriving for `idleMs`, with 408 when
  * nothing was answered yet: a stalled upload would otherwise hold its connection, and what it sent
@@ -31,23 +44,67 @@ export function applyServerTimeouts(
 export function bodyIdleTimeout(idleMs: number): RequestHandler {
   const logger = new Logger('SlowClients');
   return (req: Request, res: Response, next: NextFunction) => {
-    const hasBody =
-      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
-    if (!hasBody || req.complete) return next();
+    if (!hasBody(req) || req.complete) return next();
     // Node emits 'timeout' on the request only while its body is incomplete.
     req.setTimeout(idleMs, () => {
       logger.log(`${req.method} ${req.path}: no body bytes for ${idleMs} ms; connection closed`);
-      if (res.headersSent) {
-        req.socket.destroy();
-        return;
-      }
-      res.setHeader('Connection', 'close');
-      res.status(408).json({ detail: `Request body stalled for ${idleMs} ms` });
+      cutSlowBody(req, res, `Request body stalled for ${idleMs} ms`);
     });
     req.once('end', () => {
       // Once the response is over, Node runs the keep-alive timeout on this socket: leave it.
       if (!res.writableFinished) req.socket.setTimeout(0);
     });
+    next();
+  };
+}
+
+/**
+ * Cuts a request whose body arrives slower than `minBytesPerSecond`, measured over each `windowMs`
+ * while it arrives, with 408 and a closed connection, as reverse proxies do (Apache
+ * mod_reqtimeout's MinRate). The idle timeout alone lets a body that sends a byte just before each
+ * pause runs out keep its connection, and its share of the upload budget, until the request
+ * timeout; this frees the budget at the end of the first window that carried too little. The
+ * first window is the body's grace; 0 turns it off. Counted from the bytes Node has read from the
+ * socket, which every body that is being read keeps growing, without touching the body stream
+ * that multer reads. Ends once the body has arrived or an answer has begun (a refused upload's
+ * linger has limits of its own).
+ */
+export function bodyMinRate({
+  minBytesPerSecond,
+  windowMs,
+}: {
+  minBytesPerSecond: number;
+  windowMs: number;
+}): RequestHandler {
+  const logger = new Logger('SlowClients');
+  const minBytes = Math.ceil((minBytesPerSecond * windowMs) / 1000);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (minBytesPerSecond === 0 || !hasBody(req) || req.complete) return next();
+    const { socket } = req;
+    let readBefore = socket.bytesRead;
+    const timer = setTimeout(() => {
+      if (req.complete || res.headersSent) return;
+      const read = socket.bytesRead - readBefore;
+      if (read >= minBytes) {
+        readBefore += read;
+        timer.refresh();
+        return;
+      }
+      logger.log(
+        `${req.method} ${req.path}: ${read} body bytes in ${windowMs} ms, under ` +
+          `${minBytesPerSecond} per second; connection closed`,
+      );
+      cutSlowBody(
+        req,
+        res,
+        `Request body arrived too slowly: ${read} bytes in ${windowMs} ms, under ` +
+          `${minBytesPerSecond} bytes per second`,
+      );
+    }, windowMs);
+    const stop = () => clearTimeout(timer);
+    req.once('end', stop);
+    res.once('finish', stop);
+    res.once('close', stop);
     next();
   };
 }

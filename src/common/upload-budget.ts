@@ -2,10 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import { AppConfig } from '../config/app-config.js';
-import { UploadsBusyError } from './errors.js';
+import { UploadsBusyError, type UploadRefusal } from './errors.js';
+import { uploadClientOf } from './upload-client.js';
 
 /** What one request holds of the budget. */
 interface Hold {
+  /** Whose share it counts against (`uploadClientOf`). */
+  client: string;
   /** Declared by Content-Length, reserved before the body is read. */
   reserved: number;
   /** Buffered so far. */
@@ -15,61 +18,111 @@ interface Hold {
 
 const held = (hold: Hold): number => Math.max(hold.reserved, hold.taken);
 
+/** Whether a request may hold more of the budget, or why not. */
+export type Admission = 'admitted' | UploadRefusal;
+
 /**
  * The bytes of request bodies held in memory at once, all uploads together
- * (MAX_INFLIGHT_UPLOAD_BYTES). A body with a Content-Length reserves it before a byte is read; a
- * chunked one is counted as it is buffered. Each request holds its share until its response is
- * over, since its photos stay in memory while they wait for and go through the engine. A request
- * alone in the budget is always admitted, whatever its size: it is bounded by the upload limits.
+ * (MAX_INFLIGHT_UPLOAD_BYTES), and by each client (MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT). A body
+ * with a Content-Length reserves it before a byte is read; a chunked one is counted as it is
+ * buffered. Each request holds its share until its response is over, since its photos stay in
+ * memory while they wait for and go through the engine. A request alone in the budget, or the
+ * only one of its client, is always admitted as far as that limit goes, whatever its size: it is
+ * bounded by the upload limits. The per-client share keeps a few slow connections from one client
+ * from holding the whole budget while everyone else's uploads are refused.
  */
 @Injectable()
 export class UploadBudget {
   readonly limit: number;
+  readonly perClient: number;
   private used = 0;
   private readonly holds = new WeakMap<Request, Hold>();
+  /** Bytes held per client; a client holding nothing has no entry. */
+  private readonly byClient = new Map<string, number>();
+  private readonly keyed: boolean;
 
   constructor(config: AppConfig) {
-    this.limit = config.env.MAX_INFLIGHT_UPLOAD_BYTES ?? 4 * config.env.MAX_UPLOAD_BYTES;
+    const { MAX_UPLOAD_BYTES, MAX_INFLIGHT_UPLOAD_BYTES, MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT } =
+      config.env;
+    this.limit = MAX_INFLIGHT_UPLOAD_BYTES ?? 4 * MAX_UPLOAD_BYTES;
+    this.perClient =
+      MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT ??
+      Math.max(Math.floor(this.limit / 2), MAX_UPLOAD_BYTES);
+    this.keyed = (config.env.API_KEYS ?? '') !== '';
   }
 
-  /** Bytes held right now. */
+  /** Bytes held right now, all clients together. */
   get inUse(): number {
     return this.used;
   }
 
-  /**
-   * Reserves the declared length of `request`'s body before it is read; false when it does not
-   * fit beside the bodies already held.
-   */
-  admit(request: Request, declaredBytes: number): boolean {
-    if (this.used > 0 && this.used + declaredBytes > this.limit) return false;
-    this.holdOf(request).reserved = declaredBytes;
-    this.used += declaredBytes;
-    return true;
+  /** Bytes held right now by `client` (as `uploadClientOf` names it). */
+  heldBy(client: string): number {
+    return this.byClient.get(client) ?? 0;
   }
 
   /**
-   * Counts `bytes` more of `request`'s body as buffered; false, with everything the request held
-   * given back, when they go over the budget (a chunked body larger than the room left).
+   * Reserves the declared length of `request`'s body before it is read, unless it does not fit
+   * beside the bodies already held, by everyone or by its client.
    */
-  take(request: Request, bytes: number): boolean {
+  admit(request: Request, declaredBytes: number): Admission {
     const hold = this.holdOf(request);
-    if (hold.released) return false;
+    const refusal = this.refusal(hold.client, 0, declaredBytes);
+    if (refusal) return refusal;
+    hold.reserved = declaredBytes;
+    this.add(hold.client, declaredBytes);
+    return 'admitted';
+  }
+
+  /**
+   * Counts `bytes` more of `request`'s body as buffered; refused, with everything the request held
+   * given back, when they go over the budget or its client's share (a chunked body larger than
+   * the room left).
+   */
+  take(request: Request, bytes: number): Admission {
+    const hold = this.holdOf(request);
+    if (hold.released) return 'budget-full';
     const before = held(hold);
     const growth = Math.max(hold.reserved, hold.taken + bytes) - before;
-    if (growth > 0 && this.used > before && this.used + growth > this.limit) {
-      this.release(hold);
-      return false;
+    if (growth > 0) {
+      const refusal = this.refusal(hold.client, before, growth);
+      if (refusal) {
+        this.release(hold);
+        return refusal;
+      }
     }
     hold.taken += bytes;
-    this.used += growth;
-    return true;
+    this.add(hold.client, growth);
+    return 'admitted';
+  }
+
+  /**
+   * Why `growth` more bytes for a request of `client` that already holds `own` do not fit, if
+   * they do not. Each limit lets a request past it when it is alone under it.
+   */
+  private refusal(client: string, own: number, growth: number): UploadRefusal | undefined {
+    if (this.used > own && this.used + growth > this.limit) return 'budget-full';
+    const clientHeld = this.heldBy(client);
+    if (clientHeld > own && clientHeld + growth > this.perClient) return 'client-share';
+    return undefined;
+  }
+
+  private add(client: string, bytes: number): void {
+    this.used += bytes;
+    const now = this.heldBy(client) + bytes;
+    if (now > 0) this.byClient.set(client, now);
+    else this.byClient.delete(client);
   }
 
   private holdOf(request: Request): Hold {
     let hold = this.holds.get(request);
     if (!hold) {
-      const created: Hold = { reserved: 0, taken: 0, released: false };
+      const created: Hold = {
+        client: uploadClientOf(request, this.keyed),
+        reserved: 0,
+        taken: 0,
+        released: false,
+      };
       this.holds.set(request, created);
       request.res?.once('close', () => this.release(created));
       hold = created;
@@ -80,7 +133,7 @@ export class UploadBudget {
   private release(hold: Hold): void {
     if (hold.released) return;
     hold.released = true;
-    this.used -= held(hold);
+    this.add(hold.client, -held(hold));
   }
 }
 
@@ -107,7 +160,8 @@ export class BudgetedMemoryStorage implements StorageEngine {
     };
     file.stream.on('data', (chunk: Buffer) => {
       if (failed) return;
-      if (!this.budget.take(request, chunk.length)) return fail(new UploadsBusyError());
+      const admission = this.budget.take(request, chunk.length);
+      if (admission !== 'admitted') return fail(new UploadsBusyError(admission));
       chunks.push(chunk);
       size += chunk.length;
     });

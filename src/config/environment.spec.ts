@@ -69,6 +69,34 @@ describe('validateEnvironment', () => {
     ]);
   });
 
+  it("should default and bound each client's upload share and the minimum body rate", () => {
+    const env = validateEnvironment({});
+    assert.equal(env.MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT, undefined);
+    assert.equal(env.HTTP_BODY_MIN_BYTES_PER_SECOND, 1024);
+    assert.equal(env.HTTP_BODY_MIN_RATE_WINDOW_MS, 10_000);
+    assert.equal(
+      validateEnvironment({ HTTP_BODY_MIN_BYTES_PER_SECOND: '0' }).HTTP_BODY_MIN_BYTES_PER_SECOND,
+      0,
+    );
+    assert.throws(
+      () =>
+        validateEnvironment({
+          MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT: '10',
+          HTTP_BODY_MIN_BYTES_PER_SECOND: '-1',
+          HTTP_BODY_MIN_RATE_WINDOW_MS: '500',
+        }),
+      (error: InvalidEnvironmentError) => {
+        const named = error.problems.map((problem) => problem.split('=')[0]).sort();
+        assert.deepEqual(named, [
+          'HTTP_BODY_MIN_BYTES_PER_SECOND',
+          'HTTP_BODY_MIN_RATE_WINDOW_MS',
+          'MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT',
+        ]);
+        return true;
+      },
+    );
+  });
+
   it('should reject short API keys without echoing them', () => {
     assert.throws(
       () => validateEnvironment({ API_KEYS: 'long-enough-key-123456,tiny' }),

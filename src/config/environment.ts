@@ -198,6 +198,16 @@ export class EnvironmentVariables {
   @NumberSetting(1024, 64 * 1024 * 1024 * 1024, 1)
   MAX_INFLIGHT_UPLOAD_BYTES?: number;
 
+  /**
+   * Bytes of request bodies one client (its address, and its API key where API_KEYS is on) may
+   * hold at once: beyond it that client's next upload gets 503 while others are still admitted.
+   * A client holding nothing is always admitted up to the budget. Unset: half the budget, at least
+   * MAX_UPLOAD_BYTES.
+   */
+  @IsOptional()
+  @NumberSetting(1024, 64 * 1024 * 1024 * 1024, 1)
+  MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT?: number;
+
   /** Longest a client may take to send a request's headers; then 408 and the connection closes. */
   @NumberSetting(1000, 3_600_000, 1)
   @ValidateBy({
@@ -218,6 +228,19 @@ export class EnvironmentVariables {
   /** Longest a request's body may pause while it arrives; then 408 and the connection closes. */
   @NumberSetting(1000, 3_600_000, 1)
   HTTP_BODY_IDLE_TIMEOUT_MS = 15_000;
+
+  /**
+   * Least a request's body must send per second, counted over each HTTP_BODY_MIN_RATE_WINDOW_MS
+   * while it arrives (the first window is its grace); slower, 408 and the connection closes, and
+   * its share of the upload budget is given back. 0 turns it off. 1 KiB/s is a twentieth of a
+   * phone on a poor link (20 KB/s), twice Apache mod_reqtimeout's default MinRate.
+   */
+  @NumberSetting(0, 1024 * 1024 * 1024, 1)
+  HTTP_BODY_MIN_BYTES_PER_SECOND = 1024;
+
+  /** The window HTTP_BODY_MIN_BYTES_PER_SECOND is measured over. */
+  @NumberSetting(1000, 3_600_000, 1)
+  HTTP_BODY_MIN_RATE_WINDOW_MS = 10_000;
 
   /** Images that declare more pixels are refused from their header, before any decoding. */
   @NumberSetting(1_000_000, 500_000_000, 1)

@@ -22,12 +22,13 @@ export interface RawClient {
 /**
  * Connects to `port`. With `allowHalfOpen` the client keeps its side open when the server closes
  * its own, as a client still sending its body does; else it closes in turn, as Node's sockets do.
+ * `localAddress` (another loopback address, such as 127.0.0.2) makes it a different client.
  */
 export async function rawClient(
   port: number,
-  { allowHalfOpen = false }: { allowHalfOpen?: boolean } = {},
+  { allowHalfOpen = false, localAddress }: { allowHalfOpen?: boolean; localAddress?: string } = {},
 ): Promise<RawClient> {
-  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen, localAddress });
   const started = performance.now();
   let received = '';
   socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
