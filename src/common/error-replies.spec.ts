@@ -43,7 +43,7 @@ describe('the error contract table', () => {
   it("should answer a subclass of a listed error with its parent's rule", () => {
     class StaleReferenceError extends errors.ReferenceNotFoundError {}
     assert.equal(
-      errorReplyRule(new StaleReferenceError('abc', 'gone')),
+      errorReplyRule(new StaleReferenceError('abc', 'embedding')),
       ERROR_REPLIES.ReferenceNotFoundError,
     );
   });

@@ -97,15 +97,23 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     { status: 400, body: { detail: "Unknown query parameter 'x'" }, headers: {} },
   ],
   InvalidOperatingPointError: [
-    new errors.InvalidOperatingPointError('Give either threshold or security, not both'),
+    new errors.InvalidOperatingPointError('threshold and security'),
     { status: 400, body: { detail: 'Give either threshold or security, not both' }, headers: {} },
   ],
   PoorEnrolmentError: [
-    new errors.PoorEnrolmentError('Face too small to enrol'),
-    { status: 400, body: { detail: 'Face too small to enrol' }, headers: {} },
+    new errors.PoorEnrolmentError('inter-ocular', 31.6, 40),
+    {
+      status: 400,
+      body: {
+        detail:
+          'Face too small to enrol: 32 pixels between the eyes, at least 40 needed. Please ' +
+          'upload a larger photo of the face.',
+      },
+      headers: {},
+    },
   ],
   InvalidReferenceKeyError: [
-    new errors.InvalidReferenceKeyError('a/b', 'Invalid reference key'),
+    new errors.InvalidReferenceKeyError('a/b', 'path'),
     { status: 400, body: { detail: 'Invalid reference key' }, headers: {} },
   ],
   NoFaceDetectedError: [
@@ -128,7 +136,7 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     },
   ],
   InvalidImageError: [
-    new errors.InvalidImageError('Invalid image file'),
+    new errors.InvalidImageError(),
     { status: 400, body: { detail: 'Invalid image file' }, headers: {} },
   ],
   NotAuthenticatedError: [
@@ -140,7 +148,7 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     },
   ],
   ReferenceNotFoundError: [
-    new errors.ReferenceNotFoundError('abc', 'No reference image found with key: abc'),
+    new errors.ReferenceNotFoundError('abc', 'image'),
     { status: 404, body: { detail: 'No reference image found with key: abc' }, headers: {} },
   ],
   ModelMismatchError: [
