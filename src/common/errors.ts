@@ -1,6 +1,7 @@
 /**
- * Errors that name what happened. Services throw these; `HttpErrorFilter` alone decides the status
- * code and body each one gets, so the wire contract lives in one place.
+ * Errors that name what happened, each building its own detail. Services throw these;
+ * `ERROR_REPLIES` (error-replies.ts) gives each class its status code and headers, and
+ * `HttpErrorFilter` alone turns them into answers, so the wire contract lives in one place.
  */
 export abstract class DomainError extends Error {
   constructor(message: string) {
