@@ -1,6 +1,7 @@
 /**
- * Errors that name what happened. Services throw these; `HttpErrorFilter` alone decides the status
- * code and body each one gets, so the wire contract lives in one place.
+ * Errors that name what happened, each building its own detail. Services throw these;
+ * `ERROR_REPLIES` (error-replies.ts) gives each class its status code and headers, and
+ * `HttpErrorFilter` alone turns them into answers, so the wire contract lives in one place.
  */
 export abstract class DomainError extends Error {
   constructor(message: string) {
@@ -39,28 +40,61 @@ export class FilenameTooLongError extends DomainError {
   }
 }
 
-/** The face to enrol is below the quality the operator requires of references. */
-export class PoorEnrolmentError extends DomainError {}
-
-/** A verdict asked for by both a threshold and a security level, or by a level not calibrated. */
-export class InvalidOperatingPointError extends DomainError {}
-
-/** The key in a request is not a syntactically valid reference key. */
-export class InvalidReferenceKeyError extends DomainError {
+/**
+ * The face to enrol is below the quality the operator requires of references: too few pixels
+ * between the eyes (ENROL_MIN_INTER_OCULAR) or too blurred (ENROL_MIN_SHARPNESS).
+ */
+export class PoorEnrolmentError extends DomainError {
   constructor(
-    readonly key: string,
-    readonly detail: string,
+    readonly measure: 'inter-ocular' | 'sharpness',
+    readonly measured: number,
+    readonly required: number,
   ) {
-    super(detail);
+    super(
+      measure === 'inter-ocular'
+        ? `Face too small to enrol: ${Math.round(measured)} pixels between the eyes, at least ` +
+            `${required} needed. Please upload a larger photo of the face.`
+        : `Face too blurred to enrol: sharpness ${Math.round(measured)}, at least ` +
+            `${required} needed. Please upload a sharper photo.`,
+    );
   }
 }
 
+/** A verdict asked for by both a threshold and a security level, or by a level not calibrated. */
+export class InvalidOperatingPointError extends DomainError {
+  constructor(readonly problem: 'threshold and security' | { uncalibratedModel: string }) {
+    super(
+      problem === 'threshold and security'
+        ? 'Give either threshold or security, not both'
+        : `No calibration for model ${problem.uncalibratedModel}: security levels are ` +
+            'unavailable; give a threshold',
+    );
+  }
+}
+
+/**
+ * The key in a request is not a syntactically valid reference key. The old service worded it
+ * differently for a key in a form field (/compare) and one in the URL.
+ */
+export class InvalidReferenceKeyError extends DomainError {
+  constructor(
+    readonly key: string,
+    readonly given: 'field' | 'path',
+  ) {
+    super(given === 'field' ? 'Reference key must be alphanumeric' : 'Invalid reference key');
+  }
+}
+
+/**
+ * No reference has the key. The old service said "image" when comparing with it and "embedding"
+ * when reading or deleting it; its clients match on both.
+ */
 export class ReferenceNotFoundError extends DomainError {
   constructor(
     readonly key: string,
-    readonly detail: string,
+    readonly sought: 'image' | 'embedding',
   ) {
-    super(detail);
+    super(`No reference ${sought} found with key: ${key}`);
   }
 }
 
@@ -70,9 +104,14 @@ export class NoFaceDetectedError extends DomainError {
   }
 }
 
+/** The bytes are not an image this service decodes, or one of more than `maxPixels` pixels. */
 export class InvalidImageError extends DomainError {
-  constructor(readonly reason: string) {
-    super(reason);
+  constructor(readonly maxPixels?: number) {
+    super(
+      maxPixels === undefined
+        ? 'Invalid image file'
+        : `Image too large: more than ${maxPixels} pixels (MAX_IMAGE_PIXELS)`,
+    );
   }
 }
 

@@ -9,44 +9,13 @@ import {
   PayloadTooLargeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { errorReplyRule, type FieldErrorBody } from './error-replies.js';
 import {
   ClientDisconnectedError,
-  DatabaseUnavailableError,
   describeCause,
   DomainError,
-  EngineBusyError,
-  EngineQueueTimeoutError,
-  EngineWorkerFailedError,
-  InferenceTimeoutError,
-  FilenameTooLongError,
-  InvalidFileExtensionError,
-  InvalidFilenameError,
-  InvalidOperatingPointError,
-  InvalidQueryParameterError,
-  PoorEnrolmentError,
-  InvalidImageError,
-  InvalidReferenceKeyError,
-  MissingFieldsError,
-  ModelMismatchError,
-  MultipleFacesError,
-  NotAuthenticatedError,
-  NotReadyError,
-  NoFaceDetectedError,
-  OperationFailedError,
-  RateLimitedError,
-  ReferenceNotFoundError,
-  StorageFullError,
-  TooManyFailedAttemptsError,
-  UploadsBusyError,
   UploadTooLargeError,
 } from './errors.js';
-
-/** FastAPI's body for a missing field: what the old service's clients parse. */
-export interface FieldErrorBody {
-  loc: ['body', string];
-  msg: 'Field required';
-  type: 'missing';
-}
 
 const ROUTE_NOT_FOUND = /^Cannot [A-Z]+ \//;
 
@@ -82,18 +51,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (reply.status === 503) {
       // Overload or a slow image: expected under load, worth a line but not a stack.
-      const cause =
-        error instanceof DatabaseUnavailableError || error instanceof EngineWorkerFailedError
-          ? ` (${describeCause(error.cause)})`
-          : '';
+      const cause = hasCause(error) ? ` (${describeCause(error.cause)})` : '';
       this.logger.warn(
         `${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}${cause}`,
       );
     } else if (reply.status >= 500) {
-      const stack =
-        error instanceof OperationFailedError || error instanceof StorageFullError
-          ? error.cause
-          : error;
+      const stack = hasCause(error) ? error.cause : error;
       this.logger.error(
         `${request.method} ${request.path} -> ${reply.status}: ${JSON.stringify(reply.detail)}`,
         stack instanceof Error ? stack.stack : String(stack),
@@ -135,84 +98,17 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 
   private fromDomainError(error: DomainError): ErrorReply {
-    if (error instanceof MissingFieldsError) {
-      return {
-        status: HttpStatus.UNPROCESSABLE_ENTITY,
-        detail: error.fields.map((field) => ({
-          loc: ['body', field],
-          msg: 'Field required',
-          type: 'missing',
-        })),
-      };
-    }
-    if (error instanceof ReferenceNotFoundError) {
-      return { status: HttpStatus.NOT_FOUND, detail: error.message };
-    }
-    if (error instanceof UploadsBusyError) {
-      // Closing the connection spares reading much of a body that is not wanted (the server reads
-      // and drops what keeps arriving for a few seconds, so that the answer is not reset).
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        detail: error.message,
-        headers: { 'Retry-After': '5', Connection: 'close' },
-      };
-    }
-    if (
-      error instanceof DatabaseUnavailableError ||
-      error instanceof EngineBusyError ||
-      error instanceof EngineQueueTimeoutError ||
-      error instanceof EngineWorkerFailedError ||
-      error instanceof InferenceTimeoutError ||
-      error instanceof NotReadyError
-    ) {
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        detail: error.message,
-        headers: { 'Retry-After': '5' },
-      };
-    }
-    if (error instanceof StorageFullError) {
-      return { status: HttpStatus.INSUFFICIENT_STORAGE, detail: error.message };
-    }
-    if (error instanceof NotAuthenticatedError) {
-      return {
-        status: HttpStatus.UNAUTHORIZED,
-        detail: error.message,
-        headers: { 'WWW-Authenticate': 'Bearer' },
-      };
-    }
-    if (error instanceof TooManyFailedAttemptsError || error instanceof RateLimitedError) {
-      return {
-        status: HttpStatus.TOO_MANY_REQUESTS,
-        detail: error.message,
-        headers: { 'Retry-After': String(error.retryAfterSeconds) },
-      };
-    }
-    if (error instanceof ModelMismatchError) {
-      return { status: HttpStatus.CONFLICT, detail: error.message };
-    }
-    if (error instanceof UploadTooLargeError) {
-      // Kept open, the connection would read the rest of the body, however large it says it is.
-      return {
-        status: HttpStatus.PAYLOAD_TOO_LARGE,
-        detail: error.message,
-        headers: { Connection: 'close' },
-      };
-    }
-    if (
-      error instanceof InvalidFileExtensionError ||
-      error instanceof InvalidFilenameError ||
-      error instanceof FilenameTooLongError ||
-      error instanceof InvalidOperatingPointError ||
-      error instanceof InvalidQueryParameterError ||
-      error instanceof PoorEnrolmentError ||
-      error instanceof InvalidReferenceKeyError ||
-      error instanceof NoFaceDetectedError ||
-      error instanceof MultipleFacesError ||
-      error instanceof InvalidImageError
-    ) {
-      return { status: HttpStatus.BAD_REQUEST, detail: error.message };
-    }
-    return { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: error.message };
+    // A domain error without a rule (one not exported from errors.ts) still answers 500.
+    const rule = errorReplyRule(error) ?? { status: HttpStatus.INTERNAL_SERVER_ERROR };
+    return {
+      status: rule.status,
+      detail: rule.detail?.(error) ?? error.message,
+      headers: rule.headers?.(error),
+    };
   }
+}
+
+/** A domain error that wraps what went wrong: the log names that, not the wrapper. */
+function hasCause(error: unknown): error is DomainError & { cause: unknown } {
+  return error instanceof DomainError && 'cause' in error;
 }

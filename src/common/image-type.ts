@@ -33,6 +33,6 @@ export function assertImageExtension(filename: string): void {
 /** The type the bytes really are; anything but JPEG or PNG is refused before it is decoded. */
 export async function imageTypeOf(bytes: Buffer): Promise<AcceptedImageType> {
   const type = await sniffImageType(bytes);
-  if (!type) throw new InvalidImageError('Invalid image file');
+  if (!type) throw new InvalidImageError();
   return type;
 }

@@ -112,14 +112,12 @@ export class Calibration {
   /** The threshold a client's choice stands for; `fallback` when it made none. */
   threshold({ threshold, security }: OperatingPoint, fallback: number): number {
     if (threshold !== undefined && security !== undefined) {
-      throw new InvalidOperatingPointError('Give either threshold or security, not both');
+      throw new InvalidOperatingPointError('threshold and security');
     }
     if (security === undefined) return threshold ?? fallback;
     const table = this.current();
     if (!table) {
-      throw new InvalidOperatingPointError(
-        `No calibration for model ${this.engine.model}: security levels are unavailable; give a threshold`,
-      );
+      throw new InvalidOperatingPointError({ uncalibratedModel: this.engine.model });
     }
     return table.thresholds[security];
   }
@@ -137,15 +135,13 @@ export class Calibration {
     fallback: number,
   ): SearchOperatingPoint {
     if (threshold !== undefined && security !== undefined) {
-      throw new InvalidOperatingPointError('Give either threshold or security, not both');
+      throw new InvalidOperatingPointError('threshold and security');
     }
     if (threshold !== undefined) return { threshold, targetFpir: null };
     const table = this.current();
     if (!table) {
       if (security === undefined) return { threshold: fallback, targetFpir: null };
-      throw new InvalidOperatingPointError(
-        `No calibration for model ${this.engine.model}: security levels are unavailable; give a threshold`,
-      );
+      throw new InvalidOperatingPointError({ uncalibratedModel: this.engine.model });
     }
     const targetFpir = security === undefined ? defaultFpir : SEARCH_SECURITY_LEVELS[security];
     const rate = pairRateForFpir(targetFpir, size);

@@ -297,9 +297,7 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     }
     if ('undecodable' in result) {
       throw new InvalidImageError(
-        result.tooManyPixels
-          ? `Image too large: more than ${this.config.env.MAX_IMAGE_PIXELS} pixels (MAX_IMAGE_PIXELS)`
-          : 'Invalid image file',
+        result.tooManyPixels ? this.config.env.MAX_IMAGE_PIXELS : undefined,
       );
     }
     for (const listener of this.timingListeners) listener(result.timings);

@@ -110,7 +110,7 @@ export class ReferencesService {
     { probeFaces = 'subject', ...operatingPoint }: CompareOptions = {},
   ): Promise<Verdict> {
     if (!REFERENCE_KEY.test(referenceKey)) {
-      throw new InvalidReferenceKeyError(referenceKey, 'Reference key must be alphanumeric');
+      throw new InvalidReferenceKeyError(referenceKey, 'field');
     }
     const threshold = this.calibration.threshold(
       operatingPoint,
@@ -121,10 +121,7 @@ export class ReferencesService {
       const reference =
         referenceKey.length <= MAX_KEY_LENGTH ? await this.store.findEmbedding(referenceKey) : null;
       if (!reference) {
-        throw new ReferenceNotFoundError(
-          referenceKey,
-          `No reference image found with key: ${referenceKey}`,
-        );
+        throw new ReferenceNotFoundError(referenceKey, 'image');
       }
       if (reference.model !== this.engine.model) {
         throw new ModelMismatchError(referenceKey, reference.model, this.engine.model);
@@ -220,11 +217,11 @@ export class ReferencesService {
     operation: string,
     read: () => Promise<T | null>,
   ): Promise<T> {
-    if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'Invalid reference key');
+    if (!REFERENCE_KEY.test(key)) throw new InvalidReferenceKeyError(key, 'path');
     return asOperation(operation, async () => {
       const found = key.length <= MAX_KEY_LENGTH ? await read() : null;
       if (found === null) {
-        throw new ReferenceNotFoundError(key, `No reference embedding found with key: ${key}`);
+        throw new ReferenceNotFoundError(key, 'embedding');
       }
       return found;
     });
@@ -252,16 +249,10 @@ export class ReferencesService {
   private assertEnrollable({ interOcular, sharpness }: FaceQuality): void {
     const { ENROL_MIN_INTER_OCULAR, ENROL_MIN_SHARPNESS } = this.config.env;
     if (interOcular < ENROL_MIN_INTER_OCULAR) {
-      throw new PoorEnrolmentError(
-        `Face too small to enrol: ${Math.round(interOcular)} pixels between the eyes, at least ` +
-          `${ENROL_MIN_INTER_OCULAR} needed. Please upload a larger photo of the face.`,
-      );
+      throw new PoorEnrolmentError('inter-ocular', interOcular, ENROL_MIN_INTER_OCULAR);
     }
     if (sharpness < ENROL_MIN_SHARPNESS) {
-      throw new PoorEnrolmentError(
-        `Face too blurred to enrol: sharpness ${Math.round(sharpness)}, at least ` +
-          `${ENROL_MIN_SHARPNESS} needed. Please upload a sharper photo.`,
-      );
+      throw new PoorEnrolmentError('sharpness', sharpness, ENROL_MIN_SHARPNESS);
     }
   }
 
