@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Derives the format and orientation fixtures in test/fixtures/ from person-a-1.jpg with sharp, so
-// each is the same photo in another encoding, and the composite ones (a face printed on a shirt).
-// Re-run after changing a source fixture; the outputs are committed.
+// each is the same photo in another encoding; two wrongly tagged ones from person-b-1.jpg and
+// person-f-1.jpg; and the composite one (a face printed on a shirt). Re-run after changing a source
+// fixture; the outputs are committed.
 import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,15 @@ const outputs = {
     .rotate(180)
     .jpeg({ quality: 92 })
     .withMetadata({ orientation: 3 }),
+  // Upright pixels with a wrong tag, as a phone that misread its sensor writes them: once the tag
+  // is applied the face lies upside down (3) or on its side (8: turned 90° anticlockwise). Photos
+  // whose turned face the detector scores weakly, so that the service looks for it upright.
+  'person-b-1-upside-down.jpg': sharp(join(dir, 'person-b-1.jpg'))
+    .jpeg({ quality: 92 })
+    .withMetadata({ orientation: 3 }),
+  'person-f-1-sideways.jpg': sharp(join(dir, 'person-f-1.jpg'))
+    .jpeg({ quality: 92 })
+    .withMetadata({ orientation: 8 }),
   'person-a-1-grey.jpg': sharp(source).toColourspace('b-w').jpeg({ quality: 92 }),
   'person-a-1-cmyk.jpg': sharp(source).toColourspace('cmyk').jpeg({ quality: 92 }),
   'person-a-1-16bit.png': sharp(source).toColourspace('rgb16').png(),

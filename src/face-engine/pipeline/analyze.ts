@@ -5,7 +5,9 @@
  * 1. decode.ts: sharp, once, to upright 8-bit sRGB; a large JPEG straight to the detection size.
  * 2. detect.ts: SSD MobileNet v1 (fused) on the frame of its square that the photo fills;
  *    black-padded copies and the trained size when nothing is found; a weak detection at the
- *    centre when no confident face is there (selection.ts, `rescuedSubject`).
+ *    centre when no confident face is there (selection.ts, `rescuedSubject`); the other three
+ *    quarter turns when only such a weak face or none was found, for a face a wrong EXIF tag laid
+ *    on its side.
  * 3. selection.ts: the faces the caller needs (the subject, or the largest few), each confirmed
  *    by its 68 landmarks and features only when the choice rests on it.
  * 4. embed.ts: the mean of two L2-normalised descriptors, dlib's own aligned chip and its mirror
@@ -19,9 +21,10 @@ import type {
 } from '../face-engine.types.js';
 import { backendHeapBytes } from './backend.js';
 import { decode, decodeFull, type Photo } from './decode.js';
-import { detect } from './detect.js';
+import { detect, detectTurned } from './detect.js';
 import { chipSource, embed } from './embed.js';
 import type { ReadyEngine } from './models.js';
+import { angleBeforeTurn, boxBeforeTurn, turnRgb, type QuarterTurns } from './raster.js';
 import { selectConfirmed, type FaceSelection } from './selection.js';
 
 /**
@@ -49,19 +52,32 @@ export async function analyze(
     embed: 0,
     total: 0,
   };
-  const detections = await detect(engine, photo, options, timings);
+  let detections = await detect(engine, photo, options, timings);
+  // Boxes and landmarks are found, and chips cut, in `analysed`: the photo, or the turn of it
+  // that stands its face upright; boxes and roll are reported in the photo's own orientation.
+  let analysed = photo;
+  let turns: QuarterTurns = 0;
+  // Only when the face taken would be a weak one (the subject rescued below the confidence
+  // threshold) or there is none: a confident face is as it stands, and a normal photo costs
+  // nothing more.
+  const weak = detections.filter(({ score }) => score < options.minConfidence);
+  if (detections.length === 0 || weak.length > 0) {
+    const beat = Math.max(0, ...detections.map(({ score }) => score));
+    const turned = await detectTurned(engine, photo, options, beat, timings);
+    if (turned) ({ photo: analysed, detections, turns } = turned);
+  }
   // A full decode that a small face in a large JPEG needs counts as decoding, not embedding.
   let fullDecodeMs = 0;
   const timedFullDecode = async () => {
     const decoding = performance.now();
-    const full = await decodeFull(bytes, options.maxImagePixels);
+    const full = turnRgb(await decodeFull(bytes, options.maxImagePixels), turns);
     fullDecodeMs = performance.now() - decoding;
     return full;
   };
   const embedding = performance.now();
   const { selected, found } = await selectConfirmed(
     detections,
-    photo,
+    analysed,
     selection,
     async (detection) => (await detection.inspect()) !== undefined,
   );
@@ -69,11 +85,11 @@ export async function analyze(
   for (const detection of selected) {
     const face = await detection.inspect();
     if (!face) continue;
-    const source = await chipSource(photo, face.landmarks, timedFullDecode);
+    const source = await chipSource(analysed, face.landmarks, timedFullDecode);
     faces.push({
-      box: detection.box,
+      box: boxBeforeTurn(detection.box, turns, photo),
       score: detection.score,
-      quality: face.quality,
+      quality: { ...face.quality, roll: angleBeforeTurn(face.quality.roll, turns) },
       embedding: await embed(engine, source.image, source.geometry),
     });
   }

@@ -11,8 +11,10 @@ import {
   detectorFrame,
   detectorInput,
   padBlack,
+  turnRgb,
   type DetectorFrame,
   type Point,
+  type QuarterTurns,
   type RgbImage,
 } from './raster.js';
 
@@ -186,15 +188,12 @@ function clippedBox(
   };
 }
 
-/**
- * The faces in `photo`, best first, with boxes in its full-resolution pixels, from the first pass
- * of the cascade that finds one with features; each face's landmarks are located when first
- * inspected, and the milliseconds spent are added to `timings`.
- */
-export async function detect(
+/** What a pass makes of detection `pass` over `photo`: see `detect`. */
+async function runPass(
   engine: ReadyEngine,
   photo: Photo,
-  options: WorkerOptions,
+  pass: DetectionPass,
+  first: boolean,
   timings: Pick<FaceAnalysis['timings'], 'detect' | 'landmarks'>,
 ): Promise<Detection[]> {
   const { detection: small, scale } = photo;
@@ -217,50 +216,123 @@ export async function detect(
     timings.detect += performance.now() - started;
     return found;
   };
-  for (const [index, pass] of detectionCascade(options).entries()) {
-    const { image: input, offset } =
-      pass.pad > 0 ? padBlack(small, pass.pad) : { image: small, offset: 0 };
-    const isConfident = ({ score }: { score: number }) => score >= pass.minConfidence;
-    let found = await locate(pass, input);
-    const confidentBoxes = found.filter(isConfident).map(({ box }) => box);
-    if (index === 0 && pass.size < TRAINED_DETECTOR_SIZE && confidentBoxes.length > 0) {
-      const side = Math.max(input.width, input.height);
-      const smallest = Math.min(...confidentBoxes.map((box) => box.width));
-      if (smallest < SMALL_FACE_FRACTION * side) {
-        const again = await locate({ ...pass, size: TRAINED_DETECTOR_SIZE }, input);
-        if (again.some(isConfident)) found = again;
-      }
+  const { image: input, offset } =
+    pass.pad > 0 ? padBlack(small, pass.pad) : { image: small, offset: 0 };
+  const isConfident = ({ score }: { score: number }) => score >= pass.minConfidence;
+  let found = await locate(pass, input);
+  const confidentBoxes = found.filter(isConfident).map(({ box }) => box);
+  if (first && pass.size < TRAINED_DETECTOR_SIZE && confidentBoxes.length > 0) {
+    const side = Math.max(input.width, input.height);
+    const smallest = Math.min(...confidentBoxes.map((box) => box.width));
+    if (smallest < SMALL_FACE_FRACTION * side) {
+      const again = await locate({ ...pass, size: TRAINED_DETECTOR_SIZE }, input);
+      if (again.some(isConfident)) found = again;
     }
-    const toFull = ([x, y]: Point): Point => [(x - offset) * scale, (y - offset) * scale];
-    const faces = found.map((detection): Detection => {
-      let inspected: Promise<InspectedFace | undefined> | undefined;
-      const inspect = async () => {
-        const located = performance.now();
-        const points = await locateLandmarks(engine, input, detection);
-        timings.landmarks += performance.now() - located;
-        if (!points) return undefined;
-        const quality = faceQuality(input, points, scale);
-        return hasFeatures(quality) ? { landmarks: points.map(toFull), quality } : undefined;
-      };
-      return {
-        score: detection.score,
-        box: clippedBox(detection.box, offset, scale, photo),
-        inspect: () => (inspected ??= inspect()),
-      };
-    });
-    const confident = faces.filter(isConfident);
-    const rescued = rescuedSubject(
-      confident,
-      faces.filter((face) => !isConfident(face)),
-      photo,
-    );
-    const candidates = (rescued ? [...confident, rescued] : confident).sort(
-      (a, b) => b.score - a.score,
-    );
+  }
+  const toFull = ([x, y]: Point): Point => [(x - offset) * scale, (y - offset) * scale];
+  const faces = found.map((detection): Detection => {
+    let inspected: Promise<InspectedFace | undefined> | undefined;
+    const inspect = async () => {
+      const located = performance.now();
+      const points = await locateLandmarks(engine, input, detection);
+      timings.landmarks += performance.now() - located;
+      if (!points) return undefined;
+      const quality = faceQuality(input, points, scale);
+      return hasFeatures(quality) ? { landmarks: points.map(toFull), quality } : undefined;
+    };
+    return {
+      score: detection.score,
+      box: clippedBox(detection.box, offset, scale, photo),
+      inspect: () => (inspected ??= inspect()),
+    };
+  });
+  const confident = faces.filter(isConfident);
+  const rescued = rescuedSubject(
+    confident,
+    faces.filter((face) => !isConfident(face)),
+    photo,
+  );
+  return (rescued ? [...confident, rescued] : confident).sort((a, b) => b.score - a.score);
+}
+
+/**
+ * The faces in `photo`, best first, with boxes in its full-resolution pixels, from the first pass
+ * of the cascade that finds one with features; each face's landmarks are located when first
+ * inspected, and the milliseconds spent are added to `timings`.
+ */
+export async function detect(
+  engine: ReadyEngine,
+  photo: Photo,
+  options: WorkerOptions,
+  timings: Pick<FaceAnalysis['timings'], 'detect' | 'landmarks'>,
+): Promise<Detection[]> {
+  for (const [index, pass] of detectionCascade(options).entries()) {
+    const candidates = await runPass(engine, photo, pass, index === 0, timings);
     // A pass that found only featureless patches gives way to the next, which may find the face.
     for (const candidate of candidates) {
       if (await candidate.inspect()) return candidates;
     }
   }
   return [];
+}
+
+/**
+ * The score a face found in a quarter turn needs for the turn to be taken. Upright photos whose
+ * face the detector scores weakly can show a sideways "face" in a turn: on lfw-dev (all upright)
+ * three did, scored 0.55 to 0.58; a face a wrong tag turned scores 0.87 to 1.0 once upright
+ * (docs/recognition.md, "Faces on their side").
+ */
+export const TURNED_MIN_SCORE = 0.8;
+
+/** The photo turned, and the faces found in it (boxes and landmarks in the turned pixels). */
+export interface TurnedDetections {
+  turns: QuarterTurns;
+  photo: Photo;
+  detections: Detection[];
+}
+
+/**
+ * The faces of a photo whose face lies on its side or upside down (a wrong EXIF tag), for when
+ * `detect` found none, or took a weak one: the other three quarter turns of the detection copy, one
+ * pass each at the detection size, and the turn with the best face that stands upright (its box no
+ * wider than tall, features present) and scores at least TURNED_MIN_SCORE and above `beat` (the best score found
+ * before the turn, so that a turn never wins over a confident face in the photo as it stands). A
+ * face on its side is often found too, and at times scored higher than upright, but its box is
+ * wider than tall. Undefined when no turn finds such a face. The turned photo carries its
+ * full-resolution pixels turned when it had them.
+ */
+export async function detectTurned(
+  engine: ReadyEngine,
+  photo: Photo,
+  options: WorkerOptions,
+  beat: number,
+  timings: Pick<FaceAnalysis['timings'], 'detect' | 'landmarks'>,
+): Promise<TurnedDetections | undefined> {
+  const pass = { pad: 0, minConfidence: options.minConfidence, size: options.detectorSize };
+  const minScore = Math.max(TURNED_MIN_SCORE, options.minConfidence);
+  let best: (TurnedDetections & { score: number }) | undefined;
+  for (const turns of [1, 2, 3] as const) {
+    const detection = turnRgb(photo.detection, turns);
+    const sideways = turns % 2 === 1;
+    const turned: Photo = {
+      width: sideways ? photo.height : photo.width,
+      height: sideways ? photo.width : photo.height,
+      detection,
+      scale: photo.scale,
+      full: photo.full === photo.detection ? detection : undefined,
+    };
+    const detections = await runPass(engine, turned, pass, true, timings);
+    for (const face of detections) {
+      if (face.score < minScore || face.box.width > face.box.height) continue;
+      if (face.score <= (best?.score ?? beat)) break;
+      if (await face.inspect()) {
+        best = { turns, photo: turned, detections, score: face.score };
+        break;
+      }
+    }
+  }
+  if (!best) return undefined;
+  const { turns, photo: turned, detections } = best;
+  if (photo.full && !turned.full) turned.full = turnRgb(photo.full, turns);
+  return { turns, photo: turned, detections };
 }

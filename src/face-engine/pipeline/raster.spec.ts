@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   alignedChip,
+  angleBeforeTurn,
+  boxBeforeTurn,
+  turnRgb,
   dlibChipGeometry,
   faceGeometry,
   meanOfNormalised,
   padBlack,
   type FaceGeometry,
+  type QuarterTurns,
   type Point,
   type RgbImage,
 } from './raster.js';
@@ -168,5 +172,53 @@ describe('meanOfNormalised', () => {
       ),
       [0.5, 0.5],
     );
+  });
+});
+
+describe('quarter turns', () => {
+  // 3 x 2, each pixel's red value its index: 0 1 2 / 3 4 5.
+  const image: RgbImage = {
+    data: Uint8Array.from({ length: 18 }, (_, index) => (index % 3 === 0 ? index / 3 : 0)),
+    width: 3,
+    height: 2,
+  };
+  const reds = ({ data }: RgbImage) => Array.from(data).filter((_, index) => index % 3 === 0);
+
+  it('should turn the pixels clockwise', () => {
+    assert.deepEqual(reds(turnRgb(image, 1)), [3, 0, 4, 1, 5, 2]);
+    assert.deepEqual(reds(turnRgb(image, 2)), [5, 4, 3, 2, 1, 0]);
+    assert.deepEqual(reds(turnRgb(image, 3)), [2, 5, 1, 4, 0, 3]);
+    assert.deepEqual([turnRgb(image, 1).width, turnRgb(image, 1).height], [2, 3]);
+  });
+
+  it('should carry a box found in a turned copy back to the pixels before the turn', () => {
+    // The one-pixel box around each pixel, found in each turn, lands on that pixel.
+    for (const turns of [0, 1, 2, 3] as QuarterTurns[]) {
+      const turned = turnRgb(image, turns);
+      for (let index = 0; index < 6; index++) {
+        const at = reds(turned).indexOf(index);
+        const box = { x: at % turned.width, y: Math.floor(at / turned.width), width: 1, height: 1 };
+        assert.deepEqual(
+          boxBeforeTurn(box, turns, image),
+          { x: index % 3, y: Math.floor(index / 3), width: 1, height: 1 },
+          `pixel ${index}, ${turns} turns`,
+        );
+      }
+    }
+    assert.deepEqual(boxBeforeTurn({ x: 0, y: 0, width: 2, height: 1 }, 1, image), {
+      x: 0,
+      y: 0,
+      width: 1,
+      height: 2,
+    });
+  });
+
+  it('should take the turn out of an angle, within (-180, 180]', () => {
+    assert.equal(angleBeforeTurn(2, 0), 2);
+    assert.equal(angleBeforeTurn(2, 1), -88);
+    assert.equal(angleBeforeTurn(2, 2), -178);
+    assert.equal(angleBeforeTurn(-2, 2), 178);
+    assert.equal(angleBeforeTurn(0, 2), 180);
+    assert.equal(angleBeforeTurn(2, 3), 92);
   });
 });

@@ -318,3 +318,60 @@ export function cropRgb(
   }
   return { data, width, height };
 }
+
+/** Quarter turns clockwise: 0 (as it is), 1 (90°), 2 (180°), 3 (270°, i.e. 90° anticlockwise). */
+export type QuarterTurns = 0 | 1 | 2 | 3;
+
+/** `image` turned clockwise by `turns` quarter turns. */
+export function turnRgb(image: RgbImage, turns: QuarterTurns): RgbImage {
+  if (turns === 0) return image;
+  const { data, width, height } = image;
+  const sideways = turns % 2 === 1;
+  const outWidth = sideways ? height : width;
+  const outHeight = sideways ? width : height;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      // Where pixel (x, y) lands: clockwise, the top row becomes the right-hand column.
+      const [u, v] =
+        turns === 1
+          ? [height - 1 - y, x]
+          : turns === 2
+            ? [width - 1 - x, height - 1 - y]
+            : [y, width - 1 - x];
+      const from = (y * width + x) * 3;
+      const to = (v * outWidth + u) * 3;
+      out[to] = data[from];
+      out[to + 1] = data[from + 1];
+      out[to + 2] = data[from + 2];
+    }
+  }
+  return { data: out, width: outWidth, height: outHeight };
+}
+
+/**
+ * A box found in a copy turned clockwise by `turns`, in the pixels of the image before the turn
+ * (`size` is that image's).
+ */
+export function boxBeforeTurn<T extends { x: number; y: number; width: number; height: number }>(
+  box: T,
+  turns: QuarterTurns,
+  size: { width: number; height: number },
+): { x: number; y: number; width: number; height: number } {
+  const { x, y, width, height } = box;
+  if (turns === 1) return { x: y, y: size.height - x - width, width: height, height: width };
+  if (turns === 2) {
+    return { x: size.width - x - width, y: size.height - y - height, width, height };
+  }
+  if (turns === 3) return { x: size.width - y - height, y: x, width: height, height: width };
+  return { x, y, width, height };
+}
+
+/**
+ * An angle measured in a copy turned clockwise by `turns` (image coordinates, y down, so a
+ * clockwise turn adds to it), in degrees of the image before the turn, in (-180, 180].
+ */
+export function angleBeforeTurn(degrees: number, turns: QuarterTurns): number {
+  const angle = (((degrees - 90 * turns) % 360) + 360) % 360;
+  return angle > 180 ? angle - 360 : angle;
+}
