@@ -109,17 +109,26 @@ export class Calibration {
     return this.checked ?? undefined;
   }
 
-  /** The threshold a client's choice stands for; `fallback` when it made none. */
-  threshold({ threshold, security }: OperatingPoint, fallback: number): number {
+  /**
+   * Refuses a choice no threshold can come of: both a threshold and a level, or a level for a
+   * model without calibration. Returns the table a level is read from.
+   */
+  check({ threshold, security }: OperatingPoint): CalibrationTable | undefined {
     if (threshold !== undefined && security !== undefined) {
       throw new InvalidOperatingPointError('threshold and security');
     }
-    if (security === undefined) return threshold ?? fallback;
     const table = this.current();
-    if (!table) {
+    if (security !== undefined && !table) {
       throw new InvalidOperatingPointError({ uncalibratedModel: this.engine.model });
     }
-    return table.thresholds[security];
+    return table;
+  }
+
+  /** The threshold a client's choice stands for; `fallback` when it made none. */
+  threshold(point: OperatingPoint, fallback: number): number {
+    const table = this.check(point);
+    const { threshold, security } = point;
+    return security === undefined || !table ? (threshold ?? fallback) : table.thresholds[security];
   }
 
   /**
@@ -129,20 +138,15 @@ export class Calibration {
    * the model has no calibration.
    */
   searchThreshold(
-    { threshold, security }: OperatingPoint,
+    point: OperatingPoint,
     size: number,
     defaultFpir: number,
     fallback: number,
   ): SearchOperatingPoint {
-    if (threshold !== undefined && security !== undefined) {
-      throw new InvalidOperatingPointError('threshold and security');
-    }
+    const table = this.check(point);
+    const { threshold, security } = point;
     if (threshold !== undefined) return { threshold, targetFpir: null };
-    const table = this.current();
-    if (!table) {
-      if (security === undefined) return { threshold: fallback, targetFpir: null };
-      throw new InvalidOperatingPointError({ uncalibratedModel: this.engine.model });
-    }
+    if (!table) return { threshold: fallback, targetFpir: null };
     const targetFpir = security === undefined ? defaultFpir : SEARCH_SECURITY_LEVELS[security];
     const rate = pairRateForFpir(targetFpir, size);
     // Rounded down: a threshold that reads well must not let more strangers through.

@@ -54,8 +54,8 @@ export class IdentificationService {
 
   async identify(image: UploadedImage, options: IdentifyOptions): Promise<Identification> {
     const { IDENTIFY_TARGET_FPIR, FACE_MATCH_THRESHOLD } = this.config.env;
-    // Checked before any work; chosen again for the gallery as it is when the search runs.
-    this.calibration.searchThreshold(options, 1, IDENTIFY_TARGET_FPIR, FACE_MATCH_THRESHOLD);
+    // Refused before any work; the threshold itself is chosen for the gallery as the search runs.
+    this.calibration.check(options);
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const { faces, detected } = await this.engine.analyze(image.bytes, {
