@@ -9,9 +9,9 @@ interface SqliteDriver {
 
 /**
  * One lock per SQLite data source. TypeORM runs SQLite on a single connection, and a transaction
- * holds it across awaits: a second one begun meanwhile failed with "cannot start a transaction
- * within a transaction" (2 of about 400 uploads at concurrency 4 answered 500), so transactions
- * on SQLite take turns. MySQL/MariaDB give each transaction a connection of its own.
+ * holds it across awaits: a second one begun meanwhile would fail with "cannot start a transaction
+ * within a transaction", so transactions on SQLite take turns. MySQL/MariaDB give each
+ * transaction a connection of its own.
  */
 const sqliteLocks = new WeakMap<DataSource, Mutex>();
 
@@ -58,10 +58,10 @@ export function runTransaction<T>(
 /**
  * After a failed transaction SQLite's own state decides. A COMMIT refused for lack of space makes
  * SQLite roll the whole transaction back itself; TypeORM's ROLLBACK then fails, and its query
- * runner, SQLite's only one, kept believing a transaction was open: every later transaction
- * became a savepoint inside it, answered as committed and gone at the next start. So a
- * transaction SQLite still has open is rolled back, and a runner that disagrees with SQLite is
- * dropped: the driver makes a fresh one on its next query.
+ * runner, SQLite's only one, goes on believing a transaction is open, so that every later
+ * transaction would become a savepoint inside it and never be committed. A transaction SQLite
+ * still has open is rolled back, and a runner that disagrees with SQLite is dropped: the driver
+ * makes a fresh one on its next query.
  */
 function settle(driver: SqliteDriver): void {
   if (driver.databaseConnection.inTransaction) driver.databaseConnection.exec('ROLLBACK');
