@@ -95,15 +95,6 @@ describe('the .env file', () => {
 });
 
 describe('backend selection', () => {
-  it('should run on the plain JavaScript CPU backend when asked', async () => {
-    const app = await startApp({ FACE_BACKEND: 'cpu', FACE_WORKERS: '1' });
-    try {
-      assert.equal(app.get(FaceEngine).backend, 'cpu');
-    } finally {
-      await app.close();
-    }
-  });
-
   it('should run on onnxruntime for FACE_BACKEND=onnx and auto, building its models on the first start', async () => {
     const models = copyOfModels();
     try {

@@ -49,6 +49,18 @@ describe('validateEnvironment', () => {
     );
   });
 
+  it('should refuse the TensorFlow.js cpu backend, which is no longer offered, naming the ones that are', () => {
+    assert.throws(
+      () => validateEnvironment({ FACE_BACKEND: 'cpu' }),
+      (error: InvalidEnvironmentError) => {
+        assert.equal(error.problems.length, 1);
+        assert.match(error.problems[0], /^FACE_BACKEND=.*auto.*onnx.*tensorflow.*wasm/);
+        assert.doesNotMatch(error.problems[0], /\bcpu\b.*\bcpu\b/);
+        return true;
+      },
+    );
+  });
+
   it('should say in one message what a numeric variable takes', () => {
     const problems = (raw: Record<string, string>) => {
       try {

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { parseTrustProxy } from './trust-proxy.js';
 
-export const FACE_BACKENDS = ['auto', 'onnx', 'tensorflow', 'wasm', 'cpu'] as const;
+export const FACE_BACKENDS = ['auto', 'onnx', 'tensorflow', 'wasm'] as const;
 export const MULTI_FACE_POLICIES = ['dominant', 'reject'] as const;
 export type FaceBackendSetting = (typeof FACE_BACKENDS)[number];
 

@@ -43,7 +43,7 @@ export interface UndecodableImage {
   tooManyPixels: boolean;
 }
 
-export type EngineBackend = 'onnx' | 'tensorflow' | 'wasm' | 'cpu';
+export type EngineBackend = 'onnx' | 'tensorflow' | 'wasm';
 
 export interface WorkerOptions {
   backend: FaceBackendSetting;

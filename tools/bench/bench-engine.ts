@@ -20,11 +20,9 @@ import type { FaceAnalysis } from '../../src/face-engine/face-engine.types.js';
 
 const { values: args } = parseArgs({
   options: {
-    backends: { type: 'string', default: 'onnx,wasm,cpu,tensorflow' },
+    backends: { type: 'string', default: 'onnx,wasm,tensorflow' },
     runs: { type: 'string', default: '9' },
     warmup: { type: 'string', default: '2' },
-    // The pure-JavaScript backend takes seconds per photo: fewer rounds, no warm-up.
-    'cpu-runs': { type: 'string', default: '1' },
     photos: { type: 'string' },
     fixtures: { type: 'string', default: 'test/fixtures' },
     json: { type: 'string' },
@@ -219,21 +217,14 @@ const machine = {
   node: process.version,
 };
 console.log(
-  `engine stage profile: 1 worker, ${warmup} warm-up + ${runs} runs per photo ` +
-    `(cpu backend: ${args['cpu-runs']} run, no warm-up), median ms\n` +
+  `engine stage profile: 1 worker, ${warmup} warm-up + ${runs} runs per photo, median ms\n` +
     `machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}, node ${machine.node}`,
 );
 
 const report: Record<string, unknown> = { machine, runs, warmup, backends: {} };
 const round = (value: number) => Math.round(value);
 for (const requested of (args.backends ?? '').split(',').filter(Boolean)) {
-  const slow = requested === 'cpu';
-  const outcome = await benchBackend(
-    requested,
-    photos,
-    slow ? Number(args['cpu-runs']) : runs,
-    slow ? 0 : warmup,
-  );
+  const outcome = await benchBackend(requested, photos, runs, warmup);
   if ('unavailable' in outcome) {
     console.log(`\n${requested}: not available here (${outcome.unavailable})`);
     (report.backends as Record<string, unknown>)[requested] = outcome;

@@ -68,13 +68,11 @@ export async function startBackend(options: WorkerOptions): Promise<LoadedEngine
   }
   const faceapi = loadPortableBuild();
   const tf = faceapi.tf as unknown as TensorFlow;
-  const backend: EngineBackend = options.backend === 'cpu' ? 'cpu' : 'wasm';
-  if (backend === 'wasm') {
-    const wasm =
-      require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    // The .wasm binaries ship inside the npm package: point the loader at them, never at a CDN.
-    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
-  }
+  const backend: EngineBackend = 'wasm';
+  const wasm =
+    require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  // The .wasm binaries ship inside the npm package: point the loader at them, never at a CDN.
+  wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
   if (!(await tf.setBackend(backend))) {
     throw new Error(`TensorFlow.js backend "${backend}" failed to initialise`);
   }
