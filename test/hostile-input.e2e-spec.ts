@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { buildOpenApiDocument } from '../src/app.setup.js';
@@ -89,6 +90,49 @@ describe('hostile input', () => {
       assert.ok(performance.now() - started < 1000, `${performance.now() - started} ms`);
     });
   }
+
+  // A small face in a large photo is embedded from a decode of the region around it: the same
+  // pixels as in the photo of the face alone, whether the large photo is a PNG (never decoded
+  // whole) or a JPEG stored sideways that its EXIF tag turns upright.
+  it('should embed a small face in a 36 MP photo as it embeds the face alone, PNG or EXIF-turned JPEG', async () => {
+    // 990 x 1536: the face spans about 90 px of the detector's copy of a 6000 px photo.
+    const face = await sharp(fixture('person-a-1.jpg')).resize({ width: 990 }).png().toBuffer();
+    const canvas = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: '#ffffff' } });
+    const png = await canvas(6000, 6000)
+      .composite([{ input: face, left: 4100, top: 4400 }])
+      .png()
+      .toBuffer();
+    // Stored a quarter turn anticlockwise; orientation 6 turns it clockwise, upright.
+    const sideways = await sharp(face).rotate(-90).toBuffer();
+    const jpeg = await canvas(6000, 4000)
+      .composite([{ input: sideways, left: 4300, top: 700 }])
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const alone = ((await upload(face, 'alone.png').expect(200)).body as { key: string }).key;
+    for (const [bytes, name, left, top] of [
+      [png, 'large.png', 4100, 4400],
+      // Upright, the face's left edge is where the stored one's bottom edge was.
+      [jpeg, 'large.jpg', 4000 - 700 - 990, 4300],
+    ] as const) {
+      const enrolled = (await upload(bytes, name).expect(200)).body as { key: string };
+      const stored = await request(server).get(`/references/${enrolled.key}`).expect(200);
+      const { x, y, w, h } = (
+        stored.body as { face_box: { x: number; y: number; w: number; h: number } }
+      ).face_box;
+      assert.ok(x >= left && x + w <= left + 990 && y >= top && y + h <= top + 1536, name);
+      const compared = await request(server)
+        .post('/compare_with_reference')
+        .attach('image', bytes, name)
+        .field('reference_key', alone)
+        .expect(200);
+      const { verified, distance } = (
+        compared.body as { result: { verified: boolean; distance: number } }
+      ).result;
+      assert.ok(verified && distance < 0.01, `${name}: distance ${distance}`);
+    }
+  });
 
   it('should answer 400 or 404 for odd keys, never 500', async () => {
     const cases: [string, number][] = [

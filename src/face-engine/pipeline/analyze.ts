@@ -20,7 +20,7 @@ import type {
   WorkerOptions,
 } from '../face-engine.types.js';
 import { backendHeapBytes } from './backend.js';
-import { decode, decodeFull, type Photo } from './decode.js';
+import { decode, decodeRegion, type Photo, type PixelRegion } from './decode.js';
 import { detect, detectTurned } from './detect.js';
 import { chipSource, embed } from './embed.js';
 import type { ReadyEngine } from './models.js';
@@ -66,13 +66,14 @@ export async function analyze(
     const turned = await detectTurned(engine, photo, options, beat, timings);
     if (turned) ({ photo: analysed, detections, turns } = turned);
   }
-  // A full decode that a small face in a large JPEG needs counts as decoding, not embedding.
-  let fullDecodeMs = 0;
-  const timedFullDecode = async () => {
+  // The region decodes that small faces in a large photo need count as decoding, not embedding.
+  let regionDecodeMs = 0;
+  const timedRegionDecode = async (region: PixelRegion) => {
     const decoding = performance.now();
-    const full = turnRgb(await decodeFull(bytes, options.maxImagePixels), turns);
-    fullDecodeMs = performance.now() - decoding;
-    return full;
+    const stored = boxBeforeTurn(region, turns, photo);
+    const pixels = turnRgb(await decodeRegion(bytes, options.maxImagePixels, stored), turns);
+    regionDecodeMs += performance.now() - decoding;
+    return pixels;
   };
   const embedding = performance.now();
   const { selected, found } = await selectConfirmed(
@@ -85,7 +86,7 @@ export async function analyze(
   for (const detection of selected) {
     const face = await detection.inspect();
     if (!face) continue;
-    const source = await chipSource(analysed, face.landmarks, timedFullDecode);
+    const source = await chipSource(analysed, face.landmarks, timedRegionDecode);
     faces.push({
       box: boxBeforeTurn(detection.box, turns, photo),
       score: detection.score,
@@ -94,8 +95,8 @@ export async function analyze(
     });
   }
   const done = performance.now();
-  timings.decode += fullDecodeMs;
-  timings.embed = done - embedding - fullDecodeMs;
+  timings.decode += regionDecodeMs;
+  timings.embed = done - embedding - regionDecodeMs;
   timings.total = done - started;
   return {
     width: photo.width,

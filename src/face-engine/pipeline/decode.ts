@@ -45,24 +45,32 @@ export interface Photo {
   detection: RgbImage;
   /** Full-resolution pixels per detection-copy pixel. */
   scale: number;
-  /** The full-resolution pixels; large JPEGs are only decoded in full when a face needs it. */
+  /**
+   * The full-resolution pixels of a photo small enough to decode whole; a larger one has none, and
+   * a face that needs them is cut from a decode of its own region (`decodeRegion`).
+   */
   full?: RgbImage;
 }
 
-/** The upload at full resolution, upright, in 8-bit sRGB. */
-export function decodeFull(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
-  return rgb(decoder(bytes, maxPixels));
+/** A rectangle of whole pixels. */
+export interface PixelRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 /**
- * Decodes the upload. A JPEG larger than twice the detection size is decoded straight to the
- * detection size with libjpeg's shrink-on-load, at a fraction of a full decode's cost; anything
- * else is decoded in full and resized for the detector.
+ * Decodes the upload. A photo larger than twice the detection size is decoded straight to the
+ * detection size and never held whole: a JPEG through libjpeg's shrink-on-load, at a fraction of
+ * a full decode's cost; a PNG, which cannot shrink on load, streamed through the resize a few
+ * rows at a time, so a 6000 x 6000 PNG costs its decompression but not a 108 MB raster. Anything
+ * smaller is decoded in full and resized for the detector.
  */
 export async function decode(bytes: Uint8Array, maxPixels: number): Promise<Photo> {
   const header = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
   const { width, height } = header.autoOrient;
-  if (header.format === 'jpeg' && Math.max(width, height) > SHRINK_ON_LOAD_ABOVE) {
+  if (Math.max(width, height) > SHRINK_ON_LOAD_ABOVE) {
     const detection = await rgb(
       decoder(bytes, maxPixels).resize({
         width: DETECT_MAX_SIDE,
@@ -72,7 +80,7 @@ export async function decode(bytes: Uint8Array, maxPixels: number): Promise<Phot
     );
     return { width, height, detection, scale: width / detection.width };
   }
-  const full = await decodeFull(bytes, maxPixels);
+  const full = await rgb(decoder(bytes, maxPixels));
   if (Math.max(full.width, full.height) <= DETECT_MAX_SIDE) {
     return { width: full.width, height: full.height, detection: full, scale: 1, full };
   }
@@ -86,4 +94,66 @@ export async function decode(bytes: Uint8Array, maxPixels: number): Promise<Phot
     scale: full.width / detection.width,
     full,
   };
+}
+
+/**
+ * `region` of the upright photo (as `decode` reports its size) at full resolution. The region is
+ * cut before the EXIF turn, in the stored pixels, so that libvips reads the rows down to it and
+ * no further, and never holds the rest: a small face in a large photo costs a small decode.
+ */
+export async function decodeRegion(
+  bytes: Uint8Array,
+  maxPixels: number,
+  region: PixelRegion,
+): Promise<RgbImage> {
+  const header = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).metadata();
+  const stored = storedRegion(region, header.orientation ?? 1, {
+    width: header.width,
+    height: header.height,
+  });
+  return rgb(
+    sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
+      .extract({ left: stored.x, top: stored.y, width: stored.width, height: stored.height })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb'),
+  );
+}
+
+/**
+ * Where `region` of the upright photo lies in the stored pixels (`stored` in size) of an image
+ * whose EXIF orientation is `orientation` (1 to 8; 5 to 8 swap the sides).
+ */
+export function storedRegion(
+  region: PixelRegion,
+  orientation: number,
+  stored: { width: number; height: number },
+): PixelRegion {
+  const { x, y, width, height } = region;
+  // Upright x runs along the stored x (1-4) or y (5-8), forwards or backwards.
+  const right = stored.width - x - width;
+  const bottom = stored.height - y - height;
+  switch (orientation) {
+    case 2:
+      return { x: right, y, width, height };
+    case 3:
+      return { x: right, y: bottom, width, height };
+    case 4:
+      return { x, y: bottom, width, height };
+    case 5:
+      return { x: y, y: x, width: height, height: width };
+    case 6:
+      return { x: y, y: stored.height - x - width, width: height, height: width };
+    case 7:
+      return {
+        x: stored.width - y - height,
+        y: stored.height - x - width,
+        width: height,
+        height: width,
+      };
+    case 8:
+      return { x: stored.width - y - height, y: x, width: height, height: width };
+    default:
+      return { x, y, width, height };
+  }
 }
