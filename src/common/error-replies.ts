@@ -54,12 +54,15 @@ export const ERROR_REPLIES: {
   NoFaceDetectedError: { status: HttpStatus.BAD_REQUEST },
   MultipleFacesError: { status: HttpStatus.BAD_REQUEST },
   InvalidImageError: { status: HttpStatus.BAD_REQUEST },
+  InvalidSubjectError: { status: HttpStatus.BAD_REQUEST },
+  InvalidSubjectMetadataError: { status: HttpStatus.BAD_REQUEST },
 
   NotAuthenticatedError: {
     status: HttpStatus.UNAUTHORIZED,
     headers: () => ({ 'WWW-Authenticate': 'Bearer' }),
   },
   ReferenceNotFoundError: { status: HttpStatus.NOT_FOUND },
+  SubjectNotFoundError: { status: HttpStatus.NOT_FOUND },
   ModelMismatchError: { status: HttpStatus.CONFLICT },
   UploadTooLargeError: {
     status: HttpStatus.PAYLOAD_TOO_LARGE,

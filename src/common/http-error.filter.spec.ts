@@ -139,6 +139,30 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     new errors.InvalidImageError(),
     { status: 400, body: { detail: 'Invalid image file' }, headers: {} },
   ],
+  InvalidSubjectError: [
+    new errors.InvalidSubjectError(100),
+    {
+      status: 400,
+      body: { detail: 'Invalid subject: printable text of at most 100 characters' },
+      headers: {},
+    },
+  ],
+  InvalidSubjectMetadataError: [
+    new errors.InvalidSubjectMetadataError(
+      'metadata.tags must be a string, a number or a boolean, not an array',
+    ),
+    {
+      status: 400,
+      body: {
+        detail: 'metadata.tags must be a string, a number or a boolean, not an array',
+      },
+      headers: {},
+    },
+  ],
+  SubjectNotFoundError: [
+    new errors.SubjectNotFoundError('amy'),
+    { status: 404, body: { detail: 'No reference found with subject: amy' }, headers: {} },
+  ],
   NotAuthenticatedError: [
     new errors.NotAuthenticatedError(),
     {

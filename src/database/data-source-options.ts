@@ -4,16 +4,24 @@ import type { DataSourceOptions } from 'typeorm';
 import { CreateReferences1764288000000 } from '../../migrations/1764288000000-CreateReferences.js';
 import { SubjectsAndChanges1764460800000 } from '../../migrations/1764460800000-SubjectsAndChanges.js';
 import { EnrolmentQuality1764892800000 } from '../../migrations/1764892800000-EnrolmentQuality.js';
+import { SubjectMetadata1765000000000 } from '../../migrations/1765000000000-SubjectMetadata.js';
 import type { EnvironmentVariables } from '../config/environment.js';
 import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
 import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
 import { ReferenceEntity } from '../references/persistence/reference.entity.js';
+import { SubjectMetadataEntity } from '../subjects/persistence/subject-metadata.entity.js';
 
-export const ENTITIES = [ReferenceEntity, ReferenceImageEntity, ReferenceChangeEntity];
+export const ENTITIES = [
+  ReferenceEntity,
+  ReferenceImageEntity,
+  ReferenceChangeEntity,
+  SubjectMetadataEntity,
+];
 export const MIGRATIONS = [
   CreateReferences1764288000000,
   SubjectsAndChanges1764460800000,
   EnrolmentQuality1764892800000,
+  SubjectMetadata1765000000000,
 ];
 
 export type DatabaseSettings = Pick<

@@ -12,7 +12,8 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
 /**
  * The references behind two ports: the store, for those that read and write them, and the change
  * feed, for those that follow them; the re-sealing of stored images that the reencrypt
- * command runs; and the store's room for writes, which readiness reports.
+ * command runs; the store's room for writes, which readiness reports; and the commits told to
+ * this process's followers, which the subjects' store tells its erasures to.
  */
 @Module({
   providers: [
@@ -46,6 +47,6 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
       },
     },
   ],
-  exports: [ReferenceStore, ReferenceChangeFeed, ReencryptService, StoreSpace],
+  exports: [ReferenceStore, ReferenceChangeFeed, ReencryptService, StoreSpace, CommittedChanges],
 })
 export class ReferenceStoreModule {}
