@@ -38,19 +38,20 @@ describe('the command line', () => {
     return rows.map((row) => String(Object.values(row)[0])).sort();
   };
 
-  it('should run the pending migrations once, whatever DB_RUN_MIGRATIONS says, and revert the last', async () => {
+  it('should run the pending migrations once, whatever DB_RUN_MIGRATIONS says, and revert the last two', async () => {
     const env = { DATABASE_URL: database.url, DB_RUN_MIGRATIONS: 'false' };
     const first = cli(['migrate'], env);
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+/,
     );
     assert.deepEqual(await tables(), [
       'face_references',
       'migrations',
       'reference_changes',
       'reference_images',
+      'subject_metadata',
     ]);
 
     const again = cli(['migrate'], env);
@@ -59,11 +60,16 @@ describe('the command line', () => {
 
     const revert = cli(['migrate', '--revert'], env);
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
-    assert.match(revert.stdout, /Reverted EnrolmentQuality\d+/);
+    assert.match(revert.stdout, /Reverted SubjectMetadata\d+/);
+    assert.ok(!(await tables()).includes('subject_metadata'), 'the last migration undone');
+
+    const earlier = cli(['migrate', '--revert'], env);
+    assert.equal(earlier.status, 0, earlier.stderr + earlier.stdout);
+    assert.match(earlier.stdout, /Reverted EnrolmentQuality\d+/);
     const [columns] = await sql.query<RowDataPacket[]>(
       "SHOW COLUMNS FROM face_references LIKE 'face_quality'",
     );
-    assert.equal(columns.length, 0, 'the last migration undone');
+    assert.equal(columns.length, 0, 'the one before undone');
   });
 
   it('should read DATABASE_URL from .env in its folder', async () => {

@@ -17,7 +17,8 @@ import {
   SubjectResponseDto,
   toSubjectResponse,
 } from './dto/subject.dto.js';
-import { parseSubjectMetadata } from './subject-metadata.js';
+import { SUBJECT_MAX_LENGTH } from '../references/reference-store.js';
+import { METADATA_MAX_BYTES, parseSubjectMetadata } from './subject-metadata.js';
 import { SubjectsService } from './subjects.service.js';
 
 const SUBJECT_PARAM = {
@@ -25,7 +26,7 @@ const SUBJECT_PARAM = {
   description: 'The subject the references were uploaded with (exact, case-sensitive; URL-encoded)',
   example: 'amy',
 };
-const INVALID_SUBJECT = 'Invalid subject: printable text of at most 100 characters';
+const INVALID_SUBJECT = `Invalid subject: printable text of at most ${SUBJECT_MAX_LENGTH} characters`;
 const NOT_FOUND = 'No reference found with subject: <subject>';
 
 @ApiTags('subjects')
@@ -52,7 +53,7 @@ export class SubjectsController {
   @ApiOperation({
     summary: 'Replace the metadata kept on a person who has at least one reference',
     description:
-      'A flat JSON object of strings, numbers and booleans, at most 4096 bytes as JSON; ' +
+      `A flat JSON object of strings, numbers and booleans, at most ${METADATA_MAX_BYTES} bytes as JSON; ` +
       '`GET /subjects/{subject}` returns it. It is erased with the person’s last reference.',
   })
   @ApiParam(SUBJECT_PARAM)
@@ -62,7 +63,7 @@ export class SubjectsController {
     type: ErrorResponseDto,
     description:
       `${INVALID_SUBJECT}; metadata missing, not an object, a value null, an object or an ` +
-      'array (the detail names the key), a key not printable text, or over 4096 bytes as JSON',
+      `array (the detail names the key), a key not printable text, or over ${METADATA_MAX_BYTES} bytes as JSON`,
   })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: NOT_FOUND })
   @ApiInternalServerErrorResponse({
