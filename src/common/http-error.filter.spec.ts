@@ -22,9 +22,22 @@ interface Answer {
 }
 
 /** The filter's one call, through a fake ArgumentsHost over a fake request and response. */
-function answer(error: unknown, { destroyed = false, headersSent = false } = {}): Answer {
+function answer(
+  error: unknown,
+  {
+    destroyed = false,
+    headersSent = false,
+    path = '/compare',
+    route = undefined as string | undefined,
+  } = {},
+): Answer {
   const result: Answer = { headers: {} };
-  const request = { method: 'POST', path: '/compare', socket: { destroyed } };
+  const request = {
+    method: 'POST',
+    path,
+    route: route === undefined ? undefined : { path: route },
+    socket: { destroyed },
+  };
   const response = {
     headersSent,
     setHeader(name: string, value: string) {
@@ -390,6 +403,19 @@ describe('HttpErrorFilter', () => {
       ],
     ]);
     assert.deepEqual(logged.error, []);
+  });
+
+  it("should not log a person's name from the path, at any level", () => {
+    const person = { path: '/subjects/Amy%20Farrah', route: '/subjects/:subject' };
+    answer(new errors.DatabaseUnavailableError(databaseDown), person);
+    answer(new Error('boom'), person);
+    answer(new errors.SubjectNotFoundError('Amy Farrah'), person);
+    const lines = [...logged.warn, ...logged.error, ...logged.debug].map((line) => line[0]);
+    assert.equal(lines.length, 3);
+    for (const line of lines) {
+      assert.match(String(line), /^POST \/subjects\/\[redacted\] -> /);
+      assert.doesNotMatch(String(line), /Amy|Farrah/);
+    }
   });
 
   it("should log a client's error at debug level only", () => {
