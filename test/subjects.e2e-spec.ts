@@ -383,7 +383,7 @@ function subjectSpecs(name: string, open: () => Promise<StoreAccess> | StoreAcce
         }
       }
 
-      it('should drop an erased person at its next refresh (the delete entries of the change feed)', async () => {
+      it('should drop an erased person at its next refresh (the delete entries of the change feed)', async (t) => {
         const subject = `replicated-${randomBytes(4).toString('hex')}`;
         const keys = [
           await upload('person-b-2.jpg', subject),
@@ -391,13 +391,19 @@ function subjectSpecs(name: string, open: () => Promise<StoreAccess> | StoreAcce
         ];
         await eventually((result) => keys.every((key) => matchedKeys(result).includes(key)));
 
+        const erasing = performance.now();
         await request(server).delete(path(subject)).expect(200, { success: true, deleted: 2 });
+        const eraseMs = Math.round(performance.now() - erasing);
         const tookMs = await eventually((result) =>
           keys.every((key) => !matchedKeys(result).includes(key)),
         );
-        // One refresh, plus an /identify on a busy machine: the replica never saw the rows go
-        // (they are deleted), only the change log said so.
-        assert.ok(tookMs < REFRESH_MS + 10_000, `${tookMs} ms`);
+        // One refresh, plus the /identify that sees it on a busy machine: the replica never saw
+        // the rows go (they are deleted), only the change log's delete entries said so.
+        assert.ok(tookMs < REFRESH_MS + 5_000, `${tookMs} ms`);
+        t.diagnostic(
+          `erase of 2 references: ${eraseMs} ms; gone from the replica's /identify after ` +
+            `${tookMs} ms (INDEX_REFRESH_MS=${REFRESH_MS}, polled with /identify)`,
+        );
       });
     });
   });
