@@ -1,0 +1,13 @@
+import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { ApiIdempotent } from '../common/api-docs.js';
+import { IdempotencyInterceptor } from './idempotency.interceptor.js';
+
+/**
+ * The route honours an Idempotency-Key header: a retry of the same request gets the first answer
+ * again and changes nothing. Above `@PhotoForm` (decorators apply bottom-up, so this interceptor
+ * then runs after multer and sees the files it fingerprints). The handler names its answer with
+ * `answerBeforeCommit` (answer.ts) before its write commits, so that the answer commits with it.
+ */
+export function Idempotent(docs: { unprocessable?: string } = {}): MethodDecorator {
+  return applyDecorators(UseInterceptors(IdempotencyInterceptor), ApiIdempotent(docs));
+}
