@@ -111,10 +111,10 @@ const KEY_REUSED_EXAMPLE = { detail: new IdempotencyKeyReusedError().message };
 
 /**
  * What every route that honours Idempotency-Key documents: the header, 409 while the first request
- * with the key runs, and 422 for the key reused. `unprocessable` is the route's own 422 (missing
- * form fields), documented beside it.
+ * with the key runs, and 422 for the key reused. `withMissingFields`: the route has a 422 of its
+ * own (missing form fields): the schema then admits both bodies.
  */
-export function ApiIdempotent({ unprocessable }: { unprocessable?: string } = {}): MethodDecorator {
+export function ApiIdempotent({ withMissingFields = false } = {}): MethodDecorator {
   return applyDecorators(
     ApiHeader({
       name: 'Idempotency-Key',
@@ -141,10 +141,11 @@ export function ApiIdempotent({ unprocessable }: { unprocessable?: string } = {}
     }),
     ApiExtraModels(ErrorResponseDto, ValidationErrorResponseDto),
     ApiUnprocessableEntityResponse(
-      unprocessable === undefined
+      !withMissingFields
         ? { type: ErrorResponseDto, description: KEY_REUSED, example: KEY_REUSED_EXAMPLE }
         : {
-            description: `${unprocessable}; ${KEY_REUSED} (\`{"detail": "..."}\`)`,
+            // Swagger joins this to the route's own 422 description.
+            description: `${KEY_REUSED} (\`{"detail": "..."}\`)`,
             schema: {
               oneOf: [
                 { $ref: getSchemaPath(ValidationErrorResponseDto) },

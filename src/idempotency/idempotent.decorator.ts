@@ -8,6 +8,6 @@ import { IdempotencyInterceptor } from './idempotency.interceptor.js';
  * then runs after multer and sees the files it fingerprints). The handler names its answer with
  * `answerBeforeCommit` (answer.ts) before its write commits, so that the answer commits with it.
  */
-export function Idempotent(docs: { unprocessable?: string } = {}): MethodDecorator {
+export function Idempotent(docs: { withMissingFields?: boolean } = {}): MethodDecorator {
   return applyDecorators(UseInterceptors(IdempotencyInterceptor), ApiIdempotent(docs));
 }

@@ -63,7 +63,7 @@ export class ReferencesController {
   @Post('upload_reference')
   @HttpCode(200)
   @InferenceRoute()
-  @Idempotent({ unprocessable: 'No image field' })
+  @Idempotent({ withMissingFields: true })
   @PhotoForm({ photos: ['image'] })
   @ApiOperation({ summary: 'Enrol the face in a photo and store it under a new key' })
   @ApiBody({ type: UploadReferenceDto })
