@@ -53,6 +53,21 @@ for (const database of ['MariaDB', 'SQLite'] as const) {
         .set('Idempotency-Key', idempotencyKey)
         .attach('image', fixture(photo), photo)
         .field('subject', subject);
+    /** An upload on a socket of its own, sent whole, whose answer the test may never read. */
+    const sendUpload = async (idempotencyKey: string, subject: string) => {
+      const form = multipart([
+        { name: 'image', filename: 'person-a-1.jpg', content: fixture('person-a-1.jpg') },
+        { name: 'subject', content: subject },
+      ]);
+      const client = await rawClient(await listening(app));
+      await client.send(
+        'POST /upload_reference HTTP/1.1\r\nHost: localhost\r\n' +
+          `X-API-Key: ${API_KEY}\r\nIdempotency-Key: ${idempotencyKey}\r\n` +
+          `Content-Type: ${form.contentType}\r\nContent-Length: ${form.body.length}\r\n\r\n`,
+      );
+      await client.send(form.body);
+      return client;
+    };
     const enrolled = async (subject: string): Promise<string[]> => {
       const listed = await request(http)
         .get('/list_references')
@@ -155,18 +170,7 @@ for (const database of ['MariaDB', 'SQLite'] as const) {
 
     it('should enrol once when the connection dropped after the server committed, and replay on retry', async () => {
       const subject = newSubject();
-      const port = await listening(app);
-      const form = multipart([
-        { name: 'image', filename: 'person-a-1.jpg', content: fixture('person-a-1.jpg') },
-        { name: 'subject', content: subject },
-      ]);
-      const client = await rawClient(port);
-      await client.send(
-        'POST /upload_reference HTTP/1.1\r\nHost: localhost\r\n' +
-          `X-API-Key: ${API_KEY}\r\nIdempotency-Key: dropped-1\r\n` +
-          `Content-Type: ${form.contentType}\r\nContent-Length: ${form.body.length}\r\n\r\n`,
-      );
-      await client.send(form.body);
+      const client = await sendUpload('dropped-1', subject);
       // The client gives up on its answer as soon as the server has committed; whatever of the
       // answer reached it is thrown away with the connection.
       await until(async () => (await keys().findOneBy({ key: 'dropped-1' }))?.state === 'done');
@@ -178,18 +182,7 @@ for (const database of ['MariaDB', 'SQLite'] as const) {
 
     it('should enrol once when the connection dropped before the commit: the retry runs afresh', async () => {
       const subject = newSubject();
-      const port = await listening(app);
-      const form = multipart([
-        { name: 'image', filename: 'person-a-1.jpg', content: fixture('person-a-1.jpg') },
-        { name: 'subject', content: subject },
-      ]);
-      const client = await rawClient(port);
-      await client.send(
-        'POST /upload_reference HTTP/1.1\r\nHost: localhost\r\n' +
-          `X-API-Key: ${API_KEY}\r\nIdempotency-Key: dropped-2\r\n` +
-          `Content-Type: ${form.contentType}\r\nContent-Length: ${form.body.length}\r\n\r\n`,
-      );
-      await client.send(form.body);
+      const client = await sendUpload('dropped-2', subject);
       // Gone while its photo is analysed: the server stores nothing and frees the key.
       await until(async () => (await keys().countBy({ key: 'dropped-2' })) === 1);
       client.socket.destroy();
