@@ -285,6 +285,43 @@ for (const database of ['MariaDB', 'SQLite'] as const) {
       await references.delete('atomic1');
     });
 
+    it('should write once for a route that names its answer only after its write, and say so if the answer was lost', async () => {
+      const references = app.get(ReferenceStore);
+      const idempotency = app.get(IdempotencyStore);
+      const request = { scope: '', key: 'late-answer-1', fingerprint: 'f' };
+      const claim = await idempotency.claim(request, new Date());
+      assert.equal(claim.outcome, 'held');
+      if (claim.outcome !== 'held') return;
+      const written = {
+        join: (manager: EntityManager) => idempotency.answerWithin(manager, claim.key, null),
+      };
+      await withWriteParticipant(written, () => references.insert(newReference('late1', 100)));
+      assert.equal((await keys().findOneByOrFail({ key: 'late-answer-1' })).state, 'committed');
+      // Written, answer not yet recorded: a retry waits, and is never run a second time.
+      const meanwhile = await idempotency.claim(request, new Date());
+      assert.equal(meanwhile.outcome, 'in-progress');
+      const afterLease = await idempotency.claim(request, new Date(Date.now() + 3_600_000));
+      assert.equal(afterLease.outcome, 'answer-lost');
+      await idempotency.answer(claim.key, { status: 200, body: { late: true } });
+      const replay = await idempotency.claim(request, new Date());
+      assert.deepEqual(replay, {
+        outcome: 'answered',
+        answer: { status: 200, body: { late: true } },
+      });
+      await references.delete('late1');
+
+      // Over HTTP: a write whose process died before its answer followed is a 409 that says so.
+      const subject = newSubject();
+      await upload('lost-1', subject).expect(200);
+      await keys().update(
+        { key: 'lost-1' },
+        { state: 'committed', responseBody: null, leaseUntil: new Date(Date.now() - 1000) },
+      );
+      const lost = await upload('lost-1', subject).expect(409);
+      assert.match((lost.body as { detail: string }).detail, /stopped before recording its answer/);
+      assert.equal((await enrolled(subject)).length, 1);
+    });
+
     it('should replay after the service restarts', async () => {
       const subject = newSubject();
       const first = await upload('restart-1', subject).expect(200);

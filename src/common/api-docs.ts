@@ -134,8 +134,9 @@ export function ApiIdempotent({ withMissingFields = false } = {}): MethodDecorat
     ApiConflictResponse({
       type: ErrorResponseDto,
       description:
-        'A request with this Idempotency-Key is still being processed; retry after Retry-After ' +
-        'to get its answer',
+        'A request with this Idempotency-Key is still being processed: retry after Retry-After ' +
+        'to get its answer (or, rarely, it was carried out but the service stopped before ' +
+        'recording its answer: no Retry-After then)',
       headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
       example: { detail: new IdempotentRequestInProgressError(1).message },
     }),

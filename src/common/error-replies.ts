@@ -62,6 +62,7 @@ export const ERROR_REPLIES: {
   InvalidIdempotencyKeyError: { status: HttpStatus.BAD_REQUEST },
   ReferenceNotFoundError: { status: HttpStatus.NOT_FOUND },
   IdempotentRequestInProgressError: { status: HttpStatus.CONFLICT, headers: RETRY_AFTER },
+  IdempotentAnswerLostError: { status: HttpStatus.CONFLICT },
   IdempotencyKeyReusedError: { status: HttpStatus.UNPROCESSABLE_ENTITY },
   ModelMismatchError: { status: HttpStatus.CONFLICT },
   UploadTooLargeError: {

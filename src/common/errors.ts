@@ -317,6 +317,19 @@ export class IdempotentRequestInProgressError extends DomainError {
   }
 }
 
+/**
+ * The request with this Idempotency-Key was written, but the service stopped before its answer
+ * was recorded: it cannot be replayed, and running it again would write twice.
+ */
+export class IdempotentAnswerLostError extends DomainError {
+  constructor() {
+    super(
+      'The request with this Idempotency-Key was carried out, but the service stopped before ' +
+        'recording its answer: read the resource to see its state',
+    );
+  }
+}
+
 /** A readiness check failed: the service should get no traffic until it passes. */
 export class NotReadyError extends DomainError {
   constructor(readonly failures: string[]) {

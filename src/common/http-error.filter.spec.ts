@@ -171,6 +171,18 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
       headers: { 'Retry-After': '3' },
     },
   ],
+  IdempotentAnswerLostError: [
+    new errors.IdempotentAnswerLostError(),
+    {
+      status: 409,
+      body: {
+        detail:
+          'The request with this Idempotency-Key was carried out, but the service stopped ' +
+          'before recording its answer: read the resource to see its state',
+      },
+      headers: {},
+    },
+  ],
   IdempotencyKeyReusedError: [
     new errors.IdempotencyKeyReusedError(),
     {

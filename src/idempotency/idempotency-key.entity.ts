@@ -2,7 +2,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * `running`: a request holds the key and is being handled, until `lease_until`. `committed`: its
- * write committed, its answer not yet recorded. `done`: the answer a retry gets again.
+ * write committed without an answer named beforehand, the answer follows the commit. `done`: the
+ * answer a retry gets again.
  */
 export type IdempotencyState = 'running' | 'committed' | 'done';
 

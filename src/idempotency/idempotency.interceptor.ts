@@ -10,7 +10,11 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { presentedKey } from '../auth/api-key.guard.js';
-import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../common/errors.js';
+import {
+  IdempotencyKeyReusedError,
+  IdempotentAnswerLostError,
+  IdempotentRequestInProgressError,
+} from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import { withWriteParticipant } from '../references/persistence/transactions.js';
@@ -32,7 +36,8 @@ const PURGE_BATCH = 500;
 /**
  * Behind `@Idempotent()`: takes the request's Idempotency-Key (per API key) before the handler
  * runs, answers a retry from the store instead of running it, and lets the handler's write commit
- * its answer (`answerBeforeCommit`) in the same transaction.
+ * its answer (`answerBeforeCommit`) in the same transaction, or mark the key written when the
+ * handler could not name it first.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -85,6 +90,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         throw new IdempotencyKeyReusedError();
       case 'in-progress':
         throw new IdempotentRequestInProgressError(claim.retryAfterSeconds);
+      case 'answer-lost':
+        throw new IdempotentAnswerLostError();
       case 'answered':
         response.status(claim.answer.status).setHeader('Idempotent-Replayed', 'true');
         return claim.answer.body;
@@ -96,18 +103,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
   /** Runs the handler holding the key; frees it when the handler fails before any commit. */
   private async run(held: HeldKey, status: number, next: CallHandler): Promise<unknown> {
     const pending: PendingAnswer = {};
-    let committed = false;
+    let answered = false;
+    let joined = false;
     const participant = {
       join: async (manager: Parameters<IdempotencyStore['answerWithin']>[0]) => {
-        // One answer per request: a second write of the same request has nothing to add.
-        if (committed) return;
-        if (!('body' in pending)) {
-          throw new Error(
-            'An @Idempotent() route wrote without naming its answer first (answerBeforeCommit)',
-          );
-        }
-        await this.store.answerWithin(manager, held, { status, body: pending.body });
-        committed = true;
+        // The first write decides: a second write of the same request has nothing to add.
+        if (joined) return;
+        // A route that cannot name its answer before its write (the answer reads what the write
+        // did) still writes once; only a crash between its commit and its answer loses the answer.
+        const named = 'body' in pending;
+        await this.store.answerWithin(manager, held, named ? { status, body: pending.body } : null);
+        joined = true;
+        answered = named;
       },
     };
     let body: unknown;
@@ -122,8 +129,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       });
       throw error;
     }
-    // A request that changed nothing (no write joined) records its answer now.
-    if (!committed) {
+    // A request that changed nothing, or whose write could not carry its answer, records it now.
+    if (!answered) {
       await asOperation('Error recording idempotency key', () =>
         this.store.answer(held, { status, body }),
       );

@@ -85,6 +85,8 @@ export class TypeOrmIdempotencyStore extends IdempotencyStore {
           retryAfterSeconds: Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, seconds)),
         };
       }
+      // Written, but the process died before the answer followed: doing it again would write twice.
+      if (existing.state === 'committed') return { outcome: 'answer-lost' };
       // Its holder outlived its lease without an answer: its process died, or it is about to
       // find the key gone and roll its write back (answerWithin).
       const { affected } = await keys.update(
@@ -110,18 +112,31 @@ export class TypeOrmIdempotencyStore extends IdempotencyStore {
     return { outcome: 'held', key: { id: row.id, holder } };
   }
 
-  async answerWithin(manager: EntityManager, key: HeldKey, answer: StoredAnswer): Promise<void> {
+  async answerWithin(
+    manager: EntityManager,
+    key: HeldKey,
+    answer: StoredAnswer | null,
+  ): Promise<void> {
     const { affected } = await manager
       .getRepository(IdempotencyKeyEntity)
       .update(
         { id: key.id, holder: key.holder, state: 'running' },
-        { state: 'done', statusCode: answer.status, responseBody: JSON.stringify(answer.body) },
+        answer === null
+          ? { state: 'committed' }
+          : { state: 'done', statusCode: answer.status, responseBody: JSON.stringify(answer.body) },
       );
     if (affected !== 1) throw new IdempotencyKeyLostError();
   }
 
   async answer(key: HeldKey, answer: StoredAnswer): Promise<void> {
-    await runTransaction(this.dataSource, (manager) => this.answerWithin(manager, key, answer));
+    await runTransaction(this.dataSource, (manager) =>
+      manager
+        .getRepository(IdempotencyKeyEntity)
+        .update(
+          { id: key.id, holder: key.holder, state: In(['running', 'committed']) },
+          { state: 'done', statusCode: answer.status, responseBody: JSON.stringify(answer.body) },
+        ),
+    );
   }
 
   async release({ id, holder }: HeldKey): Promise<void> {
