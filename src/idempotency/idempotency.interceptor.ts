@@ -17,7 +17,10 @@ import {
 } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
-import { withWriteParticipant } from '../references/persistence/transactions.js';
+import {
+  withWriteParticipant,
+  type WriteParticipant,
+} from '../references/persistence/transactions.js';
 import { pendingAnswers, type PendingAnswer } from './answer.js';
 import { IdempotencyStore, type HeldKey } from './idempotency-store.js';
 import {
@@ -105,8 +108,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const pending: PendingAnswer = {};
     let answered = false;
     let joined = false;
-    const participant = {
-      join: async (manager: Parameters<IdempotencyStore['answerWithin']>[0]) => {
+    const participant: WriteParticipant = {
+      join: async (manager) => {
         // The first write decides: a second write of the same request has nothing to add.
         if (joined) return;
         // A route that cannot name its answer before its write (the answer reads what the write
