@@ -94,7 +94,7 @@ export class BulkEnrolment {
           try {
             digests.set(photo, sha256(await readFile(photo.path)));
           } catch (error) {
-            results.set(photo, { outcome: 'refused', reason: unreadable(error) });
+            results.set(photo, { outcome: 'refused', reason: unreadableReason(error) });
           }
         }),
       ),
@@ -126,16 +126,18 @@ export class BulkEnrolment {
         toSend.push(photo);
       }
     }
+    const unreadable = photos.length - readable.length;
     log(
       `${photos.length} photos: ${toSend.length} to enrol, ` +
-        `${photos.length - toSend.length - (photos.length - readable.length)} already enrolled, ` +
-        `${photos.length - readable.length} unreadable; ${concurrency ?? workers * 2} at a time ` +
-        `(${workers} workers)`,
+        `${readable.length - toSend.length} already enrolled, ${unreadable} unreadable; ` +
+        `${concurrency ?? workers * 2} at a time (${workers} worker${workers === 1 ? '' : 's'})`,
     );
 
     let aborted: string | undefined;
     const limit = pLimit(concurrency ?? workers * 2);
-    progress?.start(toSend.length);
+    // Nothing to send (a run resumed after the last photo): no bar to draw.
+    const shown = toSend.length > 0 ? progress : undefined;
+    shown?.start(toSend.length);
     const started = performance.now();
     try {
       await Promise.all(
@@ -144,7 +146,7 @@ export class BulkEnrolment {
             if (aborted !== undefined) return;
             try {
               results.set(photo, await this.send(photo, attempts, () => aborted !== undefined));
-              progress?.advance();
+              shown?.advance();
             } catch (error) {
               if (!(error instanceof EnrolmentAborted)) throw error;
               aborted ??= error.message;
@@ -153,7 +155,7 @@ export class BulkEnrolment {
         ),
       );
     } finally {
-      progress?.stop();
+      shown?.stop();
     }
     const seconds = (performance.now() - started) / 1000;
     const sent = toSend.filter((photo) => results.has(photo)).length;
@@ -178,7 +180,7 @@ export class BulkEnrolment {
     try {
       bytes = await readFile(photo.path);
     } catch (error) {
-      return { outcome: 'refused', reason: unreadable(error) };
+      return { outcome: 'refused', reason: unreadableReason(error) };
     }
     const upload: PhotoUpload = {
       filename: basename(photo.path),
@@ -211,7 +213,7 @@ export class BulkEnrolment {
   }
 }
 
-function unreadable(error: unknown): string {
+function unreadableReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   return `cannot read the file${code ? ` (${code})` : ''}`;
 }
