@@ -38,16 +38,17 @@ describe('the command line', () => {
     return rows.map((row) => String(Object.values(row)[0])).sort();
   };
 
-  it('should run the pending migrations once, whatever DB_RUN_MIGRATIONS says, and revert the last two', async () => {
+  it('should run the pending migrations once, whatever DB_RUN_MIGRATIONS says, and revert the last three', async () => {
     const env = { DATABASE_URL: database.url, DB_RUN_MIGRATIONS: 'false' };
     const first = cli(['migrate'], env);
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+/,
     );
     assert.deepEqual(await tables(), [
       'face_references',
+      'idempotency_keys',
       'migrations',
       'reference_changes',
       'reference_images',
@@ -60,16 +61,19 @@ describe('the command line', () => {
 
     const revert = cli(['migrate', '--revert'], env);
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
-    assert.match(revert.stdout, /Reverted SubjectMetadata\d+/);
-    assert.ok(!(await tables()).includes('subject_metadata'), 'the last migration undone');
-
-    const earlier = cli(['migrate', '--revert'], env);
-    assert.equal(earlier.status, 0, earlier.stderr + earlier.stdout);
-    assert.match(earlier.stdout, /Reverted EnrolmentQuality\d+/);
+    assert.match(revert.stdout, /Reverted ImageDigest\d+/);
     const [columns] = await sql.query<RowDataPacket[]>(
-      "SHOW COLUMNS FROM face_references LIKE 'face_quality'",
+      "SHOW COLUMNS FROM face_references LIKE 'image_sha256'",
     );
-    assert.equal(columns.length, 0, 'the one before undone');
+    assert.equal(columns.length, 0, 'the last migration undone');
+    const before = cli(['migrate', '--revert'], env);
+    assert.equal(before.status, 0, before.stderr + before.stdout);
+    assert.match(before.stdout, /Reverted IdempotencyKeys\d+/);
+    assert.ok(!(await tables()).includes('idempotency_keys'), 'the one before undone too');
+    const third = cli(['migrate', '--revert'], env);
+    assert.equal(third.status, 0, third.stderr + third.stdout);
+    assert.match(third.stdout, /Reverted SubjectMetadata\d+/);
+    assert.ok(!(await tables()).includes('subject_metadata'), 'and the one before that');
   });
 
   it('should read DATABASE_URL from .env in its folder', async () => {
@@ -105,17 +109,17 @@ describe('the command line', () => {
     }
   });
 
-  it('should refuse a bad option before connecting to anything, and an unknown command', () => {
+  it('should refuse a bad option before connecting to anything, and an unknown command, with exit 2', () => {
     // Nothing listens on port 9: a connection attempt would be retried for half a minute.
     const bad = cli(['reembed', '--batch-size', '0'], {
       DATABASE_URL: 'mysql://root@127.0.0.1:9/nowhere',
     });
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--batch-size takes a positive whole number/);
     assert.match(bad.stderr, /Usage: npm run cli -- reembed/);
 
     const unknown = cli(['bogus']);
-    assert.equal(unknown.status, 1);
+    assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /Unknown command bogus/);
     assert.match(unknown.stderr, /reencrypt \[--batch-size N\]/);
   });

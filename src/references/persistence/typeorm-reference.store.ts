@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { FaceBox } from '../../common/face-box.js';
 import {
@@ -24,6 +25,7 @@ import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';
 import { forgetMetadataOfGone } from '../../subjects/persistence/subject-metadata.entity.js';
+import { joinParticipants } from './transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
 
 export function embeddingToBytes(embedding: Float32Array): Buffer {
@@ -97,6 +99,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
         subject: reference.subject,
         contentType: reference.contentType,
         sizeBytes: reference.image.length,
+        imageSha256: createHash('sha256').update(reference.image).digest('hex'),
         embedding: embeddingToBytes(reference.embedding),
         ...boxColumns(reference.box),
         faceQuality: JSON.stringify(reference.quality),
@@ -107,6 +110,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       await logChange(manager, row.id, 'insert');
       // Throwing here rolls all three rows back: the window left is the commit itself.
       signal?.throwIfAborted();
+      await joinParticipants(manager);
       return row.id;
     });
     const { key, filename, subject, embedding, model } = reference;
@@ -147,6 +151,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
         ...BOX_COLUMNS,
         faceQuality: true,
         model: true,
+        imageSha256: true,
         createdAt: true,
       },
       where: { key },
@@ -161,6 +166,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       box: boxOf(row),
       quality: row.faceQuality ? (JSON.parse(row.faceQuality) as EnrolledFaceQuality) : null,
       model: row.model,
+      imageSha256: row.imageSha256,
       createdAt: row.createdAt,
     };
   }
@@ -251,6 +257,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       await logChange(manager, row.id, 'delete');
       // A person's metadata goes with their last reference: nothing of them is left behind.
       if (row.subject !== null) await forgetMetadataOfGone(manager, row.subject);
+      await joinParticipants(manager);
       return row.id;
     });
     if (id !== null) this.committed.tell({ kind: 'deleted', referenceId: id });
