@@ -120,9 +120,10 @@ function subjectSpecs(name: string, open: () => Promise<StoreAccess> | StoreAcce
     let otherKey = '';
 
     const path = (subject: string) => `/subjects/${encodeURIComponent(subject)}`;
-    const upload = async (photo: string, subject: string): Promise<string> => {
-      const response = await request(server)
-        .post('/upload_reference')
+    const upload = async (photo: string, subject: string, idempotencyKey?: string) => {
+      let call = request(server).post('/upload_reference');
+      if (idempotencyKey) call = call.set('Idempotency-Key', idempotencyKey);
+      const response = await call
         .attach('image', fixture(photo), photo)
         .field('subject', subject)
         .expect(200);
@@ -149,7 +150,10 @@ function subjectSpecs(name: string, open: () => Promise<StoreAccess> | StoreAcce
       app = await startApp(store.env);
       server = app.getHttpServer() as App;
       personKeys.push(await upload('person-a-1.jpg', PERSON));
-      personKeys.push(await upload('person-a-2.jpg', PERSON));
+      // With an Idempotency-Key: the answer kept for a retry names the key, and must go too.
+      personKeys.push(
+        await upload('person-a-2.jpg', PERSON, `erase-${randomBytes(4).toString('hex')}`),
+      );
       otherKey = await upload('person-b-1.jpg', OTHER);
     });
 
@@ -289,7 +293,7 @@ function subjectSpecs(name: string, open: () => Promise<StoreAccess> | StoreAcce
         const needles = [PERSON, ...personKeys];
         // The scan must see the person before, or its silence after would prove nothing.
         const before = await findAnywhere(store, needles);
-        for (const table of ['face_references', 'subject_metadata']) {
+        for (const table of ['face_references', 'subject_metadata', 'idempotency_keys']) {
           assert.ok(
             before.some((hit) => hit.startsWith(`${table}.`)),
             `${table}: ${before.join('; ')}`,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import type { EnrolledFaceQuality } from '../../references/reference-store.js';
+import { IdempotencyKeyEntity } from '../../idempotency/idempotency-key.entity.js';
 import { CommittedChanges } from '../../references/persistence/committed-changes.js';
 import { ReferenceChangeEntity } from '../../references/persistence/reference-change.entity.js';
 import { ReferenceImageEntity } from '../../references/persistence/reference-image.entity.js';
@@ -66,7 +67,8 @@ export class TypeOrmSubjectStore extends SubjectStore {
 
   async erase(subject: string): Promise<number> {
     const ids = await this.space.write(async (manager) => {
-      const ids = (await this.lockReferences(manager, subject)).map((row) => row.id);
+      const rows = await this.lockReferences(manager, subject);
+      const ids = rows.map((row) => row.id);
       for (const batch of batches(ids)) {
         // Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per connection.
         await manager.getRepository(ReferenceImageEntity).delete({ referenceId: In(batch) });
@@ -77,22 +79,35 @@ export class TypeOrmSubjectStore extends SubjectStore {
       // One delete entry per reference, carrying its id only, for other replicas to drop it.
       for (const id of ids) await logChange(manager, id, 'delete');
       await manager.getRepository(SubjectMetadataEntity).delete({ subject });
+      // An idempotent upload's or delete's kept answer names the reference's key: it goes too.
+      for (const { key } of rows) {
+        await manager
+          .getRepository(IdempotencyKeyEntity)
+          .createQueryBuilder()
+          .delete()
+          .where('response_body LIKE :answer', { answer: `%${key}%` })
+          .execute();
+      }
       return ids;
     });
     for (const referenceId of ids) this.committed.tell({ kind: 'deleted', referenceId });
     return ids.length;
   }
 
-  /** The ids of the subject's references, write-locked on MySQL (SQLite's writes take turns). */
-  private lockReferences(manager: EntityManager, subject: string): Promise<{ id: number }[]> {
+  /** The ids and keys of the subject's references, write-locked on MySQL (SQLite's writes take turns). */
+  private lockReferences(
+    manager: EntityManager,
+    subject: string,
+  ): Promise<{ id: number; key: string }[]> {
     const query = manager
       .getRepository(ReferenceEntity)
       .createQueryBuilder('reference')
       .select('reference.id', 'id')
+      .addSelect('reference.key', 'key')
       .where('reference.subject = :subject', { subject })
       .orderBy('reference.id', 'ASC');
     if (this.dataSource.options.type === 'mysql') query.setLock('pessimistic_write');
-    return query.getRawMany<{ id: number }>();
+    return query.getRawMany<{ id: number; key: string }>();
   }
 }
 
