@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
-import type { FaceEngine } from '../face-engine/face-engine.service.js';
+import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
 import {
   ReferenceChangeFeed,
   type CommittedChange,
@@ -109,7 +109,7 @@ describe('ReferenceIndex', () => {
     store = new SharedStore();
     index = new ReferenceIndex(
       store,
-      { model: MODEL } as FaceEngine,
+      Object.assign(new FakeFaceAnalyser(), { model: MODEL }),
       appConfigFrom(validateEnvironment({})),
     );
   });

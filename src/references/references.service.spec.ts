@@ -15,13 +15,8 @@ import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import type { Calibration } from '../face-engine/calibration.js';
-import type { FaceEngine } from '../face-engine/face-engine.service.js';
-import type {
-  DetectedFace,
-  FaceAnalysis,
-  FaceSelection,
-} from '../face-engine/face-engine.types.js';
-import { selectFaces } from '../face-engine/pipeline/selection.js';
+import type { DetectedFace } from '../face-engine/face-engine.types.js';
+import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
 import {
   ReferenceStore,
   type NewReference,
@@ -41,23 +36,6 @@ function face(direction: number[], score = 0.9, x = 0, side = 50, y = 0): Detect
     quality: { interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
     embedding: Float32Array.from(direction),
   };
-}
-
-/** Answers analyze() with the faces queued by the test, counting the calls. */
-class FakeEngine {
-  readonly model = MODEL;
-  calls = 0;
-  faces: DetectedFace[] = [];
-  analyze(_: Buffer, selection: FaceSelection): Promise<FaceAnalysis> {
-    this.calls++;
-    const photo = { width: 100, height: 100 };
-    return Promise.resolve({
-      ...photo,
-      faces: selectFaces(this.faces, photo, selection),
-      detected: this.faces.length,
-      timings: { decode: 0, detect: 0, landmarks: 0, embed: 0, total: 0 },
-    });
-  }
 }
 
 class MemoryStore extends ReferenceStore {
@@ -119,12 +97,16 @@ const image = (filename: string): UploadedImage => ({
 });
 
 describe('ReferencesService', () => {
-  let engine: FakeEngine;
+  let engine: FakeFaceAnalyser;
   let store: MemoryStore;
   let service: ReferencesService;
 
   beforeEach(() => {
-    engine = new FakeEngine();
+    engine = Object.assign(new FakeFaceAnalyser(), {
+      model: MODEL,
+      faces: [],
+      photo: { width: 100, height: 100 },
+    });
     store = new MemoryStore();
     const config = appConfigFrom(validateEnvironment({ FACE_MATCH_THRESHOLD: '0.1' }));
     // The operating point's own logic is Calibration's (calibration.spec.ts).
@@ -132,12 +114,7 @@ describe('ReferencesService', () => {
       threshold: (point: OperatingPoint, fallback: number) => point.threshold ?? fallback,
       falseAcceptRate: () => undefined,
     };
-    service = new ReferencesService(
-      engine as unknown as FaceEngine,
-      store,
-      calibration as unknown as Calibration,
-      config,
-    );
+    service = new ReferencesService(engine, store, calibration as unknown as Calibration, config);
   });
 
   it('should refuse to enrol a photo with several faces, naming how many', async () => {
