@@ -17,14 +17,7 @@ import type { OperatingPoint } from '../common/operating-point.js';
 import type { Calibration } from '../face-engine/calibration.js';
 import type { DetectedFace } from '../face-engine/face-engine.types.js';
 import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
-import {
-  ReferenceStore,
-  type NewReference,
-  type ReferenceModel,
-  type ReferencePage,
-  type StoredEmbedding,
-  type SubjectCount,
-} from './reference-store.js';
+import { MemoryStore } from '../../test/support/memory-reference-store.js';
 import { ReferencesService } from './references.service.js';
 
 const MODEL = 'test-model@1';
@@ -36,55 +29,6 @@ function face(direction: number[], score = 0.9, x = 0, side = 50, y = 0): Detect
     quality: { interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
     embedding: Float32Array.from(direction),
   };
-}
-
-class MemoryStore extends ReferenceStore {
-  rows: (NewReference & { id: number })[] = [];
-  nextId = 1;
-  signals: (AbortSignal | undefined)[] = [];
-  failWith?: Error;
-  insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
-    this.signals.push(signal);
-    if (this.failWith) return Promise.reject(this.failWith);
-    const id = this.nextId++;
-    this.rows.push({ ...reference, id });
-    return Promise.resolve(id);
-  }
-  findEmbedding(key: string): Promise<StoredEmbedding | null> {
-    const row = this.rows.find((candidate) => candidate.key === key);
-    return Promise.resolve(
-      row ? { key, embedding: row.embedding, box: row.box, model: row.model } : null,
-    );
-  }
-  findMetadata(): Promise<null> {
-    return Promise.resolve(null);
-  }
-  readImage(): Promise<null> {
-    return Promise.resolve(null);
-  }
-  list(): Promise<ReferencePage> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    const items = this.rows.map(({ key, filename, subject }) => ({ key, filename, subject }));
-    return Promise.resolve({ total: items.length, items });
-  }
-  delete(key: string): Promise<number | null> {
-    const row = this.rows.find((candidate) => candidate.key === key);
-    this.rows = this.rows.filter((candidate) => candidate !== row);
-    return Promise.resolve(row?.id ?? null);
-  }
-  count(): Promise<number> {
-    return Promise.resolve(this.rows.length);
-  }
-  subjects(): Promise<SubjectCount[]> {
-    return Promise.resolve([]);
-  }
-  replaceEmbedding(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-  modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]> {
-    const after = this.rows.filter((row) => row.id > afterId).slice(0, limit);
-    return Promise.resolve(after.map(({ id, key, model }) => ({ id, key, model })));
-  }
 }
 
 /** The fake engine never decodes it. */
