@@ -1,9 +1,7 @@
 /**
  * Which faces of a photo a caller wants analysed: the part of the engine's contract the services
- * speak. The rule itself lives with the pipeline that applies it (pipeline/selection.ts); it is
- * re-exported here so that fakes of the engine select exactly as the engine does.
+ * speak. The rule that applies it is face-selection-rule.ts.
  */
-export { selectFaces, subjectFace } from './pipeline/selection.js';
 
 /** Which of the faces found a caller needs embedded; the others are never embedded. */
 export type FaceSelection =

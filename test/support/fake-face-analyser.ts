@@ -7,7 +7,8 @@ import type {
 } from '../../src/face-engine/engine-status.js';
 import { FaceAnalyser } from '../../src/face-engine/face-analyser.js';
 import type { DetectedFace, FaceAnalysis } from '../../src/face-engine/face-engine.types.js';
-import { selectFaces, type FaceSelection } from '../../src/face-engine/face-selection.js';
+import { selectFaces } from '../../src/face-engine/face-selection-rule.js';
+import type { FaceSelection } from '../../src/face-engine/face-selection.js';
 
 export const FAKE_MODEL = 'fake-model@1+p0';
 const EMBEDDING_SIZE = 128;

@@ -22,7 +22,7 @@ import { FaceAnalyser } from '../../src/face-engine/face-analyser.js';
 import type { FaceBox, FaceQuality } from '../../src/face-engine/face-engine.types.js';
 import { SECURITY_LEVELS } from '../../src/common/operating-point.js';
 import { CALIBRATION_FILE, type CalibrationTable } from '../../src/face-engine/calibration.js';
-import { selectFaces, subjectFace } from '../../src/face-engine/face-selection.js';
+import { selectFaces, subjectFace } from '../../src/face-engine/face-selection-rule.js';
 import type { ProbeFaces } from '../../src/references/verdict.js';
 import { distanceChart } from './distance-chart.js';
 import {
