@@ -11,6 +11,7 @@ import {
   thresholdForPairRate,
   type CalibrationTable,
 } from '../src/face-engine/calibration.js';
+import { identify, upload } from './support/calls.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -57,23 +58,15 @@ describe('identification on MariaDB', () => {
   let server: App;
   const keys = new Map<string, string>();
 
-  const upload = (server: App, name: string, subject?: string) => {
-    const call = request(server).post('/upload_reference').attach('image', fixture(name), name);
-    return subject === undefined ? call : call.field('subject', subject);
-  };
-  const identify = (server: App, name: string, fields: Record<string, string> = {}) => {
-    let call = request(server).post('/identify').attach('image', fixture(name), name);
-    for (const [field, value] of Object.entries(fields)) call = call.field(field, value);
-    return call;
-  };
-
   before(async () => {
     database = await createTestDatabase();
     app = await startApp({ DATABASE_URL: database.url });
     server = app.getHttpServer() as App;
     // One photo of each of the 8 people, under their name; then two without a subject.
     for (const person of PEOPLE) {
-      const body: unknown = (await upload(server, `crop-${person}-1.png`, person).expect(200)).body;
+      const body: unknown = (
+        await upload(server, `crop-${person}-1.png`, { subject: person }).expect(200)
+      ).body;
       keys.set(person, (body as { key: string }).key);
     }
     await upload(server, 'person-a-1.jpg').expect(200);
@@ -214,7 +207,9 @@ describe('identification on MariaDB', () => {
     it("should see the other replica's upload and delete within INDEX_REFRESH_MS", async () => {
       const before = await eventually(() => true);
       const stored = before.references_searched;
-      const body: unknown = (await upload(server, 'person-b-2.jpg', 'person b').expect(200)).body;
+      const body: unknown = (
+        await upload(server, 'person-b-2.jpg', { subject: 'person b' }).expect(200)
+      ).body;
       const { key } = body as { key: string };
       const seen = await eventually(
         (result) => result.faces[0].matches[0]?.key === key && result.references_searched > stored,

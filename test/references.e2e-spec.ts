@@ -5,6 +5,7 @@ import { createConnection, type Connection, type RowDataPacket } from 'mysql2/pr
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { EnvironmentVariables } from '../src/config/environment.js';
+import * as calls from './support/calls.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { pngDeclaring } from './support/png.js';
@@ -18,15 +19,9 @@ describe('the four documented endpoints on MariaDB', () => {
   let server: App;
   let sql: Connection;
 
-  const upload = (name: string, as = name) =>
-    request(server).post('/upload_reference').attach('image', fixture(name), as);
-  const compare = (name: string, key: string, as = name) =>
-    request(server)
-      .post('/compare_with_reference')
-      .attach('image', fixture(name), as)
-      .field('reference_key', key);
-  const enrol = async (name: string): Promise<string> =>
-    ((await upload(name).expect(200)).body as { key: string }).key;
+  const upload = (name: string, as = name) => calls.upload(server, name, { as });
+  const compare = (name: string, key: string, as = name) => calls.compare(server, name, key, as);
+  const enrol = (name: string) => calls.enrol(server, name);
 
   before(async () => {
     database = await createTestDatabase();

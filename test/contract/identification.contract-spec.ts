@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { identify, upload } from '../support/calls.js';
 import { fixture } from '../support/app.js';
 import { startContractApp } from '../support/contract-app.js';
 import type { FakeFaceAnalyser } from '../support/fake-face-analyser.js';
@@ -23,15 +24,6 @@ describe('identification, subjects and paging, their contract', () => {
   let server: App;
   const keys = new Map<string, string>();
 
-  const upload = (server: App, name: string, subject?: string) => {
-    const call = request(server).post('/upload_reference').attach('image', fixture(name), name);
-    return subject === undefined ? call : call.field('subject', subject);
-  };
-  const identify = (server: App, name: string, fields: Record<string, string> = {}) => {
-    let call = request(server).post('/identify').attach('image', fixture(name), name);
-    for (const [field, value] of Object.entries(fields)) call = call.field(field, value);
-    return call;
-  };
   const list = (query = '') => request(server).get(`/list_references${query}`);
 
   before(async () => {
@@ -39,7 +31,9 @@ describe('identification, subjects and paging, their contract', () => {
     server = app.getHttpServer() as App;
     // One photo of each of the 8 people, under their name; then two without a subject.
     for (const person of PEOPLE) {
-      const body: unknown = (await upload(server, `crop-${person}-1.png`, person).expect(200)).body;
+      const body: unknown = (
+        await upload(server, `crop-${person}-1.png`, { subject: person }).expect(200)
+      ).body;
       keys.set(person, (body as { key: string }).key);
     }
     await upload(server, 'person-a-1.jpg').expect(200);
@@ -89,7 +83,7 @@ describe('identification, subjects and paging, their contract', () => {
 
   describe('subjects', () => {
     it('should list every subject with its number of references', async () => {
-      await upload(server, 'crop-penny-2.png', 'penny').expect(200);
+      await upload(server, 'crop-penny-2.png', { subject: 'penny' }).expect(200);
       const body: unknown = (await request(server).get('/subjects').expect(200)).body;
       assert.deepEqual(body, {
         count: PEOPLE.length,
@@ -129,7 +123,8 @@ describe('identification, subjects and paging, their contract', () => {
         ['\u2066amy', /subject must be printable text/],
       ] as const;
       for (const [subject, detail] of refused) {
-        const body: unknown = (await upload(server, 'person-a-2.jpg', subject).expect(400)).body;
+        const body: unknown = (await upload(server, 'person-a-2.jpg', { subject }).expect(400))
+          .body;
         assert.match((body as { detail: string }).detail, detail);
       }
       await request(server)

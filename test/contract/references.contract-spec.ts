@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import * as calls from '../support/calls.js';
 import { fixture } from '../support/app.js';
 import { startContractApp } from '../support/contract-app.js';
 
@@ -13,15 +14,9 @@ describe('the four documented endpoints, their contract', () => {
   let app: INestApplication;
   let server: App;
 
-  const upload = (name: string, as = name) =>
-    request(server).post('/upload_reference').attach('image', fixture(name), as);
-  const compare = (name: string, key: string, as = name) =>
-    request(server)
-      .post('/compare_with_reference')
-      .attach('image', fixture(name), as)
-      .field('reference_key', key);
-  const enrol = async (name: string): Promise<string> =>
-    ((await upload(name).expect(200)).body as { key: string }).key;
+  const upload = (name: string, as = name) => calls.upload(server, name, { as });
+  const compare = (name: string, key: string, as = name) => calls.compare(server, name, key, as);
+  const enrol = (name: string) => calls.enrol(server, name);
 
   before(async () => {
     ({ app } = await startContractApp());
