@@ -11,7 +11,7 @@ import {
   thresholdForPairRate,
   type CalibrationTable,
 } from '../src/face-engine/calibration.js';
-import { identify, upload } from './support/calls.js';
+import { enrolGallery, GALLERY as PEOPLE, identify, upload } from './support/calls.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -47,7 +47,6 @@ const STRANGERS = [
   'person-e-1.jpg',
 ];
 
-const PEOPLE = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'stuart'];
 /** `group-6-faces.jpg` (bbt4), as its provenance describes it: each row left to right. */
 const TOP_ROW = ['amy', 'raj', 'bernadette'];
 const BOTTOM_ROW = ['leonard', 'penny', 'sheldon'];
@@ -56,21 +55,13 @@ describe('identification on MariaDB', () => {
   let database: TestDatabase;
   let app: INestApplication;
   let server: App;
-  const keys = new Map<string, string>();
+  let keys: Map<string, string>;
 
   before(async () => {
     database = await createTestDatabase();
     app = await startApp({ DATABASE_URL: database.url });
     server = app.getHttpServer() as App;
-    // One photo of each of the 8 people, under their name; then two without a subject.
-    for (const person of PEOPLE) {
-      const body: unknown = (
-        await upload(server, `crop-${person}-1.png`, { subject: person }).expect(200)
-      ).body;
-      keys.set(person, (body as { key: string }).key);
-    }
-    await upload(server, 'person-a-1.jpg').expect(200);
-    await upload(server, 'person-b-1.jpg').expect(200);
+    keys = await enrolGallery(server);
   });
 
   after(async () => {

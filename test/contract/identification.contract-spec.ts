@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { identify, upload } from '../support/calls.js';
+import { enrolGallery, GALLERY as PEOPLE, identify, upload } from '../support/calls.js';
 import { fixture } from '../support/app.js';
 import { startContractApp } from '../support/contract-app.js';
 import type { FakeFaceAnalyser } from '../support/fake-face-analyser.js';
@@ -16,28 +16,18 @@ interface ListBody {
   references: { key: string; filename: string; subject?: string }[];
 }
 
-const PEOPLE = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'stuart'];
-
 describe('identification, subjects and paging, their contract', () => {
   let app: INestApplication;
   let analyser: FakeFaceAnalyser;
   let server: App;
-  const keys = new Map<string, string>();
+  let keys: Map<string, string>;
 
   const list = (query = '') => request(server).get(`/list_references${query}`);
 
   before(async () => {
     ({ app, analyser } = await startContractApp());
     server = app.getHttpServer() as App;
-    // One photo of each of the 8 people, under their name; then two without a subject.
-    for (const person of PEOPLE) {
-      const body: unknown = (
-        await upload(server, `crop-${person}-1.png`, { subject: person }).expect(200)
-      ).body;
-      keys.set(person, (body as { key: string }).key);
-    }
-    await upload(server, 'person-a-1.jpg').expect(200);
-    await upload(server, 'person-b-1.jpg').expect(200);
+    keys = await enrolGallery(server);
   });
 
   after(async () => {

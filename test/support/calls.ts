@@ -35,3 +35,32 @@ export function identify(
   for (const [field, value] of Object.entries(fields)) call = call.field(field, value);
   return call;
 }
+
+/** The people of the identification gallery, one crop of each in test/fixtures (crop-NAME-1.png). */
+export const GALLERY = [
+  'amy',
+  'bernadette',
+  'howard',
+  'leonard',
+  'penny',
+  'raj',
+  'sheldon',
+  'stuart',
+];
+
+/**
+ * Enrols one photo of each of GALLERY under their name, then two without a subject
+ * (person-a-1.jpg, person-b-1.jpg); each person's key.
+ */
+export async function enrolGallery(server: App): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const person of GALLERY) {
+    const body: unknown = (
+      await upload(server, `crop-${person}-1.png`, { subject: person }).expect(200)
+    ).body;
+    keys.set(person, (body as { key: string }).key);
+  }
+  await upload(server, 'person-a-1.jpg').expect(200);
+  await upload(server, 'person-b-1.jpg').expect(200);
+  return keys;
+}
