@@ -52,7 +52,13 @@ export class HealthController {
             : storage.down({ message: reason, roomBytes });
         },
         () => ({
-          faceEngine: { status: 'up', backend: this.engine.backend, model: this.analyser.model },
+          faceEngine: {
+            status: 'up',
+            backend: this.engine.backend,
+            model: this.analyser.model,
+            // How many photos a client should keep in flight (bulk enrolment over HTTP).
+            workers: this.analyser.workers,
+          },
         }),
       ]);
     } catch (error) {

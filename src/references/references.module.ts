@@ -9,5 +9,7 @@ import { ReferencesService } from './references.service.js';
   imports: [FaceEngineModule, ReferenceStoreModule, UploadsModule],
   controllers: [ReferencesController],
   providers: [ReferencesService],
+  // For bulk enrolment's direct mode, which enrols as an upload does.
+  exports: [ReferencesService],
 })
 export class ReferencesModule {}

@@ -3,6 +3,7 @@
 // faces decide, and the MariaDB store's own behaviour, is in references.e2e-spec.ts.
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
@@ -198,10 +199,16 @@ describe('the four documented endpoints, their contract', () => {
         'filename',
         'key',
         'model',
+        'sha256',
         'size_bytes',
         'subject',
       ]);
       assert.equal(body.subject, null);
+      // What bulk enrolment recognises a photo by: the digest of the bytes as uploaded.
+      assert.equal(
+        body.sha256,
+        createHash('sha256').update(fixture('person-b-2.jpg')).digest('hex'),
+      );
     });
 
     it('should answer 400 and 404 as delete does', async () => {
