@@ -8,7 +8,7 @@ import {
   type SecurityLevel,
 } from '../common/operating-point.js';
 import { projectRoot } from '../common/project-root.js';
-import { FaceEngine } from './face-engine.service.js';
+import { FaceAnalyser } from './face-analyser.js';
 
 /**
  * What `npm run calibrate -- --write-table` measured for one model and pipeline: the threshold of
@@ -88,7 +88,7 @@ export class Calibration {
   private readonly table?: CalibrationTable;
   private checked?: CalibrationTable | null;
 
-  constructor(private readonly engine: FaceEngine) {
+  constructor(private readonly engine: FaceAnalyser) {
     if (existsSync(CALIBRATION_FILE)) {
       this.table = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
     }
