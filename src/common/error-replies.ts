@@ -60,6 +60,7 @@ export const ERROR_REPLIES: {
     headers: () => ({ 'WWW-Authenticate': 'Bearer' }),
   },
   ReferenceNotFoundError: { status: HttpStatus.NOT_FOUND },
+  SubjectNotFoundError: { status: HttpStatus.NOT_FOUND },
   ModelMismatchError: { status: HttpStatus.CONFLICT },
   UploadTooLargeError: {
     status: HttpStatus.PAYLOAD_TOO_LARGE,

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { UploadsModule } from '../common/uploads.module.js';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
 import { ReferenceStoreModule } from './persistence/reference-store.module.js';
+import { PersonVerificationController } from './person-verification.controller.js';
 import { ReferencesController } from './references.controller.js';
 import { ReferencesService } from './references.service.js';
 
 @Module({
   imports: [FaceEngineModule, ReferenceStoreModule, UploadsModule],
-  controllers: [ReferencesController],
+  controllers: [ReferencesController, PersonVerificationController],
   providers: [ReferencesService],
 })
 export class ReferencesModule {}

@@ -8,18 +8,20 @@ import {
   MultipleFacesError,
   NoFaceDetectedError,
   ReferenceNotFoundError,
+  SubjectNotFoundError,
 } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import { cosineDistance } from '../face-engine/cosine-distance.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import { Calibration } from '../face-engine/calibration.js';
+import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
 import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { FaceBox } from '../common/face-box.js';
 import type { DetectedFace, FaceAnalysis, FaceQuality } from '../face-engine/face-engine.types.js';
 import type { MultiFacePolicy } from '../face-engine/pipeline/selection.js';
 import type { UploadedImage } from '../common/photo-form.js';
-import type { ProbeFaces, Verdict } from './verdict.js';
+import type { PersonVerdict, ProbeFaces, Verdict } from './verdict.js';
 import {
   FILENAME_MAX_LENGTH,
   ReferenceStore,
@@ -28,6 +30,7 @@ import {
   type ReferencePageRequest,
   type StoredImage,
   type SubjectCount,
+  SUBJECT_MAX_LENGTH,
 } from './reference-store.js';
 
 export interface EnrolOptions {
@@ -156,6 +159,64 @@ export class ReferencesService {
         threshold,
         skipped: skipped(one) + skipped(two),
       });
+    });
+  }
+
+  /**
+   * The face the photo is about (as `compare` chooses it) against a person: every reference of
+   * `subject`, combined by the rule models/calibration.json was measured for, and judged by the
+   * false accept rate of that rule at that number of references, not by the pair table's (the
+   * closest of three photos lets more strangers through than one photo at the same distance).
+   */
+  async verifySubject(
+    image: UploadedImage,
+    subject: string,
+    operatingPoint: OperatingPoint = {},
+  ): Promise<PersonVerdict> {
+    // A bad choice is refused before anything is read, as compare refuses it.
+    this.calibration.check(operatingPoint);
+    return asOperation('Error processing image', async () => {
+      const started = performance.now();
+      // Longer than any stored subject: nobody to look up.
+      const references =
+        [...subject].length <= SUBJECT_MAX_LENGTH
+          ? await this.store.findSubjectEmbeddings(subject)
+          : [];
+      if (references.length === 0) throw new SubjectNotFoundError(subject);
+      const stale = references.find((reference) => reference.model !== this.engine.model);
+      if (stale) throw new ModelMismatchError(stale.key, stale.model, this.engine.model);
+      const used = references.length;
+      const threshold = this.calibration.personThreshold(
+        operatingPoint,
+        used,
+        this.config.env.FACE_MATCH_THRESHOLD,
+      );
+      const probe = await this.facesToCompare(image.bytes, 'subject');
+      const rule = this.calibration.person()?.rule ?? DEFAULT_PERSON_RULE;
+      const embeddings = references.map((reference) => reference.embedding);
+      // Where no face is clearly the subject (a group), the closest of the largest faces decides,
+      // as in compare.
+      const [closest] = probe.faces
+        .map((face) => ({ face, distance: personDistance(face.embedding, embeddings, rule) }))
+        .sort((a, b) => a.distance - b.distance);
+      // The reference shown beside the probe's face: the nearest one, whatever the rule.
+      const [nearest] = references
+        .map((reference) => ({
+          reference,
+          distance: cosineDistance(reference.embedding, closest.face.embedding),
+        }))
+        .sort((a, b) => a.distance - b.distance);
+      return {
+        verified: closest.distance <= threshold,
+        distance: closest.distance,
+        threshold,
+        model: this.engine.model,
+        falseAcceptRate: this.calibration.personFalseAcceptRate(closest.distance, used),
+        faces: [nearest.reference.box, closest.face.box],
+        facesSkipped: skipped(probe),
+        seconds: Math.round(performance.now() - started) / 1000,
+        referencesUsed: used,
+      };
     });
   }
 
