@@ -278,4 +278,50 @@ export class Calibration {
     const person = this.person();
     return person && falseAcceptRate(personTable(person, references), distance);
   }
+
+  /**
+   * `searchThreshold` for a search by person (`/identify?group_by=subject`): `people` persons are
+   * searched, and a person with `references` references is judged by the person table for that
+   * many, so each person's threshold holds a stranger's chance of matching anyone to the target.
+   * By default never looser than that person's own verification default.
+   */
+  personSearchThreshold(
+    point: OperatingPoint,
+    people: number,
+    references: number,
+    defaultFpir: number,
+    fallback: number,
+  ): SearchOperatingPoint {
+    const table = this.check(point);
+    if (point.threshold !== undefined || !table?.person) {
+      return this.searchThreshold(point, people, defaultFpir, fallback);
+    }
+    const targetFpir =
+      point.security === undefined ? defaultFpir : SEARCH_SECURITY_LEVELS[point.security];
+    const far = personTable(table.person, references).far;
+    const derived =
+      Math.floor(thresholdForPairRate(far, pairRateForFpir(targetFpir, people)) * 1e5) / 1e5;
+    return {
+      threshold:
+        point.security === undefined
+          ? Math.min(derived, this.personThreshold({}, references, fallback))
+          : derived,
+      targetFpir,
+    };
+  }
+
+  /**
+   * The estimated chance that a stranger's search of `people` persons finds a person with
+   * `references` references at least as close as `distance`.
+   */
+  personSearchFalsePositiveRate(
+    distance: number,
+    people: number,
+    references: number,
+  ): number | undefined {
+    const rate = this.personFalseAcceptRate(distance, references);
+    return rate === undefined
+      ? this.searchFalsePositiveRate(distance, people)
+      : fpirForPairRate(rate, people);
+  }
 }
