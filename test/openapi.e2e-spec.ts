@@ -57,6 +57,18 @@ describe('the committed OpenAPI document', () => {
     const photoRoute = ['200', '400', '401', '413', '422', '429', '500', '503'];
     assert.deepEqual(codes('/identify', 'post'), photoRoute);
     assert.deepEqual(codes('/verify', 'post'), photoRoute);
+    assert.deepEqual(codes('/subjects/{subject}/verify', 'post'), [
+      '200',
+      '400',
+      '401',
+      '404',
+      '409',
+      '413',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
     assert.deepEqual(codes('/references/{key}', 'get'), ['200', '400', '401', '404', '429', '500']);
     assert.deepEqual(codes('/references/{key}/image', 'get'), [
       '200',
