@@ -101,9 +101,11 @@ const dot = (a: Float64Array, b: Float64Array) => {
   for (let index = 0; index < a.length; index++) sum += a[index] * b[index];
   return sum;
 };
-/** Cosine distance from a unit `probe` to any `direction`. */
-const distanceTo = (probe: Float64Array, direction: Float64Array) =>
-  1 - dot(probe, direction) / Math.sqrt(dot(direction, direction));
+/** `vector` scaled to unit length. */
+const unit = (vector: Float64Array) => {
+  const norm = Math.sqrt(dot(vector, vector));
+  return vector.map((value) => value / norm);
+};
 
 /** Each rule's distance for 1, 2 and 3 references (prefixes of `references`). */
 function ruleDistances(
@@ -118,7 +120,8 @@ function ruleDistances(
     out.closest.push(sorted[0]);
     out.mean2.push(sorted.length === 1 ? sorted[0] : (sorted[0] + sorted[1]) / 2);
     out.mean.push(sorted.reduce((sum, d) => sum + d, 0) / n);
-    out.centroid.push(distanceTo(probe, centroids[n - 1]));
+    // The centroids are unit length: the cosine distance is 1 - the dot product.
+    out.centroid.push(1 - dot(probe, centroids[n - 1]));
   }
   return out;
 }
@@ -128,10 +131,8 @@ const combos = PERSON_RULES.flatMap((rule) => REFERENCE_COUNTS.map((n) => ({ rul
 const comboKey = (rule: PersonRule, n: number) => `${rule} ${n}`;
 const rotations = subjects.length * PHOTOS_PER_PERSON;
 const capacity = rotations * allPhotos.length;
-const genuine = new Map(combos.map(({ rule, n }) => [comboKey(rule, n), [] as number[]]));
-const impostor = new Map(
-  combos.map(({ rule, n }) => [comboKey(rule, n), new Float32Array(capacity)]),
-);
+const genuineByCombo = combos.map(() => [] as number[]);
+const impostorByCombo = combos.map(() => new Float32Array(capacity));
 let impostorTrials = 0;
 const started = performance.now();
 for (const subject of subjects) {
@@ -139,28 +140,30 @@ for (const subject of subjects) {
   for (let rotation = 0; rotation < PHOTOS_PER_PERSON; rotation++) {
     const probe = four[rotation];
     const references = four.filter((_, index) => index !== rotation);
-    const centroids = REFERENCE_COUNTS.map((n) => centroid(references.slice(0, n)));
-    const record = (
-      distances: Record<PersonRule, number[]>,
-      push: (k: string, d: number) => void,
-    ) => combos.forEach(({ rule, n }) => push(comboKey(rule, n), distances[rule][n - 1]));
-    record(ruleDistances(probe, references, centroids), (k, d) => genuine.get(k)!.push(d));
-    const start = impostorTrials;
-    let at = start;
+    const centroids = REFERENCE_COUNTS.map((n) => unit(centroid(references.slice(0, n))));
+    // By index, not by key: this loop runs millions of times.
+    const genuineDistances = ruleDistances(probe, references, centroids);
+    combos.forEach(({ rule, n }, c) => genuineByCombo[c].push(genuineDistances[rule][n - 1]));
+    let at = impostorTrials;
     for (const other of allPhotos) {
       if (other.person === subject.person) continue;
       const distances = ruleDistances(other.unit, references, centroids);
-      record(distances, (k, d) => (impostor.get(k)![at] = d));
+      for (let c = 0; c < combos.length; c++) {
+        impostorByCombo[c][at] = distances[combos[c].rule][combos[c].n - 1];
+      }
       at++;
     }
     impostorTrials = at;
   }
 }
 const sortedImpostors = new Map(
-  [...impostor].map(([k, values]) => [k, values.subarray(0, impostorTrials).sort()]),
+  combos.map(({ rule, n }, c) => [
+    comboKey(rule, n),
+    impostorByCombo[c].subarray(0, impostorTrials).sort(),
+  ]),
 );
 const sortedGenuine = new Map(
-  [...genuine].map(([k, values]) => [k, Float64Array.from(values).sort()]),
+  combos.map(({ rule, n }, c) => [comboKey(rule, n), Float64Array.from(genuineByCombo[c]).sort()]),
 );
 process.stderr.write(
   `  ${impostorTrials} impostor trials per rule and count in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
@@ -203,26 +206,36 @@ const others = people
   .filter((p) => !REAL_WORLD_SECOND_SPELLINGS.has(p.name));
 const distractors = others.filter((_, index) => index % 2 === 0);
 const strangers = others.filter((_, index) => index % 2 === 1).map((p) => p.photos[0]);
+const gallery = [
+  ...subjects.map((s) => s.photos.slice(1, 1 + PHOTOS_PER_PERSON - 1)),
+  ...distractors.map((d) => d.photos.slice(0, PHOTOS_PER_PERSON - 1)),
+];
+const galleryCentroids = gallery.map((references) =>
+  references.map((_, index) => unit(centroid(references.slice(0, index + 1)))),
+);
+/** Each combination's distance from `probe` to every gallery person (n capped at their photos). */
+function galleryDistances(probe: Float64Array): Map<string, Float64Array> {
+  const out = new Map(
+    combos.map(({ rule, n }) => [comboKey(rule, n), new Float64Array(gallery.length)]),
+  );
+  gallery.forEach((references, index) => {
+    const distances = ruleDistances(probe, references, galleryCentroids[index]);
+    for (const { rule, n } of combos) {
+      out.get(comboKey(rule, n))![index] = distances[rule][Math.min(n, references.length) - 1];
+    }
+  });
+  return out;
+}
+const matedDistances = subjects.map((subject) => galleryDistances(subject.photos[0]));
+const strangerDistances = strangers.map((probe) => galleryDistances(probe));
 const openSet = combos.map(({ rule, n }) => {
-  const gallery = [
-    ...subjects.map((s) => s.photos.slice(1, 1 + n)),
-    ...distractors.map((d) => d.photos.slice(0, n)),
-  ];
-  const centroids = gallery.map((references) => centroid(references));
-  const distancesOf = (probe: Float64Array) =>
-    gallery.map((references, index) => {
-      if (rule === 'centroid') return distanceTo(probe, centroids[index]);
-      const sorted = references.map((r) => 1 - dot(probe, r)).sort((a, b) => a - b);
-      if (rule === 'closest') return sorted[0];
-      const used = rule === 'mean2' ? sorted.slice(0, 2) : sorted;
-      return used.reduce((sum, d) => sum + d, 0) / used.length;
-    });
-  const mated: MatedOutcome[] = subjects.map((subject, mate) => {
-    const distances = distancesOf(subject.photos[0]);
+  const key = comboKey(rule, n);
+  const mated: MatedOutcome[] = matedDistances.map((byCombo, mate) => {
+    const distances = byCombo.get(key)!;
     const distance = distances[mate];
     return { rank: 1 + distances.filter((d) => d < distance).length, distance };
   });
-  const nonMated = strangers.map((probe) => Math.min(...distancesOf(probe)));
+  const nonMated = strangerDistances.map((byCombo) => Math.min(...byCombo.get(key)!));
   const figures = searchFigures(mated, nonMated, [FPIR_TARGET]);
   return {
     rule,
