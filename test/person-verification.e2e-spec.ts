@@ -71,8 +71,8 @@ function personVerificationSpecs(server: () => App): void {
     assert.deepEqual(Object.keys(verdict).sort(), [
       'detector_backend',
       'distance',
-      'facial_areas',
       'faces_skipped',
+      'facial_areas',
       'far',
       'model',
       'references_used',
