@@ -31,14 +31,20 @@ interface PersonResult {
 const calibration = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
 const person = calibration.person!;
 const DEFAULT_THRESHOLD = 0.079;
-/** The default of a person with `references`: the pair default's false accept rate, in its table. */
+/**
+ * The default of a person with `references`: the pair default's false accept rate, read in the
+ * person table, and never looser than the pair default.
+ */
 const defaultThreshold = (references: number) =>
-  Math.floor(
-    thresholdForPairRate(
-      personTable(person, references).far,
-      falseAcceptRate(calibration, DEFAULT_THRESHOLD),
-    ) * 1e5,
-  ) / 1e5;
+  Math.min(
+    Math.floor(
+      thresholdForPairRate(
+        personTable(person, references).far,
+        falseAcceptRate(calibration, DEFAULT_THRESHOLD),
+      ) * 1e5,
+    ) / 1e5,
+    DEFAULT_THRESHOLD,
+  );
 
 /** Enrols ORL's s1 from three photos, A from two and B from one, then checks the verdicts. */
 function personVerificationSpecs(server: () => App): void {

@@ -215,6 +215,36 @@ describe('the shipped person-level tables', () => {
   });
 });
 
+describe("a person's operating point", () => {
+  const current = new Calibration({ model: shipped.model } as FaceEngine);
+
+  it("should keep the pair default's false accept rate, tighter with each reference, never looser", () => {
+    const defaults = [1, 2, 3, 8].map((n) => current.personThreshold({}, n, 0.079));
+    assert.ok(defaults.every((threshold) => threshold <= 0.079));
+    assert.ok(defaults[1] < defaults[0] && defaults[2] < defaults[1], String(defaults));
+    assert.equal(defaults[3], defaults[2]);
+    const pairRate = current.falseAcceptRate(0.079)!;
+    assert.ok(current.personFalseAcceptRate(defaults[2], 3)! <= pairRate);
+    assert.ok(current.personFalseAcceptRate(defaults[2] + 0.001, 3)! > pairRate);
+  });
+
+  it("should read a level off the person's table and apply a client's threshold as it is", () => {
+    assert.equal(
+      current.personThreshold({ security: 'high' }, 2, 0.079),
+      personTable(shipped.person!, 2).thresholds.high,
+    );
+    assert.equal(current.personThreshold({ threshold: 0.05 }, 3, 0.079), 0.05);
+  });
+
+  it('should hold each person of a search to the target, whatever their number of references', () => {
+    for (const n of [1, 2, 3]) {
+      const { threshold, targetFpir } = current.personSearchThreshold({}, 1_000, n, 0.01, 0.079);
+      assert.equal(targetFpir, 0.01);
+      assert.ok(current.personSearchFalsePositiveRate(threshold, 1_000, n)! <= 0.01 * 1.0001);
+    }
+  });
+});
+
 describe('calibrationProblems', () => {
   const far: CalibrationTable['far'] = [
     [0, 0.001],
