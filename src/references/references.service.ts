@@ -207,14 +207,12 @@ export class ReferencesService {
         }))
         .sort((a, b) => a.distance - b.distance);
       return {
-        verified: closest.distance <= threshold,
-        distance: closest.distance,
-        threshold,
-        model: this.engine.model,
-        falseAcceptRate: this.calibration.personFalseAcceptRate(closest.distance, used),
-        faces: [nearest.reference.box, closest.face.box],
-        facesSkipped: skipped(probe),
-        seconds: Math.round(performance.now() - started) / 1000,
+        ...this.judged(closest.distance, [nearest.reference.box, closest.face.box], {
+          started,
+          threshold,
+          skipped: skipped(probe),
+          falseAcceptRate: this.calibration.personFalseAcceptRate(closest.distance, used),
+        }),
         referencesUsed: used,
       };
     });
@@ -234,15 +232,29 @@ export class ReferencesService {
         second.map((b) => ({ a, b, distance: cosineDistance(a.embedding, b.embedding) })),
       )
       .sort((x, y) => x.distance - y.distance);
-    return {
-      verified: closest.distance <= threshold,
-      distance: closest.distance,
+    return this.judged(closest.distance, [closest.a.box, closest.b.box], {
+      started,
       threshold,
-      model: this.engine.model,
+      skipped,
       falseAcceptRate: this.calibration.falseAcceptRate(closest.distance),
-      faces: [closest.a.box, closest.b.box],
-      facesSkipped: skipped,
-      seconds: Math.round(performance.now() - started) / 1000,
+    });
+  }
+
+  /** The verdict on the faces that decided, at `distance`: a pair's or a person's alike. */
+  private judged(
+    distance: number,
+    faces: [FaceBox, FaceBox],
+    options: { started: number; threshold: number; skipped: number; falseAcceptRate?: number },
+  ): Verdict {
+    return {
+      verified: distance <= options.threshold,
+      distance,
+      threshold: options.threshold,
+      model: this.engine.model,
+      falseAcceptRate: options.falseAcceptRate,
+      faces,
+      facesSkipped: options.skipped,
+      seconds: Math.round(performance.now() - options.started) / 1000,
     };
   }
 
