@@ -33,6 +33,10 @@ const outputs = {
   'person-f-1-sideways.jpg': sharp(join(dir, 'person-f-1.jpg'))
     .jpeg({ quality: 92 })
     .withMetadata({ orientation: 8 }),
+  // The same wrong tag, 6 (the face turned 90° clockwise), on a photo whose face the detector
+  // scores confidently on its side (0.96), but in a box wider than tall: the service looks for it
+  // upright in the two side turns.
+  'person-a-1-sideways.jpg': sharp(source).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }),
   'person-a-1-grey.jpg': sharp(source).toColourspace('b-w').jpeg({ quality: 92 }),
   'person-a-1-cmyk.jpg': sharp(source).toColourspace('cmyk').jpeg({ quality: 92 }),
   'person-a-1-16bit.png': sharp(source).toColourspace('rgb16').png(),

@@ -59,8 +59,9 @@ describe('recognition on the photos people upload', () => {
   }
 
   // Upright pixels under a wrong EXIF tag: after the tag the face lies upside down or on its side,
-  // where the detector scores it weakly. The service finds it upright in a quarter turn, embeds it
-  // there, and reports its box and roll in the photo as the client sees it.
+  // where the detector scores it weakly (B, F) or confidently in a box wider than tall (A). The
+  // service finds it upright in a quarter turn, embeds it there, and reports its box and roll in
+  // the photo as the client sees it.
   const turnedByTag = [
     {
       name: 'person-b-1-upside-down.jpg',
@@ -73,6 +74,12 @@ describe('recognition on the photos people upload', () => {
       upright: 'person-f-1.jpg',
       partner: 'person-f-2.jpg',
       roll: -90,
+    },
+    {
+      name: 'person-a-1-sideways.jpg',
+      upright: 'person-a-1.jpg',
+      partner: 'person-a-2.jpg',
+      roll: 90,
     },
   ];
   for (const { name, upright, partner, roll } of turnedByTag) {
@@ -99,7 +106,9 @@ describe('recognition on the photos people upload', () => {
       const box =
         roll === 180
           ? { x: width - x - w, y: height - y - h, w, h }
-          : { x: y, y: width - x - w, w: h, h: w };
+          : roll === 90
+            ? { x: height - y - h, y: x, w: h, h: w }
+            : { x: y, y: width - x - w, w: h, h: w };
       for (const side of ['x', 'y', 'w', 'h'] as const) {
         assert.ok(
           Math.abs(turned.face_box[side] - box[side]) <= 8,

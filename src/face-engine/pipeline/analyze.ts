@@ -6,8 +6,8 @@
  * 2. detect.ts: SSD MobileNet v1 (fused) on the frame of its square that the photo fills;
  *    black-padded copies and the trained size when nothing is found; a weak detection at the
  *    centre when no confident face is there (selection.ts, `rescuedSubject`); the other three
- *    quarter turns when only such a weak face or none was found, for a face a wrong EXIF tag laid
- *    on its side.
+ *    quarter turns when only such a weak face or none was found, and the two side turns when the
+ *    best face lies on its side, for a face a wrong EXIF tag laid on its side.
  * 3. selection.ts: the faces the caller needs (the subject, or the largest few), each confirmed
  *    by its 68 landmarks and features only when the choice rests on it.
  * 4. embed.ts: the mean of two L2-normalised descriptors, dlib's own aligned chip and its mirror
@@ -21,7 +21,7 @@ import type {
 } from '../face-engine.types.js';
 import { backendHeapBytes } from './backend.js';
 import { decode, decodeRegion, type Photo, type PixelRegion } from './decode.js';
-import { detect, detectTurned } from './detect.js';
+import { detect, detectTurned, liesOnItsSide } from './detect.js';
 import { chipSource, embed } from './embed.js';
 import type { ReadyEngine } from './models.js';
 import { angleBeforeTurn, boxBeforeTurn, turnRgb, type QuarterTurns } from './raster.js';
@@ -58,12 +58,17 @@ export async function analyze(
   let analysed = photo;
   let turns: QuarterTurns = 0;
   // Only when the face taken would be a weak one (the subject rescued below the confidence
-  // threshold) or there is none: a confident face is as it stands, and a normal photo costs
-  // nothing more.
+  // threshold), when there is none, or when the best face lies on its side (its box wider than
+  // tall: then only the two turns that stand a face on its side upright): a confident upright
+  // face is as it stands, and a normal photo costs nothing more.
   const weak = detections.filter(({ score }) => score < options.minConfidence);
-  if (detections.length === 0 || weak.length > 0) {
-    const beat = Math.max(0, ...detections.map(({ score }) => score));
-    const turned = await detectTurned(engine, photo, options, beat, timings);
+  const onItsSide = detections.length > 0 && liesOnItsSide(detections[0].box);
+  if (detections.length === 0 || weak.length > 0 || onItsSide) {
+    const upright = detections.filter(({ box }) => !liesOnItsSide(box));
+    const beat = Math.max(0, ...upright.map(({ score }) => score));
+    const tried =
+      weak.length > 0 || detections.length === 0 ? ([1, 2, 3] as const) : ([1, 3] as const);
+    const turned = await detectTurned(engine, photo, options, beat, timings, tried);
     if (turned) ({ photo: analysed, detections, turns } = turned);
   }
   // The region decodes that small faces in a large photo need count as decoding, not embedding.

@@ -292,11 +292,25 @@ export interface TurnedDetections {
 }
 
 /**
+ * A face box at least this much wider than tall is a face on its side: upright faces are taller
+ * than wide (on deepface, as they stand, 0.66 to 0.92; on lfw-dev 96.6% at most 1.0), the same
+ * faces laid on their side 0.86 to 2.2, nine in ten above 1.24 (docs/recognition.md, "Faces on
+ * their side").
+ */
+export const SIDEWAYS_ASPECT = 1.2;
+
+/** Whether the detector drew `box` around a face lying on its side. */
+export function liesOnItsSide(box: FaceBox): boolean {
+  return box.width > SIDEWAYS_ASPECT * box.height;
+}
+
+/**
  * The faces of a photo whose face lies on its side or upside down (a wrong EXIF tag), for when
- * `detect` found none, or took a weak one: the other three quarter turns of the detection copy, one
- * pass each at the detection size, and the turn with the best face that stands upright (its box no
- * wider than tall, features present) and scores at least TURNED_MIN_SCORE and above `beat` (the best score found
- * before the turn, so that a turn never wins over a confident face in the photo as it stands). A
+ * `detect` found none, took a weak one, or found its best face lying on its side: the quarter
+ * turns `tried` of the detection copy, one pass each at the detection size, and the turn with the
+ * best face that stands upright (its box no wider than tall, features present) and scores at least
+ * TURNED_MIN_SCORE and above `beat` (the best score found before the turn by a face that stands
+ * upright, so that a turn never wins over a confident upright face in the photo as it stands). A
  * face on its side is often found too, and at times scored higher than upright, but its box is
  * wider than tall. Undefined when no turn finds such a face. The turned photo carries its
  * full-resolution pixels turned when it had them.
@@ -307,11 +321,12 @@ export async function detectTurned(
   options: WorkerOptions,
   beat: number,
   timings: Pick<FaceAnalysis['timings'], 'detect' | 'landmarks'>,
+  tried: readonly Exclude<QuarterTurns, 0>[] = [1, 2, 3],
 ): Promise<TurnedDetections | undefined> {
   const pass = { pad: 0, minConfidence: options.minConfidence, size: options.detectorSize };
   const minScore = Math.max(TURNED_MIN_SCORE, options.minConfidence);
   let best: (TurnedDetections & { score: number }) | undefined;
-  for (const turns of [1, 2, 3] as const) {
+  for (const turns of tried) {
     const detection = turnRgb(photo.detection, turns);
     const sideways = turns % 2 === 1;
     const turned: Photo = {
