@@ -2,8 +2,9 @@
 // container (see cli/context.ts) with its collaborators injected.
 import 'reflect-metadata';
 import type { Command } from './cli/command.js';
-import { UsageError } from './cli/command.js';
+import { EXIT_UNAVAILABLE, UsageError } from './cli/command.js';
 import { createServiceContext } from './cli/context.js';
+import { enrolCommand } from './cli/enrol.command.js';
 import { migrateCommand } from './cli/migrate.command.js';
 import { onnxModelsCommand } from './cli/onnx-models.command.js';
 import { openApiCommand } from './cli/openapi.command.js';
@@ -17,6 +18,7 @@ const COMMANDS = new Map<string, Command<unknown>>([
   ['reencrypt', reencryptCommand],
   ['openapi', openApiCommand],
   ['onnx-models', onnxModelsCommand],
+  ['enrol', enrolCommand],
 ]);
 
 function usage(): string {
@@ -32,7 +34,7 @@ async function run(name: string | undefined, args: string[]): Promise<number> {
   if (!command) {
     const help = name === undefined || name === 'help' || name === '--help';
     (help ? console.log : console.error)(help ? usage() : `Unknown command ${name}\n\n${usage()}`);
-    return help ? 0 : 1;
+    return help ? 0 : EXIT_UNAVAILABLE;
   }
   let options: unknown;
   try {
@@ -40,12 +42,21 @@ async function run(name: string | undefined, args: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\nUsage: npm run cli -- ${command.synopsis}`);
-    return 1;
+    return EXIT_UNAVAILABLE;
   }
-  const context = await createServiceContext(command.imports, {
-    env: command.env,
-    providers: [command.runner],
-  });
+  const imports = command.importsFor?.(options) ?? command.imports;
+  let context: Awaited<ReturnType<typeof createServiceContext>>;
+  try {
+    context = await createServiceContext(imports, {
+      env: command.env,
+      providers: [command.runner],
+    });
+  } catch (error) {
+    if (error instanceof InvalidEnvironmentError) throw error;
+    // The database out of reach, the models missing: nothing was done.
+    console.error(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_UNAVAILABLE;
+  }
   try {
     return await context.get(command.runner).run(options);
   } finally {

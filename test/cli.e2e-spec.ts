@@ -44,7 +44,7 @@ describe('the command line', () => {
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, ImageDigest\d+/,
     );
     assert.deepEqual(await tables(), [
       'face_references',
@@ -59,9 +59,9 @@ describe('the command line', () => {
 
     const revert = cli(['migrate', '--revert'], env);
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
-    assert.match(revert.stdout, /Reverted EnrolmentQuality\d+/);
+    assert.match(revert.stdout, /Reverted ImageDigest\d+/);
     const [columns] = await sql.query<RowDataPacket[]>(
-      "SHOW COLUMNS FROM face_references LIKE 'face_quality'",
+      "SHOW COLUMNS FROM face_references LIKE 'image_sha256'",
     );
     assert.equal(columns.length, 0, 'the last migration undone');
   });
@@ -99,17 +99,17 @@ describe('the command line', () => {
     }
   });
 
-  it('should refuse a bad option before connecting to anything, and an unknown command', () => {
+  it('should refuse a bad option before connecting to anything, and an unknown command, with exit 2', () => {
     // Nothing listens on port 9: a connection attempt would be retried for half a minute.
     const bad = cli(['reembed', '--batch-size', '0'], {
       DATABASE_URL: 'mysql://root@127.0.0.1:9/nowhere',
     });
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--batch-size takes a positive whole number/);
     assert.match(bad.stderr, /Usage: npm run cli -- reembed/);
 
     const unknown = cli(['bogus']);
-    assert.equal(unknown.status, 1);
+    assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /Unknown command bogus/);
     assert.match(unknown.stderr, /reencrypt \[--batch-size N\]/);
   });

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import request from 'supertest';
@@ -296,10 +297,16 @@ describe('the four documented endpoints on MariaDB', () => {
         'filename',
         'key',
         'model',
+        'sha256',
         'size_bytes',
         'subject',
       ]);
       assert.equal(body.subject, null);
+      // What bulk enrolment recognises a photo by: the digest of the bytes as uploaded.
+      assert.equal(
+        body.sha256,
+        createHash('sha256').update(fixture('person-b-2.jpg')).digest('hex'),
+      );
     });
 
     it('should answer 400 and 404 as delete does', async () => {

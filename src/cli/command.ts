@@ -20,12 +20,20 @@ export interface Command<Options> {
   parse(args: string[]): Options;
   /** The service's modules the runner's collaborators come from. */
   imports: ModuleImport[];
+  /** Instead of `imports`, where the modules depend on the options. */
+  importsFor?(options: Options): ModuleImport[];
   /** Settings that differ from the service's for this command. */
   env?: Record<string, string>;
   runner: Type<CommandRunner<Options>>;
 }
 
 export class UsageError extends Error {}
+
+/**
+ * The exit code of a command that could not do its work at all: its arguments wrong, or what it
+ * works on (the database, a service) out of reach. 1 stays for work done with some failures.
+ */
+export const EXIT_UNAVAILABLE = 2;
 
 /** `parseArgs`, with its errors as UsageError. */
 export function parseOptions<T extends ParseArgsConfig>(args: string[], config: T) {

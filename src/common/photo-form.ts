@@ -26,6 +26,14 @@ import { PRINTABLE_TEXT } from './validation.js';
 /** Room in a form for its text fields and the parts' headers, besides the photos. */
 const FORM_ALLOWANCE_BYTES = 1024 * 1024;
 
+/** A photo's name is fit to store: it ends in .jpg, .jpeg or .png, and it is printable text. */
+export function assertPhotoName(filename: string): void {
+  assertImageExtension(filename);
+  // It is stored, listed and logged: an escape sequence or a bidi override in it would
+  // reach terminals and pages. RFC 5987's filename*= can carry any of them.
+  if (!PRINTABLE_TEXT.test(filename)) throw new InvalidFilenameError(filename);
+}
+
 /** A photo from a multipart form, checked: its name says JPEG or PNG, and its bytes are one. */
 export interface UploadedImage {
   filename: string;
@@ -96,14 +104,7 @@ export function photoFormInterceptor({
       missing.push(...required.filter((name) => body[name] === undefined));
       // Every absent field in one 422, as FastAPI lists them; then names before bytes.
       if (missing.length > 0) throw new MissingFieldsError(missing);
-      for (const [, file] of received) {
-        assertImageExtension(file.originalname);
-        // It is stored, listed and logged: an escape sequence or a bidi override in it would
-        // reach terminals and pages. RFC 5987's filename*= can carry any of them.
-        if (!PRINTABLE_TEXT.test(file.originalname)) {
-          throw new InvalidFilenameError(file.originalname);
-        }
-      }
+      for (const [, file] of received) assertPhotoName(file.originalname);
       const checked: Record<string, UploadedImage> = {};
       for (const [name, file] of received) {
         checked[name] = {

@@ -4,6 +4,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { CreateReferences1764288000000 } from '../../migrations/1764288000000-CreateReferences.js';
 import { SubjectsAndChanges1764460800000 } from '../../migrations/1764460800000-SubjectsAndChanges.js';
 import { EnrolmentQuality1764892800000 } from '../../migrations/1764892800000-EnrolmentQuality.js';
+import { ImageDigest1765200000000 } from '../../migrations/1765200000000-ImageDigest.js';
 import type { EnvironmentVariables } from '../config/environment.js';
 import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
 import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   CreateReferences1764288000000,
   SubjectsAndChanges1764460800000,
   EnrolmentQuality1764892800000,
+  ImageDigest1765200000000,
 ];
 
 export type DatabaseSettings = Pick<

@@ -50,7 +50,13 @@ export class HealthController {
             : storage.down({ message: reason, roomBytes });
         },
         () => ({
-          faceEngine: { status: 'up', backend: this.engine.backend, model: this.engine.model },
+          faceEngine: {
+            status: 'up',
+            backend: this.engine.backend,
+            model: this.engine.model,
+            // How many photos a client should keep in flight (bulk enrolment over HTTP).
+            workers: this.engine.workers,
+          },
         }),
       ]);
     } catch (error) {

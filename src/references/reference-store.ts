@@ -42,6 +42,8 @@ export interface ReferenceMetadata {
   /** Null for references enrolled before it was measured. */
   quality: EnrolledFaceQuality | null;
   model: string;
+  /** SHA-256 of the image bytes, hex; null for sealed images stored before it was kept. */
+  imageSha256: string | null;
   createdAt: Date;
 }
 

@@ -10,5 +10,7 @@ import { ReferencesService } from './references.service.js';
   imports: [FaceEngineModule, ReferenceStoreModule, UploadsModule],
   controllers: [ReferencesController, PersonVerificationController],
   providers: [ReferencesService],
+  // For bulk enrolment's direct mode, which enrols as an upload does.
+  exports: [ReferencesService],
 })
 export class ReferencesModule {}

@@ -239,6 +239,17 @@ export class ReferenceMetadataDto {
   @ApiProperty({ description: 'Weights and pipeline that made the embedding' })
   model!: string;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    pattern: '^[0-9a-f]{64}$',
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    description:
+      'SHA-256 of the photo as uploaded, in hex: bulk enrolment skips a photo whose digest its ' +
+      'subject already has. Null for photos stored encrypted before the digest was kept',
+  })
+  sha256!: string | null;
+
   @ApiProperty({ example: '2026-11-27T22:55:04.120Z' })
   created_at!: string;
 }
@@ -288,6 +299,7 @@ export function toReferenceMetadata(found: ReferenceMetadata): ReferenceMetadata
       roll: round(found.quality.roll, 1),
     },
     model: found.model,
+    sha256: found.imageSha256,
     created_at: found.createdAt.toISOString(),
   };
 }

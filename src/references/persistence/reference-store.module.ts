@@ -1,23 +1,26 @@
 import { Logger, Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
+import { EnrolledPhotos } from '../enrolled-photos.js';
 import { ReferenceChangeFeed } from '../reference-change-feed.js';
 import { ReferenceStore } from '../reference-store.js';
 import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { ReencryptService } from './reencrypt.service.js';
 import { StoreSpace } from './store-space.js';
+import { TypeOrmEnrolledPhotos } from './typeorm-enrolled-photos.js';
 import { TypeOrmReferenceChangeFeed } from './typeorm-reference-change.feed.js';
 import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
 
 /**
- * The references behind two ports: the store, for those that read and write them, and the change
- * feed, for those that follow them; the re-sealing of stored images that the reencrypt
+ * The references behind three ports: the store, for those that read and write them, the change
+ * feed, for those that follow them, and the enrolled photos' digests, for bulk enrolment; the re-sealing of stored images that the reencrypt
  * command runs; and the store's room for writes, which readiness reports.
  */
 @Module({
   providers: [
     { provide: ReferenceStore, useClass: TypeOrmReferenceStore },
     { provide: ReferenceChangeFeed, useClass: TypeOrmReferenceChangeFeed },
+    { provide: EnrolledPhotos, useClass: TypeOrmEnrolledPhotos },
     CommittedChanges,
     ReencryptService,
     StoreSpace,
@@ -46,6 +49,6 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
       },
     },
   ],
-  exports: [ReferenceStore, ReferenceChangeFeed, ReencryptService, StoreSpace],
+  exports: [ReferenceStore, ReferenceChangeFeed, EnrolledPhotos, ReencryptService, StoreSpace],
 })
 export class ReferenceStoreModule {}

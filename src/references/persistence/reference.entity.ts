@@ -51,6 +51,10 @@ export class ReferenceEntity {
   @Column({ name: 'face_quality', type: 'varchar', length: 255, nullable: true })
   faceQuality!: string | null;
 
+  /** SHA-256 of the image bytes as uploaded, hex; null for sealed images enrolled before it was kept. */
+  @Column({ name: 'image_sha256', type: 'varchar', length: 64, nullable: true })
+  imageSha256!: string | null;
+
   @Column({ name: 'created_at', type: 'datetime' })
   createdAt!: Date;
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { FaceBox } from '../../common/face-box.js';
 import {
@@ -105,6 +106,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
         subject: reference.subject,
         contentType: reference.contentType,
         sizeBytes: reference.image.length,
+        imageSha256: createHash('sha256').update(reference.image).digest('hex'),
         embedding: embeddingToBytes(reference.embedding),
         ...boxColumns(reference.box),
         faceQuality: JSON.stringify(reference.quality),
@@ -170,6 +172,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
         ...BOX_COLUMNS,
         faceQuality: true,
         model: true,
+        imageSha256: true,
         createdAt: true,
       },
       where: { key },
@@ -184,6 +187,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       box: boxOf(row),
       quality: row.faceQuality ? (JSON.parse(row.faceQuality) as EnrolledFaceQuality) : null,
       model: row.model,
+      imageSha256: row.imageSha256,
       createdAt: row.createdAt,
     };
   }
