@@ -95,7 +95,10 @@ export function configureApp(app: INestApplication, logger?: Logger): void {
   // browser to https:// for Swagger UI's own scripts and break the page.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const origins = config.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
-  if (origins?.length) app.enableCors({ origin: origins });
+  // A browser client reads these only if exposed: whether an answer is a replay, and when to retry.
+  if (origins?.length) {
+    app.enableCors({ origin: origins, exposedHeaders: ['Idempotent-Replayed', 'Retry-After'] });
+  }
   app.useGlobalFilters(new HttpErrorFilter(config.env.MAX_UPLOAD_BYTES));
   app.useGlobalPipes(new RequestValidationPipe());
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {

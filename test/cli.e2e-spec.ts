@@ -44,10 +44,11 @@ describe('the command line', () => {
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, ImageDigest\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, IdempotencyKeys\d+, ImageDigest\d+/,
     );
     assert.deepEqual(await tables(), [
       'face_references',
+      'idempotency_keys',
       'migrations',
       'reference_changes',
       'reference_images',
@@ -64,6 +65,10 @@ describe('the command line', () => {
       "SHOW COLUMNS FROM face_references LIKE 'image_sha256'",
     );
     assert.equal(columns.length, 0, 'the last migration undone');
+    const before = cli(['migrate', '--revert'], env);
+    assert.equal(before.status, 0, before.stderr + before.stdout);
+    assert.match(before.stdout, /Reverted IdempotencyKeys\d+/);
+    assert.ok(!(await tables()).includes('idempotency_keys'), 'the one before undone too');
   });
 
   it('should read DATABASE_URL from .env in its folder', async () => {

@@ -75,6 +75,11 @@ describe('access control, rate limiting and headers', () => {
       .get('/health/live')
       .set('Origin', 'https://app.example.com');
     assert.equal(allowed.headers['access-control-allow-origin'], 'https://app.example.com');
+    // A browser script that retries writes reads these two only if they are exposed.
+    assert.equal(
+      allowed.headers['access-control-expose-headers'],
+      'Idempotent-Replayed,Retry-After',
+    );
     const other = await request(server).get('/health/live').set('Origin', 'https://evil.example');
     assert.equal(other.headers['access-control-allow-origin'], undefined);
   });

@@ -2,7 +2,10 @@ import { applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiConsumes,
+  ApiExtraModels,
+  ApiHeader,
   ApiInternalServerErrorResponse,
   ApiNotFoundResponse,
   ApiPayloadTooLargeResponse,
@@ -12,8 +15,14 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { ErrorResponseDto, ValidationErrorResponseDto } from './dto/error-response.dto.js';
+import {
+  IdempotencyKeyReusedError,
+  IdempotentRequestInProgressError,
+  InvalidIdempotencyKeyError,
+} from './errors.js';
 
 /** A controller behind API_KEYS and the rate limit: the Authorize button and their answers. */
 export function ApiProtected(): ClassDecorator {
@@ -64,10 +73,16 @@ export function ApiPhotoForm(answers: {
   );
 }
 
-/** What every endpoint naming a reference in its path documents alike: a bad key, no such key. */
-export function ApiReferenceByKey(failure: string): MethodDecorator {
+/**
+ * What every endpoint naming a reference in its path documents alike: a bad key, no such key.
+ * `badRequest` adds the route's other 400s.
+ */
+export function ApiReferenceByKey(failure: string, badRequest?: string): MethodDecorator {
   return applyDecorators(
-    ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid reference key' }),
+    ApiBadRequestResponse({
+      type: ErrorResponseDto,
+      description: ['Invalid reference key', badRequest].filter(Boolean).join('; '),
+    }),
     ApiNotFoundResponse({
       type: ErrorResponseDto,
       description: 'No reference embedding found with key',
@@ -85,4 +100,61 @@ export function ApiStoreWrite(): MethodDecorator {
       'Insufficient storage: the database has no room for this write (disk, tablespace); nothing ' +
       'was stored',
   });
+}
+
+/** The 400 of a route with `@Idempotent()`, for its list of 400s. */
+export const IDEMPOTENCY_KEY_INVALID = new InvalidIdempotencyKeyError().message;
+
+const KEY_REUSED =
+  'Idempotency-Key already used for a different request (method, path or body differ)';
+const KEY_REUSED_EXAMPLE = { detail: new IdempotencyKeyReusedError().message };
+
+/**
+ * What every route that honours Idempotency-Key documents: the header, 409 while the first request
+ * with the key runs, and 422 for the key reused. `withMissingFields`: the route has a 422 of its
+ * own (missing form fields): the schema then admits both bodies.
+ */
+export function ApiIdempotent({ withMissingFields = false } = {}): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description:
+        '1 to 255 printable ASCII characters, new for each new request (a UUID). A retry with ' +
+        'the same key and the same request within IDEMPOTENCY_TTL_SECONDS (a day by default) ' +
+        'gets the first answer again, with `Idempotent-Replayed: true`, and changes nothing; ' +
+        'only successful answers are kept. Keys are per API key.',
+      schema: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 255,
+        example: '7c1e3b5e-4a5f-4c1e-9a53-2f0c9d2b6e11',
+      },
+    }),
+    ApiConflictResponse({
+      type: ErrorResponseDto,
+      description:
+        'A request with this Idempotency-Key is still being processed: retry after Retry-After ' +
+        'to get its answer (or, rarely, it was carried out but the service stopped before ' +
+        'recording its answer: no Retry-After then)',
+      headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
+      example: { detail: new IdempotentRequestInProgressError(1).message },
+    }),
+    ApiExtraModels(ErrorResponseDto, ValidationErrorResponseDto),
+    ApiUnprocessableEntityResponse(
+      !withMissingFields
+        ? { type: ErrorResponseDto, description: KEY_REUSED, example: KEY_REUSED_EXAMPLE }
+        : {
+            // Swagger joins this to the route's own 422 description.
+            description: `${KEY_REUSED} (\`{"detail": "..."}\`)`,
+            schema: {
+              oneOf: [
+                { $ref: getSchemaPath(ValidationErrorResponseDto) },
+                { $ref: getSchemaPath(ErrorResponseDto) },
+              ],
+              example: KEY_REUSED_EXAMPLE,
+            },
+          },
+    ),
+  );
 }

@@ -59,8 +59,12 @@ export const ERROR_REPLIES: {
     status: HttpStatus.UNAUTHORIZED,
     headers: () => ({ 'WWW-Authenticate': 'Bearer' }),
   },
+  InvalidIdempotencyKeyError: { status: HttpStatus.BAD_REQUEST },
   ReferenceNotFoundError: { status: HttpStatus.NOT_FOUND },
   SubjectNotFoundError: { status: HttpStatus.NOT_FOUND },
+  IdempotentRequestInProgressError: { status: HttpStatus.CONFLICT, headers: RETRY_AFTER },
+  IdempotentAnswerLostError: { status: HttpStatus.CONFLICT },
+  IdempotencyKeyReusedError: { status: HttpStatus.UNPROCESSABLE_ENTITY },
   ModelMismatchError: { status: HttpStatus.CONFLICT },
   UploadTooLargeError: {
     status: HttpStatus.PAYLOAD_TOO_LARGE,

@@ -297,6 +297,46 @@ export class StorageFullError extends DomainError {
   }
 }
 
+/** The Idempotency-Key header is empty, longer than 255 characters or not printable ASCII. */
+export class InvalidIdempotencyKeyError extends DomainError {
+  constructor() {
+    super('Idempotency-Key must be 1 to 255 printable ASCII characters');
+  }
+}
+
+/** The Idempotency-Key already named a different request (method, path, fields or file bytes). */
+export class IdempotencyKeyReusedError extends DomainError {
+  constructor() {
+    super(
+      'Idempotency-Key was already used for a different request (method, path or body differ): ' +
+        'use a new key for a new request',
+    );
+  }
+}
+
+/** A request with the same Idempotency-Key is still being handled; its answer will be replayed. */
+export class IdempotentRequestInProgressError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'A request with this Idempotency-Key is still being processed: retry after the time in ' +
+        'the Retry-After header to get its answer',
+    );
+  }
+}
+
+/**
+ * The request with this Idempotency-Key was written, but the service stopped before its answer
+ * was recorded: it cannot be replayed, and running it again would write twice.
+ */
+export class IdempotentAnswerLostError extends DomainError {
+  constructor() {
+    super(
+      'The request with this Idempotency-Key was carried out, but the service stopped before ' +
+        'recording its answer: read the resource to see its state',
+    );
+  }
+}
+
 /** A readiness check failed: the service should get no traffic until it passes. */
 export class NotReadyError extends DomainError {
   constructor(readonly failures: string[]) {

@@ -155,6 +155,50 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     new errors.SubjectNotFoundError('amy'),
     { status: 404, body: { detail: 'No reference found with subject: amy' }, headers: {} },
   ],
+  InvalidIdempotencyKeyError: [
+    new errors.InvalidIdempotencyKeyError(),
+    {
+      status: 400,
+      body: { detail: 'Idempotency-Key must be 1 to 255 printable ASCII characters' },
+      headers: {},
+    },
+  ],
+  IdempotentRequestInProgressError: [
+    new errors.IdempotentRequestInProgressError(3),
+    {
+      status: 409,
+      body: {
+        detail:
+          'A request with this Idempotency-Key is still being processed: retry after the time ' +
+          'in the Retry-After header to get its answer',
+      },
+      headers: { 'Retry-After': '3' },
+    },
+  ],
+  IdempotentAnswerLostError: [
+    new errors.IdempotentAnswerLostError(),
+    {
+      status: 409,
+      body: {
+        detail:
+          'The request with this Idempotency-Key was carried out, but the service stopped ' +
+          'before recording its answer: read the resource to see its state',
+      },
+      headers: {},
+    },
+  ],
+  IdempotencyKeyReusedError: [
+    new errors.IdempotencyKeyReusedError(),
+    {
+      status: 422,
+      body: {
+        detail:
+          'Idempotency-Key was already used for a different request (method, path or body ' +
+          'differ): use a new key for a new request',
+      },
+      headers: {},
+    },
+  ],
   ModelMismatchError: [
     new errors.ModelMismatchError('abc', 'old', 'new'),
     {

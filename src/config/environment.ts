@@ -253,6 +253,13 @@ export class EnvironmentVariables {
   @NumberSetting(100, 3_600_000, 1)
   INDEX_REFRESH_MS = 2000;
 
+  /**
+   * How long a write's answer is kept under its Idempotency-Key: a retry with the same key within
+   * this time gets the first answer again instead of a second write.
+   */
+  @NumberSetting(1, 30 * 86_400, 1)
+  IDEMPOTENCY_TTL_SECONDS = 86_400;
+
   /** Comma-separated API keys; when set, every endpoint but health and the docs needs one. */
   @IsOptional()
   @Matches(/^[^\s,]{16,}(,[^\s,]{16,})*$/, {

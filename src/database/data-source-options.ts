@@ -4,17 +4,25 @@ import type { DataSourceOptions } from 'typeorm';
 import { CreateReferences1764288000000 } from '../../migrations/1764288000000-CreateReferences.js';
 import { SubjectsAndChanges1764460800000 } from '../../migrations/1764460800000-SubjectsAndChanges.js';
 import { EnrolmentQuality1764892800000 } from '../../migrations/1764892800000-EnrolmentQuality.js';
+import { IdempotencyKeys1765100000000 } from '../../migrations/1765100000000-IdempotencyKeys.js';
 import { ImageDigest1765200000000 } from '../../migrations/1765200000000-ImageDigest.js';
 import type { EnvironmentVariables } from '../config/environment.js';
+import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
 import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
 import { ReferenceEntity } from '../references/persistence/reference.entity.js';
 
-export const ENTITIES = [ReferenceEntity, ReferenceImageEntity, ReferenceChangeEntity];
+export const ENTITIES = [
+  ReferenceEntity,
+  ReferenceImageEntity,
+  ReferenceChangeEntity,
+  IdempotencyKeyEntity,
+];
 export const MIGRATIONS = [
   CreateReferences1764288000000,
   SubjectsAndChanges1764460800000,
   EnrolmentQuality1764892800000,
+  IdempotencyKeys1765100000000,
   ImageDigest1765200000000,
 ];
 

@@ -25,6 +25,7 @@ import {
   ApiProtected,
   ApiReferenceByKey,
   ApiStoreWrite,
+  IDEMPOTENCY_KEY_INVALID,
 } from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
@@ -37,6 +38,8 @@ import {
   VerifyDto,
 } from './dto/requests.dto.js';
 import { ClientGoneSignal } from '../common/client-gone-signal.decorator.js';
+import { answerBeforeCommit } from '../idempotency/answer.js';
+import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import {
   CompareWithReferenceResponseDto,
   DeleteReferenceResponseDto,
@@ -60,6 +63,7 @@ export class ReferencesController {
   @Post('upload_reference')
   @HttpCode(200)
   @InferenceRoute()
+  @Idempotent({ withMissingFields: true })
   @PhotoForm({ photos: ['image'] })
   @ApiOperation({ summary: 'Enrol the face in a photo and store it under a new key' })
   @ApiBody({ type: UploadReferenceDto })
@@ -68,7 +72,8 @@ export class ReferencesController {
     badRequest:
       'Invalid file extension; Filename must be printable text; ' +
       'Invalid image file; No face detected in the image.; ' +
-      'Multiple faces detected in the image (n).',
+      'Multiple faces detected in the image (n).; ' +
+      IDEMPOTENCY_KEY_INVALID,
     missingFields: 'No image field',
   })
   @ApiStoreWrite()
@@ -79,7 +84,11 @@ export class ReferencesController {
   ): Promise<UploadReferenceResponseDto> {
     const enrolment = await this.references.upload(
       image,
-      { subject: body.subject?.trim() || null, multiFacePolicy: body.multi_face_policy },
+      {
+        subject: body.subject?.trim() || null,
+        multiFacePolicy: body.multi_face_policy,
+        beforeStore: (enrolled) => answerBeforeCommit(toUploadReferenceResponse(enrolled)),
+      },
       clientGone,
     );
     return toUploadReferenceResponse(enrolment);
@@ -209,12 +218,17 @@ export class ReferencesController {
   }
 
   @Delete('delete_reference/:key')
+  @Idempotent()
   @ApiOperation({ summary: 'Delete a reference: its image and embedding together' })
   @ApiOkResponse({ type: DeleteReferenceResponseDto })
-  @ApiReferenceByKey('Error deleting embedding')
+  @ApiReferenceByKey('Error deleting embedding', IDEMPOTENCY_KEY_INVALID)
   @ApiStoreWrite()
   async deleteReference(@Param('key') key: string): Promise<DeleteReferenceResponseDto> {
+    const answer = answerBeforeCommit({
+      success: true as const,
+      message: `Reference embedding with key '${key}' has been deleted`,
+    });
     await this.references.delete(key);
-    return { success: true, message: `Reference embedding with key '${key}' has been deleted` };
+    return answer;
   }
 }

@@ -37,6 +37,11 @@ export interface EnrolOptions {
   subject?: string | null;
   /** MULTI_FACE_POLICY when undefined. */
   multiFacePolicy?: MultiFacePolicy;
+  /**
+   * Told the enrolment just before it is stored: an idempotent request names its answer here, so
+   * that the answer commits with the reference.
+   */
+  beforeStore?: (enrolment: Enrolment) => void;
 }
 
 /** A new reference: its key, and the face enrolled among those found. */
@@ -77,7 +82,7 @@ export class ReferencesService {
    */
   async upload(
     image: UploadedImage,
-    { subject = null, multiFacePolicy }: EnrolOptions = {},
+    { subject = null, multiFacePolicy, beforeStore }: EnrolOptions = {},
     signal?: AbortSignal,
   ): Promise<Enrolment> {
     // Code points, as the database counts them; refused before the analysis it would waste.
@@ -95,11 +100,13 @@ export class ReferencesService {
       const { embedding, box } = face;
       const model = this.engine.model;
       const quality = { score: face.score, ...face.quality };
+      const enrolment = { key, box, facesDetected: detected, quality: face.quality };
+      beforeStore?.(enrolment);
       await this.store.insert(
         { key, filename, subject, contentType, image: image.bytes, embedding, box, quality, model },
         signal,
       );
-      return { key, box, facesDetected: detected, quality: face.quality };
+      return enrolment;
     });
   }
 

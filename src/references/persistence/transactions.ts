@@ -1,4 +1,5 @@
 import { Mutex } from 'async-mutex';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** What TypeORM's better-sqlite3 driver holds: SQLite's one connection and its one query runner. */
@@ -22,6 +23,31 @@ function lockOf(dataSource: DataSource): Mutex {
     sqliteLocks.set(dataSource, lock);
   }
   return lock;
+}
+
+/**
+ * Something a request must commit together with its write or not at all: the answer of an
+ * idempotent request, so that a crash between the commit and the answer still leaves the answer
+ * for the retry.
+ */
+export interface WriteParticipant {
+  /** Runs inside the write's transaction, after its rows; throwing rolls the write back. */
+  join(manager: EntityManager): Promise<void>;
+}
+
+const participants = new AsyncLocalStorage<WriteParticipant>();
+
+/** Runs `work` with `participant` joining the transactions of the writes it makes. */
+export function withWriteParticipant<T>(participant: WriteParticipant, work: () => T): T {
+  return participants.run(participant, work);
+}
+
+/**
+ * Called by a write once it has changed rows, last before its commit: the participant of the
+ * request on whose behalf it runs, if any, writes its rows into the same transaction.
+ */
+export async function joinParticipants(manager: EntityManager): Promise<void> {
+  await participants.getStore()?.join(manager);
 }
 
 /** SQLite's connection says a transaction is open where none of ours is. */

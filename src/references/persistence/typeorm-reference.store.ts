@@ -24,7 +24,7 @@ import { ImageCipher } from './image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';
-import { runTransaction } from './transactions.js';
+import { joinParticipants, runTransaction } from './transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
 
 export function embeddingToBytes(embedding: Float32Array): Buffer {
@@ -117,6 +117,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       await logChange(manager, row.id, 'insert');
       // Throwing here rolls all three rows back: the window left is the commit itself.
       signal?.throwIfAborted();
+      await joinParticipants(manager);
       return row.id;
     });
     const { key, filename, subject, embedding, model } = reference;
@@ -276,6 +277,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
       await manager.getRepository(ReferenceImageEntity).delete({ referenceId: row.id });
       await manager.getRepository(ReferenceEntity).delete({ id: row.id });
       await logChange(manager, row.id, 'delete');
+      await joinParticipants(manager);
       return row.id;
     });
     if (id !== null) this.committed.tell({ kind: 'deleted', referenceId: id });
