@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { intersectionOverUnion } from '../src/common/face-box.js';
-import { nonFaceImages } from '../tools/evaluation/non-face-images.js';
+import { nonFaceImages } from './support/non-face-images.js';
 import { fixture, startApp } from './support/app.js';
 
 const NO_FACE = 'No face detected in the image. Please upload an image with a clear face.';

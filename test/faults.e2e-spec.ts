@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { Piscina } from 'piscina';
 import type { AnalysisControl } from '../src/face-engine/analysis-control.js';
-import { FaceEngine } from '../src/face-engine/face-engine.service.js';
+import { EngineStatus } from '../src/face-engine/engine-status.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -44,7 +44,7 @@ describe('faults around an upload, on MariaDB with one worker', () => {
   let database: TestDatabase;
   let sql: Connection;
   let app: INestApplication;
-  let engine: FaceEngine;
+  let engine: EngineStatus;
   let base: string;
   let port: number;
 
@@ -60,7 +60,8 @@ describe('faults around an upload, on MariaDB with one worker', () => {
    * acts then cannot be outrun by the analysis (a photo takes about 70 ms on onnx).
    */
   const onNextAnalysis = (callback: (control: AnalysisControl) => void) => {
-    const { running } = engine as unknown as { running: Set<AnalysisControl> };
+    const { running } = (engine as unknown as { admission: { running: Set<AnalysisControl> } })
+      .admission;
     running.add = (control) => {
       delete (running as Partial<Set<AnalysisControl>>).add;
       callback(control);
@@ -98,7 +99,7 @@ describe('faults around an upload, on MariaDB with one worker', () => {
     await app.listen(0, '127.0.0.1');
     port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
     base = `http://127.0.0.1:${port}`;
-    engine = app.get(FaceEngine);
+    engine = app.get(EngineStatus);
   });
 
   after(async () => {
@@ -156,7 +157,7 @@ describe('faults around an upload, on MariaDB with one worker', () => {
     await sleep(200); // the server is now reading the multipart body
     socket.destroy();
     await sleep(200);
-    assert.equal(engine.pending, 0, 'nothing reached the engine');
+    assert.deepEqual(engine.load, { queued: 0, running: 0 }, 'nothing reached the engine');
     const next = await upload('person-b-2.jpg');
     assert.equal(next.status, 200, JSON.stringify(next.body));
     await assertOnlyOneMoreStored(before);
@@ -175,7 +176,7 @@ describe('faults around an upload, on MariaDB with one worker', () => {
     // On one worker the next upload is analysed only once the abandoned one is done with.
     const next = await upload('person-a-2.jpg');
     assert.equal(next.status, 200, JSON.stringify(next.body));
-    await until(() => engine.pending === 0, 'the engine to be idle');
+    await until(() => engine.load.queued + engine.load.running === 0, 'the engine to be idle');
     await assertOnlyOneMoreStored(before);
     const listed = (await (await fetch(`${base}/list_references`)).json()) as {
       references: { filename: string }[];

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { FaceEngine } from '../src/face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../src/face-engine/face-analyser.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { fixture } from './support/app.js';
 import { startAppBehindProxy, type AppBehindProxy, type TcpProxy } from './support/tcp-proxy.js';
@@ -195,7 +195,7 @@ describe('request ids and /metrics', () => {
   });
 
   it('should report analyses waiting for the worker and the one running', async () => {
-    const engine = app.get(FaceEngine);
+    const engine = app.get(FaceAnalyser);
     const registry = app.get(MetricsService).registry;
     const gauge = async (name: string) =>
       (await registry.getSingleMetric(name)?.get())?.values[0]?.value;

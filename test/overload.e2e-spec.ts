@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import type { Piscina } from 'piscina';
-import { FaceEngine } from '../src/face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../src/face-engine/face-analyser.js';
 import { fixture, startApp } from './support/app.js';
 import { enrolFixture } from './support/round-trip.js';
 
@@ -140,7 +140,7 @@ describe('an analysis that runs too long', () => {
       });
       try {
         const server = app.getHttpServer() as App;
-        const engine = app.get(FaceEngine);
+        const engine = app.get(FaceAnalyser);
         const threads = () => (engine as unknown as { pool: Piscina }).pool.threads;
         const [worker] = threads();
         const crowd = await crowdOf(4);

@@ -10,7 +10,7 @@ import { createConnection, type Connection, type RowDataPacket } from 'mysql2/pr
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { projectRoot } from '../src/common/project-root.js';
-import { FaceEngine } from '../src/face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../src/face-engine/face-analyser.js';
 import { ReembedModule } from '../src/references/reembed.module.js';
 import { ReembedService } from '../src/references/reembed.service.js';
 import { fixture, startApp } from './support/app.js';
@@ -107,7 +107,7 @@ describe('re-embedding stored references on MariaDB', () => {
     const counts = await run();
     assert.deepEqual(counts, { scanned: 2, reembedded: 1, current: 1, failed: 0 });
     const { model } = await row(keyA);
-    assert.equal(model, app.get(FaceEngine).model);
+    assert.equal(model, app.get(FaceAnalyser).model);
     assert.equal(await changes(id), changesBefore + 1, 'one change-log entry for the indexes');
     const after = await verdict(keyA, 'person-a-2.jpg');
     assert.equal(after.verified, true);

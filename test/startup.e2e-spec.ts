@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../src/common/project-root.js';
-import { FaceEngine } from '../src/face-engine/face-engine.service.js';
+import { EngineStatus } from '../src/face-engine/engine-status.js';
 import { onnxRuntimeInstalled } from '../src/face-engine/onnx/prepare-onnx-models.js';
 import { fixture, startApp } from './support/app.js';
-import { startNodeOptions } from '../tools/bench/service-process.js';
+import { startNodeOptions } from './support/start-options.js';
 import { startServiceProcess } from './support/service-process.js';
 
 function copyOfModels(): string {
@@ -108,7 +108,7 @@ describe('backend selection', () => {
           MODELS_DIR: models,
         });
         try {
-          assert.equal(app.get(FaceEngine).backend, 'onnx', backend);
+          assert.equal(app.get(EngineStatus).backend, 'onnx', backend);
         } finally {
           await app.close();
         }
@@ -129,7 +129,7 @@ describe('backend selection', () => {
     if (installed) {
       const app = await startApp({ FACE_BACKEND: 'tensorflow', FACE_WORKERS: '1' });
       try {
-        assert.equal(app.get(FaceEngine).backend, 'tensorflow');
+        assert.equal(app.get(EngineStatus).backend, 'tensorflow');
       } finally {
         await app.close();
       }

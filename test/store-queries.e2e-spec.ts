@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { StoreAccess, type QueryPlan } from '../tools/bench/store-access.js';
+import { StoreAccess, type QueryPlan } from './support/store-access.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { newReference, storeOn } from './support/store.js';

@@ -7,7 +7,7 @@ import { imageTypeOf } from '../common/image-type.js';
 import { assertPhotoName } from '../common/photo-form.js';
 import { AppConfig } from '../config/app-config.js';
 import { describeDatabase } from '../database/data-source-options.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import { EnrolledPhotos, type EnrolledPhoto } from '../references/enrolled-photos.js';
 import { ReferencesService } from '../references/references.service.js';
 import {
@@ -30,7 +30,7 @@ export class DirectEnrolmentTarget extends EnrolmentTarget {
   constructor(
     private readonly references: ReferencesService,
     private readonly enrolledPhotos: EnrolledPhotos,
-    private readonly engine: FaceEngine,
+    private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {

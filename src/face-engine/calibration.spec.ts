@@ -15,9 +15,12 @@ import {
   thresholdForPairRate,
   type CalibrationTable,
 } from './calibration.js';
-import type { FaceEngine } from './face-engine.service.js';
+import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
 
 const shipped = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+
+/** The engine as Calibration sees it: only its model string matters. */
+const analyser = (model: string) => Object.assign(new FakeFaceAnalyser(), { model });
 
 describe('the shipped calibration table', () => {
   it('should give a false accept rate that never falls as the distance grows', () => {
@@ -50,7 +53,7 @@ describe('the shipped calibration table', () => {
 });
 
 describe('Calibration', () => {
-  const calibration = (model: string) => new Calibration({ model } as FaceEngine);
+  const calibration = (model: string) => new Calibration(analyser(model));
 
   it("should turn a client's choice into a threshold, or refuse an ambiguous one", () => {
     const current = calibration(shipped.model);
@@ -109,7 +112,7 @@ describe('thresholds derived from the per-pair table', () => {
 });
 
 describe('the operating point of a search', () => {
-  const current = new Calibration({ model: shipped.model } as FaceEngine);
+  const current = new Calibration(analyser(shipped.model));
   const search = (size: number, point = {}) => current.searchThreshold(point, size, 0.01, 0.079);
 
   it('should lower the threshold as the gallery grows, never raise it', () => {
@@ -161,7 +164,7 @@ describe('the operating point of a search', () => {
   });
 
   it('should fall back to the pair threshold, with no target, for a model without calibration', () => {
-    const other = new Calibration({ model: 'another-model+p9' } as FaceEngine);
+    const other = new Calibration(analyser('another-model+p9'));
     assert.deepEqual(other.searchThreshold({}, 1_000, 0.01, 0.079), {
       threshold: 0.079,
       targetFpir: null,
@@ -216,7 +219,7 @@ describe('the shipped person-level tables', () => {
 });
 
 describe("a person's operating point", () => {
-  const current = new Calibration({ model: shipped.model } as FaceEngine);
+  const current = new Calibration(analyser(shipped.model));
 
   it("should keep the pair default's false accept rate, tighter with each reference, never looser", () => {
     const defaults = [1, 2, 3, 8].map((n) => current.personThreshold({}, n, 0.079));

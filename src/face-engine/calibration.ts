@@ -8,8 +8,8 @@ import {
   type SecurityLevel,
 } from '../common/operating-point.js';
 import { projectRoot } from '../common/project-root.js';
+import { FaceAnalyser } from './face-analyser.js';
 import { PERSON_RULES, type PersonRule } from './person-rule.js';
-import { FaceEngine } from './face-engine.service.js';
 
 /**
  * What `npm run calibrate -- --write-table` measured for one model and pipeline: the threshold of
@@ -154,7 +154,7 @@ export class Calibration {
   private readonly table?: CalibrationTable;
   private checked?: CalibrationTable | null;
 
-  constructor(private readonly engine: FaceEngine) {
+  constructor(private readonly engine: FaceAnalyser) {
     if (existsSync(CALIBRATION_FILE)) {
       this.table = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
       // A broken table would give wrong rates on every answer: refuse to start instead.

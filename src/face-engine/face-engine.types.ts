@@ -2,7 +2,7 @@ import type { FaceBackendSetting } from '../config/environment.js';
 import type { FaceBox } from '../common/face-box.js';
 import type { OnnxModelFiles } from './onnx/onnx-models.js';
 import type { FaceQuality } from './pipeline/quality.js';
-import type { FaceSelection } from './pipeline/selection.js';
+import type { FaceSelection } from './face-selection.js';
 
 export type { FaceQuality, FaceSelection };
 

@@ -10,7 +10,8 @@ import {
 import { Public } from '../auth/public.decorator.js';
 import { NotReadyError } from '../common/errors.js';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
+import { EngineStatus } from '../face-engine/engine-status.js';
+import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import { StoreSpace } from '../references/persistence/store-space.js';
 
 @ApiTags('health')
@@ -21,7 +22,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly engine: FaceEngine,
+    private readonly engine: EngineStatus,
+    private readonly analyser: FaceAnalyser,
     private readonly space: StoreSpace,
     private readonly indicators: HealthIndicatorService,
   ) {}
@@ -53,9 +55,9 @@ export class HealthController {
           faceEngine: {
             status: 'up',
             backend: this.engine.backend,
-            model: this.engine.model,
+            model: this.analyser.model,
             // How many photos a client should keep in flight (bulk enrolment over HTTP).
-            workers: this.engine.workers,
+            workers: this.analyser.workers,
           },
         }),
       ]);

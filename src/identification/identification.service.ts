@@ -4,8 +4,8 @@ import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import { Calibration, type SearchOperatingPoint } from '../face-engine/calibration.js';
+import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { FaceBox } from '../face-engine/face-engine.types.js';
 import type { UploadedImage } from '../common/photo-form.js';
 import { ReferenceIndex } from './reference-index.js';
@@ -73,7 +73,7 @@ export interface IdentifyOptions extends OperatingPoint {
 @Injectable()
 export class IdentificationService {
   constructor(
-    private readonly engine: FaceEngine,
+    private readonly engine: FaceAnalyser,
     private readonly index: ReferenceIndex,
     private readonly calibration: Calibration,
     private readonly config: AppConfig,

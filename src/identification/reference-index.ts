@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { describeCause } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import {
   ReferenceChangeFeed,
   type CommittedChange,
@@ -51,7 +51,7 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly feed: ReferenceChangeFeed,
-    private readonly engine: FaceEngine,
+    private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
   ) {
     feed.onCommitted((change) => this.applyCommitted(change));

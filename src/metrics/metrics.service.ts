@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { routeTemplate } from '../common/route-template.js';
 import { TIMED_OUT, within } from '../common/within.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
+import { EngineStatus } from '../face-engine/engine-status.js';
 import { ReferenceStore } from '../references/reference-store.js';
 
 /** Longest a scrape waits for the reference count; a slow or lost database must not hold it. */
@@ -44,7 +44,7 @@ export class MetricsService {
   });
 
   constructor(
-    engine: FaceEngine,
+    engine: EngineStatus,
     private readonly store: ReferenceStore,
   ) {
     collectDefaultMetrics({ register: this.registry });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { describeCause } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import { ReferenceStore, type ReferenceModel } from './reference-store.js';
 
 export interface ReembedCounts {
@@ -34,7 +34,7 @@ type Outcome = Exclude<keyof ReembedCounts, 'scanned'> | 'gone';
 export class ReembedService {
   constructor(
     private readonly store: ReferenceStore,
-    private readonly engine: FaceEngine,
+    private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
   ) {}
 

@@ -16,21 +16,9 @@ import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import type { Calibration } from '../face-engine/calibration.js';
-import type { FaceEngine } from '../face-engine/face-engine.service.js';
-import type {
-  DetectedFace,
-  FaceAnalysis,
-  FaceSelection,
-} from '../face-engine/face-engine.types.js';
-import { selectFaces } from '../face-engine/pipeline/selection.js';
-import {
-  ReferenceStore,
-  type NewReference,
-  type ReferenceModel,
-  type ReferencePage,
-  type StoredEmbedding,
-  type SubjectCount,
-} from './reference-store.js';
+import type { DetectedFace } from '../face-engine/face-engine.types.js';
+import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
+import { MemoryStore } from '../../test/support/memory-reference-store.js';
 import { ReferencesService } from './references.service.js';
 
 const MODEL = 'test-model@1';
@@ -44,78 +32,6 @@ function face(direction: number[], score = 0.9, x = 0, side = 50, y = 0): Detect
   };
 }
 
-/** Answers analyze() with the faces queued by the test, counting the calls. */
-class FakeEngine {
-  readonly model = MODEL;
-  calls = 0;
-  faces: DetectedFace[] = [];
-  analyze(_: Buffer, selection: FaceSelection): Promise<FaceAnalysis> {
-    this.calls++;
-    const photo = { width: 100, height: 100 };
-    return Promise.resolve({
-      ...photo,
-      faces: selectFaces(this.faces, photo, selection),
-      detected: this.faces.length,
-      timings: { decode: 0, detect: 0, landmarks: 0, embed: 0, total: 0 },
-    });
-  }
-}
-
-class MemoryStore extends ReferenceStore {
-  rows: (NewReference & { id: number })[] = [];
-  nextId = 1;
-  signals: (AbortSignal | undefined)[] = [];
-  failWith?: Error;
-  insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
-    this.signals.push(signal);
-    if (this.failWith) return Promise.reject(this.failWith);
-    const id = this.nextId++;
-    this.rows.push({ ...reference, id });
-    return Promise.resolve(id);
-  }
-  findEmbedding(key: string): Promise<StoredEmbedding | null> {
-    const row = this.rows.find((candidate) => candidate.key === key);
-    return Promise.resolve(
-      row ? { key, embedding: row.embedding, box: row.box, model: row.model } : null,
-    );
-  }
-  findSubjectEmbeddings(subject: string): Promise<StoredEmbedding[]> {
-    const rows = this.rows.filter((row) => row.subject === subject);
-    return Promise.resolve(
-      rows.map(({ key, embedding, box, model }) => ({ key, embedding, box, model })),
-    );
-  }
-  findMetadata(): Promise<null> {
-    return Promise.resolve(null);
-  }
-  readImage(): Promise<null> {
-    return Promise.resolve(null);
-  }
-  list(): Promise<ReferencePage> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    const items = this.rows.map(({ key, filename, subject }) => ({ key, filename, subject }));
-    return Promise.resolve({ total: items.length, items });
-  }
-  delete(key: string): Promise<number | null> {
-    const row = this.rows.find((candidate) => candidate.key === key);
-    this.rows = this.rows.filter((candidate) => candidate !== row);
-    return Promise.resolve(row?.id ?? null);
-  }
-  count(): Promise<number> {
-    return Promise.resolve(this.rows.length);
-  }
-  subjects(): Promise<SubjectCount[]> {
-    return Promise.resolve([]);
-  }
-  replaceEmbedding(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-  modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]> {
-    const after = this.rows.filter((row) => row.id > afterId).slice(0, limit);
-    return Promise.resolve(after.map(({ id, key, model }) => ({ id, key, model })));
-  }
-}
-
 /** The fake engine never decodes it. */
 const JPEG_START = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
 
@@ -126,12 +42,16 @@ const image = (filename: string): UploadedImage => ({
 });
 
 describe('ReferencesService', () => {
-  let engine: FakeEngine;
+  let engine: FakeFaceAnalyser;
   let store: MemoryStore;
   let service: ReferencesService;
 
   beforeEach(() => {
-    engine = new FakeEngine();
+    engine = Object.assign(new FakeFaceAnalyser(), {
+      model: MODEL,
+      faces: [],
+      photo: { width: 100, height: 100 },
+    });
     store = new MemoryStore();
     const config = appConfigFrom(validateEnvironment({ FACE_MATCH_THRESHOLD: '0.1' }));
     // The operating point's own logic is Calibration's (calibration.spec.ts).
@@ -145,12 +65,7 @@ describe('ReferencesService', () => {
       personFalseAcceptRate: (_: number, references: number) => references / 1000,
       person: () => ({ rule: 'closest' }),
     };
-    service = new ReferencesService(
-      engine as unknown as FaceEngine,
-      store,
-      calibration as unknown as Calibration,
-      config,
-    );
+    service = new ReferencesService(engine, store, calibration as unknown as Calibration, config);
   });
 
   it('should refuse to enrol a photo with several faces, naming how many', async () => {

@@ -15,11 +15,11 @@ import { AppConfig } from '../config/app-config.js';
 import { cosineDistance } from '../face-engine/cosine-distance.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import { Calibration } from '../face-engine/calibration.js';
+import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
-import { FaceEngine } from '../face-engine/face-engine.service.js';
 import type { FaceBox } from '../common/face-box.js';
 import type { DetectedFace, FaceAnalysis, FaceQuality } from '../face-engine/face-engine.types.js';
-import type { MultiFacePolicy } from '../face-engine/pipeline/selection.js';
+import type { MultiFacePolicy } from '../face-engine/face-selection.js';
 import type { UploadedImage } from '../common/photo-form.js';
 import type { PersonVerdict, ProbeFaces, Verdict } from './verdict.js';
 import {
@@ -69,7 +69,7 @@ const MAX_KEY_LENGTH = 64;
 @Injectable()
 export class ReferencesService {
   constructor(
-    private readonly engine: FaceEngine,
+    private readonly engine: FaceAnalyser,
     private readonly store: ReferenceStore,
     private readonly calibration: Calibration,
     private readonly config: AppConfig,

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +18,13 @@ export type EnvOverrides = Partial<Record<keyof EnvironmentVariables, string>>;
 /**
  * The real application (real database, real models, real worker pool) as the service runs it, for
  * supertest. Without DATABASE_URL it uses an SQLite file in a fresh temporary DATA_DIR. `imports`
- * adds modules a command uses, sharing the application's instances.
+ * adds modules a command uses, sharing the application's instances; `replace` overrides providers
+ * (the contract tier's fake engine).
  */
 export async function startApp(
   overrides: EnvOverrides = {},
   imports: ModuleImport[] = [],
+  replace: (builder: TestingModuleBuilder) => TestingModuleBuilder = (builder) => builder,
 ): Promise<INestApplication> {
   const env = validateEnvironment({
     DATA_DIR: mkdtempSync(join(tmpdir(), 'facegate-test-')),
@@ -31,9 +33,9 @@ export async function startApp(
     LOG_LEVEL: 'warn',
     ...overrides,
   });
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(env), ...imports],
-  }).compile();
+  const moduleRef = await replace(
+    Test.createTestingModule({ imports: [AppModule.forRoot(env), ...imports] }),
+  ).compile();
   // LOG_LEVEL decides, as in the service: warnings and errors only unless a test asks for more.
   const logger = createLogger(env.LOG_LEVEL, testLogDestination());
   const app = moduleRef.createNestApplication({ logger: new NestPinoLogger(logger) });

@@ -1,4 +1,4 @@
-// `npm run bench:engine`: where the engine's time goes. Runs the service's FaceEngine with one
+// `npm run bench:engine`: where the engine's time goes. Runs the service's face engine with one
 // worker on each backend that loads here, over photos made deterministically from test/fixtures
 // (1, 2, 3 and 12 megapixel one-face JPEGs and a tight crop that needs the padded detection
 // passes), and prints the median milliseconds per stage as the worker measured them, the round
@@ -15,7 +15,8 @@ import sharp from 'sharp';
 import { AppConfig } from '../../src/config/app-config.js';
 import { createServiceContext } from '../../src/cli/context.js';
 import { FaceEngineModule } from '../../src/face-engine/face-engine.module.js';
-import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
+import { EngineStatus } from '../../src/face-engine/engine-status.js';
+import { FaceAnalyser } from '../../src/face-engine/face-analyser.js';
 import type { FaceAnalysis } from '../../src/face-engine/face-engine.types.js';
 
 const { values: args } = parseArgs({
@@ -164,7 +165,8 @@ async function benchBackend(
   } catch (error) {
     return { unavailable: error instanceof Error ? error.message.split('\n')[0] : String(error) };
   }
-  const engine = context.get(FaceEngine);
+  const engine = context.get(FaceAnalyser);
+  const status = context.get(EngineStatus);
   // As compare and verify embed them.
   const maxFaces = context.get(AppConfig).env.MAX_FACES_PER_IMAGE;
   try {
@@ -187,7 +189,7 @@ async function benchBackend(
         samples[index].cpu.push((cpu.user + cpu.system) / 1000);
         samples[index].faces = analysis.faces.length;
       }
-      process.stderr.write(`  ${engine.backend}: round ${round + 1} of ${warmup + runs}\n`);
+      process.stderr.write(`  ${status.backend}: round ${round + 1} of ${warmup + runs}\n`);
     }
     const results = photos.map((photo, index) => {
       const { timings, trips, cpu, faces } = samples[index];
@@ -201,7 +203,7 @@ async function benchBackend(
         median: { ...stages, roundTrip: median(trips), cpu: median(cpu) },
       };
     });
-    return { backend: engine.backend, results };
+    return { backend: status.backend, results };
   } finally {
     await context.close();
   }

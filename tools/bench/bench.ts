@@ -17,7 +17,7 @@ import { ServiceProcess } from './service-process.js';
 import { median, round } from './statistics.js';
 import { table } from './table.js';
 import { benchVariants } from './variants.js';
-import { StoreAccess, type QueryPlan } from './store-access.js';
+import { StoreAccess, type QueryPlan } from '../../test/support/store-access.js';
 
 const { values: args } = parseArgs({
   options: {

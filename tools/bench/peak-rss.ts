@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServiceContext } from '../../src/cli/context.js';
 import { FaceEngineModule } from '../../src/face-engine/face-engine.module.js';
-import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../../src/face-engine/face-analyser.js';
 
 const { values: args, positionals: files } = parseArgs({
   allowPositionals: true,
@@ -30,7 +30,7 @@ for (const file of files) {
     },
   });
   try {
-    const engine = context.get(FaceEngine);
+    const engine = context.get(FaceAnalyser);
     const bytes = readFileSync(file);
     const resting = process.memoryUsage().rss;
     let peak = resting;

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../../src/common/project-root.js';
+import { startNodeOptions } from '../../test/support/start-options.js';
 
 /** Longest the built service may take to answer 200 on /health/ready. */
 const READY_TIMEOUT_MS = 180_000;
@@ -29,24 +29,6 @@ async function freePort(): Promise<number> {
       );
     });
   });
-}
-
-/**
- * The Node.js options `npm start` runs the service with (`node [options] dist/src/main.js` in
- * package.json; the Dockerfile's CMD is checked against it), so the bench measures the service as
- * it is run.
- */
-export function startNodeOptions(root = projectRoot()): string[] {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const words = manifest.scripts.start.trim().split(/\s+/);
-  if (words[0] !== 'node' || words.length < 2) {
-    throw new Error(
-      `package.json "start" is not "node [options] <main>": ${manifest.scripts.start}`,
-    );
-  }
-  return words.slice(1, -1);
 }
 
 /** VmRSS and VmHWM (peak RSS) of a process in MB, from /proc; undefined once it is gone. */

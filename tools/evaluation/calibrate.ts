@@ -1,4 +1,4 @@
-// `npm run calibrate`: analyses every photo of the labelled sets through the real FaceEngine (the
+// `npm run calibrate`: analyses every photo of the labelled sets through the real face engine (the
 // service's container, worker pool and pipeline), scores the labelled pairs as the API would (the
 // first photo enrolled by the multi-face policy, the face the second is about compared, or where
 // none clearly is its largest faces, the closest deciding; a refused photo a wrong answer), and
@@ -17,11 +17,12 @@ import { createServiceContext } from '../../src/cli/context.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { cosineDistance } from '../../src/face-engine/cosine-distance.js';
 import { FaceEngineModule } from '../../src/face-engine/face-engine.module.js';
-import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
+import { EngineStatus } from '../../src/face-engine/engine-status.js';
+import { FaceAnalyser } from '../../src/face-engine/face-analyser.js';
 import type { FaceBox, FaceQuality } from '../../src/face-engine/face-engine.types.js';
 import { SECURITY_LEVELS } from '../../src/common/operating-point.js';
 import { CALIBRATION_FILE, type CalibrationTable } from '../../src/face-engine/calibration.js';
-import { selectFaces, subjectFace } from '../../src/face-engine/pipeline/selection.js';
+import { selectFaces, subjectFace } from '../../src/face-engine/face-selection-rule.js';
 import type { ProbeFaces } from '../../src/references/verdict.js';
 import { writeCalibration } from './calibration-file.js';
 import { distanceChart } from './distance-chart.js';
@@ -33,7 +34,7 @@ import {
   REAL_WORLD_SECOND_SPELLINGS,
   type LabelledSet,
 } from './labelled-sets.js';
-import { nonFaceImages } from './non-face-images.js';
+import { nonFaceImages } from '../../test/support/non-face-images.js';
 import { openSetProtocol, openSetRun, openSetTables } from './open-set.js';
 import {
   acceptRateAtFar,
@@ -88,7 +89,7 @@ const realWorldPeople = identityPhotos(join(facesDir, REAL_WORLD));
 const context = await createServiceContext([FaceEngineModule], {
   env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
 });
-const engine = context.get(FaceEngine);
+const engine = context.get(FaceAnalyser);
 const { env } = context.get(AppConfig);
 const cacheFile = args.cache ? resolve(args.cache) : undefined;
 // Analyses of another model, pipeline or detector size are not reused.
@@ -141,7 +142,8 @@ for (const [name, bytes] of nonFaces) {
   const { faces } = await analyse(bytes);
   if (faces.length > 0) nonFaceFound.push(`${name} (${faces.length})`);
 }
-const { model, backend } = engine;
+const { model } = engine;
+const { backend } = context.get(EngineStatus);
 await context.close();
 if (cacheFile) {
   mkdirSync(dirname(cacheFile), { recursive: true });

@@ -14,10 +14,10 @@ import sharp from 'sharp';
 import { createServiceContext } from '../../src/cli/context.js';
 import { cosineDistance } from '../../src/face-engine/cosine-distance.js';
 import { FaceEngineModule } from '../../src/face-engine/face-engine.module.js';
-import { FaceEngine } from '../../src/face-engine/face-engine.service.js';
+import { FaceAnalyser } from '../../src/face-engine/face-analyser.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { liesOnItsSide, SIDEWAYS_ASPECT } from '../../src/face-engine/pipeline/detect.js';
-import type { FaceSelection } from '../../src/face-engine/pipeline/selection.js';
+import type { FaceSelection } from '../../src/face-engine/face-selection.js';
 import { identityPhotos } from './labelled-sets.js';
 
 const { values: args } = parseArgs({
@@ -36,7 +36,7 @@ const SUBJECT: FaceSelection = { kind: 'subject', policy: 'dominant' };
 const context = await createServiceContext([FaceEngineModule], {
   env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
 });
-const engine = context.get(FaceEngine);
+const engine = context.get(FaceAnalyser);
 const threshold = context.get(AppConfig).env.FACE_MATCH_THRESHOLD;
 
 /** Runs `work` over `items` on as many workers as the engine has. */

@@ -25,7 +25,8 @@ import { detect, detectTurned, liesOnItsSide } from './detect.js';
 import { chipSource, embed } from './embed.js';
 import type { ReadyEngine } from './models.js';
 import { angleBeforeTurn, boxBeforeTurn, turnRgb, type QuarterTurns } from './raster.js';
-import { selectConfirmed, type FaceSelection } from './selection.js';
+import type { FaceSelection } from '../face-selection.js';
+import { selectConfirmed } from './selection.js';
 
 /**
  * Decodes one upload, detects its faces and embeds those `selection` keeps; an unreadable upload

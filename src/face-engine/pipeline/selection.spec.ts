@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  rescuedSubject,
-  selectConfirmed,
-  selectFaces,
-  subjectFace,
-  type FaceSelection,
-} from './selection.js';
+import { rescuedSubject, selectConfirmed, selectFaces, subjectFace } from './selection.js';
+import type { FaceSelection } from '../face-selection.js';
 
 const face = (x: number, y: number, side: number) => ({ box: { x, y, width: side, height: side } });
 const photo = { width: 1000, height: 800 };

@@ -1,18 +1,5 @@
 import { intersectionOverUnion, type FaceBox } from '../../common/face-box.js';
-
-/** Which of the faces found a caller needs embedded; the others are never embedded. */
-export type FaceSelection =
-  /** Enrolment: the face the photo is about, if one clearly is (`reject`: only a lone face). */
-  | { kind: 'subject'; policy: MultiFacePolicy }
-  /** Search, and comparison when asked for every face: the largest faces, at most `max`. */
-  | { kind: 'largest'; max: number }
-  /**
-   * Comparison: the face the photo is about, by the `dominant` rule; when none clearly is (a
-   * group), the largest faces, at most `max`, as `largest` would.
-   */
-  | { kind: 'subjectOrLargest'; max: number };
-
-export type MultiFacePolicy = 'dominant' | 'reject';
+import type { FaceSelection, MultiFacePolicy } from '../face-selection.js';
 
 /**
  * A face dominates a photo when it is at least this many times the area of the next largest face,

@@ -1,6 +1,6 @@
 /**
  * Runs in a Piscina worker thread: loads TensorFlow.js and the face-api models once, then decodes,
- * detects and embeds images sent by `FaceEngine`. The HTTP thread never touches a tensor.
+ * detects and embeds images sent by `WorkerPoolFaceEngine`. The HTTP thread never touches a tensor.
  */
 import { workerData } from 'piscina';
 import type {

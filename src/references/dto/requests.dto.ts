@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { OperatingPointDto } from '../../common/dto/operating-point.dto.js';
 import { MULTI_FACE_POLICIES } from '../../config/environment.js';
-import type { MultiFacePolicy } from '../../face-engine/pipeline/selection.js';
+import type { MultiFacePolicy } from '../../face-engine/face-selection.js';
 import { DecimalInteger, MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
 import { SUBJECT_MAX_LENGTH } from '../reference-store.js';
 import { PROBE_FACES, type ProbeFaces } from '../verdict.js';

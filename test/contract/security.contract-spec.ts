@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { fixture, startApp } from './support/app.js';
+import { fixture } from '../support/app.js';
+import { startContractApp } from '../support/contract-app.js';
 
 const KEY_ONE = 'first-key-0123456789';
 const KEY_TWO = 'second-key-0123456789';
@@ -13,11 +14,13 @@ describe('access control, rate limiting and headers', () => {
   let server: App;
 
   before(async () => {
-    app = await startApp({
-      API_KEYS: `${KEY_ONE},${KEY_TWO}`,
-      RATE_LIMIT_PER_MINUTE: '12',
-      CORS_ORIGINS: 'https://app.example.com',
-    });
+    app = (
+      await startContractApp({
+        API_KEYS: `${KEY_ONE},${KEY_TWO}`,
+        RATE_LIMIT_PER_MINUTE: '12',
+        CORS_ORIGINS: 'https://app.example.com',
+      })
+    ).app;
     server = app.getHttpServer() as App;
   });
 
@@ -102,7 +105,7 @@ describe('access control, rate limiting and headers', () => {
 
 describe('without API_KEYS or CORS_ORIGINS', () => {
   it('should need no key and send no CORS headers', async () => {
-    const app = await startApp();
+    const app = (await startContractApp()).app;
     try {
       const server = app.getHttpServer() as App;
       const response = await request(server)

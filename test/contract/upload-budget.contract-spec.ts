@@ -7,9 +7,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UploadBudget } from '../src/common/upload-budget.js';
-import { fixture, startApp } from './support/app.js';
-import { chunk, multipart, postHead, rawClient, type RawClient } from './support/raw-http.js';
+import { UploadBudget } from '../../src/common/upload-budget.js';
+import { fixture } from '../support/app.js';
+import { chunk, multipart, postHead, rawClient, type RawClient } from '../support/raw-http.js';
+import { startContractApp } from '../support/contract-app.js';
 
 const MIB = 1024 * 1024;
 const PHOTO_BYTES = 900 * 1024;
@@ -20,14 +21,16 @@ describe('the upload budget', () => {
   let budget: UploadBudget;
 
   before(async () => {
-    app = await startApp({
-      FACE_WORKERS: '1',
-      MAX_UPLOAD_BYTES: String(MIB),
-      MAX_INFLIGHT_UPLOAD_BYTES: String(3 * MIB),
-      // Every client here is 127.0.0.1: this spec is about all clients' uploads together, and
-      // client-budget.e2e-spec.ts about each one's share of them.
-      MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT: String(3 * MIB),
-    });
+    app = (
+      await startContractApp({
+        FACE_WORKERS: '1',
+        MAX_UPLOAD_BYTES: String(MIB),
+        MAX_INFLIGHT_UPLOAD_BYTES: String(3 * MIB),
+        // Every client here is 127.0.0.1: this spec is about all clients' uploads together, and
+        // client-budget.e2e-spec.ts about each one's share of them.
+        MAX_INFLIGHT_UPLOAD_BYTES_PER_CLIENT: String(3 * MIB),
+      })
+    ).app;
     await app.listen(0, '127.0.0.1');
     port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
     budget = app.get(UploadBudget);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../src/common/project-root.js';
-import { generateOpenApiDocument, serialiseOpenApiDocument } from '../src/openapi.js';
+import { projectRoot } from '../../src/common/project-root.js';
+import { generateOpenApiDocument, serialiseOpenApiDocument } from '../../src/openapi.js';
 
 describe('the committed OpenAPI document', () => {
   it('should match what the controllers and DTOs generate (run `npm run openapi` after a change)', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { startApp } from './support/app.js';
+import { startContractApp } from '../support/contract-app.js';
 
 const KEY = 'rate-limit-key-0123456789';
 const UNKNOWN_REFERENCE = '0'.repeat(32);
@@ -13,15 +13,17 @@ describe('rate limits per client, behind a trusted reverse proxy', () => {
   let server: App;
 
   before(async () => {
-    app = await startApp({
-      FACE_WORKERS: '1',
-      API_KEYS: KEY,
-      RATE_LIMIT_PER_MINUTE: '6',
-      RATE_LIMIT_INFERENCE_PER_MINUTE: '2',
-      AUTH_FAILURES_PER_MINUTE: '3',
-      // The tests' connections come from 127.0.0.1, as from a proxy on the same host.
-      TRUST_PROXY: 'loopback',
-    });
+    app = (
+      await startContractApp({
+        FACE_WORKERS: '1',
+        API_KEYS: KEY,
+        RATE_LIMIT_PER_MINUTE: '6',
+        RATE_LIMIT_INFERENCE_PER_MINUTE: '2',
+        AUTH_FAILURES_PER_MINUTE: '3',
+        // The tests' connections come from 127.0.0.1, as from a proxy on the same host.
+        TRUST_PROXY: 'loopback',
+      })
+    ).app;
     server = app.getHttpServer() as App;
   });
 
@@ -120,7 +122,7 @@ describe('rate limits per client, behind a trusted reverse proxy', () => {
 
 describe('rate limits without TRUST_PROXY', () => {
   it('should ignore X-Forwarded-For and tell clients apart by their connection', async () => {
-    const app = await startApp({ FACE_WORKERS: '1', RATE_LIMIT_PER_MINUTE: '2' });
+    const app = (await startContractApp({ FACE_WORKERS: '1', RATE_LIMIT_PER_MINUTE: '2' })).app;
     try {
       const server = app.getHttpServer() as App;
       const get = (client: string) =>

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../src/common/project-root.js';
-import { startNodeOptions } from './service-process.js';
+import { startNodeOptions } from './start-options.js';
 
 describe('the options the service runs with', () => {
   const root = projectRoot();

@@ -6,29 +6,24 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../config/app-config.js';
 import type { FaceBackendSetting } from '../config/environment.js';
-import {
-  EngineBusyError,
-  EngineQueueTimeoutError,
-  EngineWorkerFailedError,
-  InferenceTimeoutError,
-  InvalidImageError,
-} from '../common/errors.js';
+import { InvalidImageError } from '../common/errors.js';
 import { projectRoot } from '../common/project-root.js';
-import { TIMED_OUT, within } from '../common/within.js';
 import type {
   FaceAnalysis,
-  FaceSelection,
   UndecodableImage,
   WorkerInfo,
   WorkerOptions,
   WorkerTask,
 } from './face-engine.types.js';
+import { AnalysisAdmission } from './analysis-admission.js';
 import { AnalysisControl } from './analysis-control.js';
+import type { EngineLoad, EngineStatus } from './engine-status.js';
+import { FaceAnalyser } from './face-analyser.js';
+import type { FaceSelection } from './face-selection.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
 import type { OnnxModelFiles } from './onnx/onnx-models.js';
 import { onnxRuntimeInstalled, prepareOnnxModels } from './onnx/prepare-onnx-models.js';
 import { PIPELINE_VERSION } from './pipeline/version.js';
-import { SlotWaitTimeoutError, WorkerSlots } from './worker-slots.js';
 
 /** A timed-out analysis is cancelled at its next net; its thread is terminated after this long. */
 const STOP_GRACE_MS = 2000;
@@ -40,23 +35,35 @@ const WARM_UP_IMAGE = join(projectRoot(), 'assets', 'warmup-face.jpg');
 
 /**
  * Face detection and embedding, run in a pool of worker threads (one per core by default) so that
- * inference never blocks the HTTP thread.
+ * inference never blocks the HTTP thread. The one implementation of both engine ports
+ * (FaceEngineModule binds them to it); nothing outside face-engine/ names this class.
  */
 @Injectable()
-export class FaceEngine implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(FaceEngine.name);
+export class WorkerPoolFaceEngine
+  extends FaceAnalyser
+  implements EngineStatus, OnModuleInit, OnModuleDestroy
+{
+  private readonly logger = new Logger('FaceEngine');
   private pool?: Piscina;
-  /** One per worker: an analysis is handed to the pool only when a worker is free for it. */
-  private slots?: WorkerSlots;
+  private readonly admission: AnalysisAdmission;
   private info?: WorkerInfo;
   private recognitionModel?: string;
-  /** Analyses running or waiting for a worker. */
-  private inFlight = 0;
-  /** The analyses on a worker right now, cancelled or not. */
-  private readonly running = new Set<AnalysisControl>();
   private readonly timingListeners: ((timings: FaceAnalysis['timings']) => void)[] = [];
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: AppConfig) {
+    super();
+    const env = config.env;
+    this.admission = new AnalysisAdmission(
+      {
+        workers: env.FACE_WORKERS,
+        queueLimit: env.FACE_QUEUE_LIMIT,
+        queueTimeoutMs: env.FACE_QUEUE_TIMEOUT_MS,
+        timeoutMs: env.INFERENCE_TIMEOUT_MS,
+        stopGraceMs: STOP_GRACE_MS,
+      },
+      this.logger,
+    );
+  }
 
   async onModuleInit(): Promise<void> {
     const {
@@ -92,7 +99,6 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
       niceIncrement: FACE_WORKER_NICE,
       workerData,
     });
-    this.slots = new WorkerSlots(FACE_WORKERS);
     // A worker that dies outside a task (failed start, crash) is reported here, not as an
     // uncaught exception; the task it held, if any, rejects on its own.
     this.pool.on('error', (error: unknown) => {
@@ -178,34 +184,9 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     // Terminating a thread inside an onnxruntime net aborts the process: each analysis still
     // running is stopped at its next net first.
-    await Promise.all([...this.running].map((control) => control.stop()));
+    await this.admission.stopAll();
     await this.pool?.destroy();
     this.pool = undefined;
-  }
-
-  /**
-   * Ends an analysis whose client was answered with a timeout: it is cancelled at its next net,
-   * and its thread terminated (and replaced by the pool) only if it does not get there within
-   * STOP_GRACE_MS, once it is safely outside the nets.
-   */
-  private async stopAnalysis(
-    control: AnalysisControl,
-    abort: AbortController,
-    ended: Promise<void>,
-  ): Promise<void> {
-    control.cancel();
-    if ((await within(ended, STOP_GRACE_MS)) !== TIMED_OUT) return;
-    this.logger.warn(
-      `A timed-out analysis did not reach its next net within ${STOP_GRACE_MS} ms; ` +
-        'terminating its worker (the pool replaces it)',
-    );
-    await control.stop();
-    abort.abort();
-  }
-
-  /** Analyses running or waiting for a worker right now. */
-  get pending(): number {
-    return this.inFlight;
   }
 
   /** Size of the worker pool: how many analyses run at once. */
@@ -224,9 +205,8 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Analyses waiting for a free worker, and analyses running on one. */
-  get load(): { queued: number; running: number } {
-    const queued = this.slots?.queued ?? 0;
-    return { queued, running: this.inFlight - queued };
+  get load(): EngineLoad {
+    return this.admission.load;
   }
 
   /** Calls `listener` with the stage timings of every analysis that finishes (metrics). */
@@ -237,64 +217,17 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
   /**
    * Decodes the image, finds its faces and returns those `selection` keeps, with box, quality and
    * embedding, and how many were found. Throws `InvalidImageError` when the bytes are not a
-   * readable image.
+   * readable image; admission (analysis-admission.ts) throws the rest.
    */
   async analyze(image: Buffer, selection: FaceSelection): Promise<FaceAnalysis> {
-    const { pool, slots } = this.requireStarted();
-    const {
-      INFERENCE_TIMEOUT_MS: timeoutMs,
-      FACE_QUEUE_TIMEOUT_MS,
-      FACE_WORKERS,
-      FACE_QUEUE_LIMIT,
-    } = this.config.env;
-    // Counted here rather than with Piscina's maxQueue, which did not refuse work in our tests.
-    if (this.inFlight >= FACE_WORKERS + FACE_QUEUE_LIMIT) throw new EngineBusyError();
-    this.inFlight++;
-    let release: () => void;
-    try {
-      release = await slots.acquire(FACE_QUEUE_TIMEOUT_MS);
-    } catch (error) {
-      this.inFlight--;
-      if (error instanceof SlotWaitTimeoutError) throw new EngineQueueTimeoutError(error.waitedMs);
-      throw error;
-    }
-    const control = new AnalysisControl();
-    const abort = new AbortController();
-    const task = pool.run(
-      { kind: 'analyze', image, selection, control: control.buffer } satisfies WorkerTask,
-      { signal: abort.signal },
-    ) as Promise<FaceAnalysis | UndecodableImage>;
-    // The worker and its slot stay taken until the analysis has really ended, even when its
-    // client was answered earlier (a timeout): the queue sees the capacity there is.
-    this.running.add(control);
-    const ended = task.then(
-      () => undefined,
-      () => undefined,
+    const { pool } = this.requireStarted();
+    const result = await this.admission.run(
+      (control, signal) =>
+        pool.run(
+          { kind: 'analyze', image, selection, control: control.buffer } satisfies WorkerTask,
+          { signal },
+        ) as Promise<FaceAnalysis | UndecodableImage>,
     );
-    void ended.then(() => {
-      this.running.delete(control);
-      release();
-      this.inFlight--;
-    });
-    let result: FaceAnalysis | UndecodableImage | typeof TIMED_OUT;
-    try {
-      // The timeout starts once a worker is free: time spent queued is not the image's fault.
-      result = await within(task, timeoutMs);
-    } catch (error) {
-      if (isWorkerDeath(error)) {
-        this.logger.error(
-          `Face engine worker died during an analysis (${String(error)}); the pool replaces it`,
-        );
-        throw new EngineWorkerFailedError(error);
-      }
-      // Stopped from outside (a shutdown that could not wait): it ended without its answer.
-      if (control.cancelled) throw new EngineWorkerFailedError(error);
-      throw error;
-    }
-    if (result === TIMED_OUT) {
-      void this.stopAnalysis(control, abort, ended);
-      throw new InferenceTimeoutError(timeoutMs);
-    }
     if ('undecodable' in result) {
       throw new InvalidImageError(
         result.tooManyPixels ? this.config.env.MAX_IMAGE_PIXELS : undefined,
@@ -304,30 +237,12 @@ export class FaceEngine implements OnModuleInit, OnModuleDestroy {
     return result;
   }
 
-  private requireStarted(): {
-    pool: Piscina;
-    slots: WorkerSlots;
-    info: WorkerInfo;
-    model: string;
-  } {
-    if (!this.pool || !this.slots || !this.info || !this.recognitionModel) {
-      throw new Error('FaceEngine used before it started');
+  private requireStarted(): { pool: Piscina; info: WorkerInfo; model: string } {
+    if (!this.pool || !this.info || !this.recognitionModel) {
+      throw new Error('The face engine was used before it started');
     }
-    return { pool: this.pool, slots: this.slots, info: this.info, model: this.recognitionModel };
+    return { pool: this.pool, info: this.info, model: this.recognitionModel };
   }
-}
-
-/**
- * Whether a task failed because its thread died rather than because the task threw: Piscina
- * rejects the tasks of a thread that exits with "worker exited with code: N", and a thread over its
- * resource limits fails with ERR_WORKER_OUT_OF_MEMORY.
- */
-function isWorkerDeath(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return (
-    /^worker exited with code/.test(error.message) ||
-    (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY'
-  );
 }
 
 function workerFile(): string {

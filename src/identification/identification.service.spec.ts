@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  EngineBusyError,
+  InvalidOperatingPointError,
+  NoFaceDetectedError,
+  OperationFailedError,
+} from '../common/errors.js';
+import type { UploadedImage } from '../common/photo-form.js';
+import { appConfigFrom } from '../config/app-config.js';
+import { validateEnvironment } from '../config/environment.js';
+import { Calibration } from '../face-engine/calibration.js';
+import { FakeFaceAnalyser, fakeFace } from '../../test/support/fake-face-analyser.js';
+import { MODEL, SharedStore, unit } from '../../test/support/memory-change-feed.js';
+import { IdentificationService } from './identification.service.js';
+import { ReferenceIndex } from './reference-index.js';
+
+const photo: UploadedImage = {
+  filename: 'p.jpg',
+  contentType: 'image/jpeg',
+  bytes: Buffer.from('x'),
+};
+const box = (x: number) => ({ x, y: 10, width: 30, height: 30 });
+
+describe('IdentificationService', () => {
+  let engine: FakeFaceAnalyser;
+  let store: SharedStore;
+  let index: ReferenceIndex;
+  let service: IdentificationService;
+
+  beforeEach(async () => {
+    // MODEL is not the shipped table's: no security levels, and the fixed threshold.
+    engine = Object.assign(new FakeFaceAnalyser(), { model: MODEL });
+    const config = appConfigFrom(
+      validateEnvironment({ FACE_MATCH_THRESHOLD: '0.3', MAX_FACES_PER_IDENTIFY: '2' }),
+    );
+    store = new SharedStore();
+    for (const id of [1, 2, 3]) store.insertByOtherReplica(id);
+    index = new ReferenceIndex(store, engine, config);
+    await index.onApplicationBootstrap();
+    service = new IdentificationService(engine, index, new Calibration(engine), config);
+  });
+  afterEach(() => index.onApplicationShutdown());
+
+  it('should answer each face left to right with its nearest references, verified within the threshold', async () => {
+    engine.faces = [fakeFace(unit(2), { box: box(200) }), fakeFace(unit(1), { box: box(20) })];
+    const result = await service.identify(photo, { limit: 2 });
+    assert.deepEqual(
+      result.faces.map((face) => face.box.x),
+      [20, 200],
+    );
+    const [left] = result.faces;
+    assert.deepEqual(
+      left.matches!.map(({ key, distance, verified }) => ({ key, distance, verified })),
+      [
+        { key: 'key1', distance: 0, verified: true },
+        { key: 'key2', distance: 1, verified: false },
+      ],
+    );
+    assert.equal(result.threshold, 0.3);
+    assert.equal(result.targetFpir, null);
+    assert.equal(result.model, MODEL);
+    assert.equal(result.referencesSearched, 3);
+    assert.equal(result.facesSkipped, 0);
+  });
+
+  it('should take a threshold from the caller, and count the faces over MAX_FACES_PER_IDENTIFY as skipped', async () => {
+    engine.faces = [box(0), box(100), box(200)].map((at, n) => fakeFace(unit(n + 1), { box: at }));
+    const result = await service.identify(photo, { limit: 1, threshold: 1.5 });
+    assert.equal(result.faces.length, 2);
+    assert.equal(result.facesSkipped, 1);
+    assert.equal(result.threshold, 1.5);
+    assert.ok(result.faces.every((face) => face.matches![0].verified));
+  });
+
+  it('should answer NoFaceDetectedError for a photo without a face', async () => {
+    engine.facesIn = 0;
+    await assert.rejects(service.identify(photo, { limit: 3 }), NoFaceDetectedError);
+  });
+
+  it('should refuse a security level for an uncalibrated model before analysing the photo', async () => {
+    await assert.rejects(
+      service.identify(photo, { limit: 3, security: 'high' }),
+      InvalidOperatingPointError,
+    );
+    assert.equal(engine.calls, 0);
+  });
+
+  it("should pass the engine's domain errors on, and make anything else an operation failure", async () => {
+    engine.failWith = new EngineBusyError();
+    await assert.rejects(service.identify(photo, { limit: 3 }), EngineBusyError);
+    engine.failWith = new TypeError('a bug');
+    await assert.rejects(service.identify(photo, { limit: 3 }), (error: OperationFailedError) => {
+      assert.ok(error instanceof OperationFailedError);
+      assert.match(error.message, /^Error processing image/);
+      return true;
+    });
+  });
+});
