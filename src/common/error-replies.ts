@@ -61,6 +61,7 @@ export const ERROR_REPLIES: {
   },
   InvalidIdempotencyKeyError: { status: HttpStatus.BAD_REQUEST },
   ReferenceNotFoundError: { status: HttpStatus.NOT_FOUND },
+  SubjectNotFoundError: { status: HttpStatus.NOT_FOUND },
   IdempotentRequestInProgressError: { status: HttpStatus.CONFLICT, headers: RETRY_AFTER },
   IdempotentAnswerLostError: { status: HttpStatus.CONFLICT },
   IdempotencyKeyReusedError: { status: HttpStatus.UNPROCESSABLE_ENTITY },

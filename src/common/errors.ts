@@ -98,6 +98,13 @@ export class ReferenceNotFoundError extends DomainError {
   }
 }
 
+/** No reference carries the subject: there is nobody of that name to judge a photo against. */
+export class SubjectNotFoundError extends DomainError {
+  constructor(readonly subject: string) {
+    super(`No reference found with subject: ${subject}`);
+  }
+}
+
 export class NoFaceDetectedError extends DomainError {
   constructor() {
     super('No face detected in the image. Please upload an image with a clear face.');

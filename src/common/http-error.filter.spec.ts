@@ -151,6 +151,10 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     new errors.ReferenceNotFoundError('abc', 'image'),
     { status: 404, body: { detail: 'No reference image found with key: abc' }, headers: {} },
   ],
+  SubjectNotFoundError: [
+    new errors.SubjectNotFoundError('amy'),
+    { status: 404, body: { detail: 'No reference found with subject: amy' }, headers: {} },
+  ],
   InvalidIdempotencyKeyError: [
     new errors.InvalidIdempotencyKeyError(),
     {
