@@ -105,7 +105,7 @@ export class InvalidSubjectError extends DomainError {
   }
 }
 
-/** No reference carries the subject: the person is not enrolled (or was erased). */
+/** No reference carries the subject: nobody of that name is enrolled (or they were erased). */
 export class SubjectNotFoundError extends DomainError {
   constructor(readonly subject: string) {
     super(`No reference found with subject: ${subject}`);

@@ -172,10 +172,6 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
       headers: {},
     },
   ],
-  SubjectNotFoundError: [
-    new errors.SubjectNotFoundError('amy'),
-    { status: 404, body: { detail: 'No reference found with subject: amy' }, headers: {} },
-  ],
   NotAuthenticatedError: [
     new errors.NotAuthenticatedError(),
     {
@@ -187,6 +183,10 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
   ReferenceNotFoundError: [
     new errors.ReferenceNotFoundError('abc', 'image'),
     { status: 404, body: { detail: 'No reference image found with key: abc' }, headers: {} },
+  ],
+  SubjectNotFoundError: [
+    new errors.SubjectNotFoundError('amy'),
+    { status: 404, body: { detail: 'No reference found with subject: amy' }, headers: {} },
   ],
   InvalidIdempotencyKeyError: [
     new errors.InvalidIdempotencyKeyError(),

@@ -6,7 +6,10 @@ import { SECURITY_LEVELS } from '../common/operating-point.js';
 import {
   Calibration,
   CALIBRATION_FILE,
+  calibrationProblems,
   falseAcceptRate,
+  PERSON_REFERENCE_COUNTS,
+  personTable,
   fpirForPairRate,
   pairRateForFpir,
   thresholdForPairRate,
@@ -170,5 +173,116 @@ describe('the operating point of a search', () => {
       () => other.searchThreshold({ security: 'high' }, 1_000, 0.01, 0.079),
       InvalidOperatingPointError,
     );
+  });
+});
+
+describe('the shipped person-level tables', () => {
+  const person = shipped.person!;
+
+  it('should be there, for 1, 2 and 3 references, with a rule the service knows', () => {
+    assert.ok(person, 'npm run person-level -- --write-person-table');
+    assert.deepEqual(calibrationProblems(shipped), []);
+    assert.deepEqual(
+      person.tables.map((table) => table.references),
+      [...PERSON_REFERENCE_COUNTS],
+    );
+  });
+
+  it('should give a false accept rate that never falls as the distance grows', () => {
+    for (const table of person.tables) {
+      for (let distance = 0; distance < 0.5; distance += 0.00037) {
+        assert.ok(
+          falseAcceptRate(table, distance + 0.0001) >= falseAcceptRate(table, distance),
+          `${table.references} references at ${distance}`,
+        );
+      }
+    }
+  });
+
+  it('should put each level where its own trials put it, on enough trials to tell 0.01% apart', () => {
+    for (const table of person.tables) {
+      assert.ok(table.impostorTrials * SECURITY_LEVELS.high >= 100, String(table.references));
+      for (const [level, rate] of Object.entries(SECURITY_LEVELS)) {
+        const threshold = table.thresholds[level as keyof typeof SECURITY_LEVELS];
+        const below = table.far.filter(([distance]) => distance <= threshold).at(-1);
+        assert.ok(below && below[1] <= rate, `${table.references} ${level}: ${String(below)}`);
+        const above = table.far.find(([distance]) => distance > threshold + 0.002);
+        assert.ok(above && above[1] > rate, `${table.references} ${level}: ${String(above)}`);
+      }
+    }
+  });
+
+  it('should judge a person with more references by the table of the most measured', () => {
+    assert.equal(personTable(person, 7), personTable(person, 3));
+    assert.equal(personTable(person, 1).references, 1);
+  });
+});
+
+describe("a person's operating point", () => {
+  const current = new Calibration(analyser(shipped.model));
+
+  it("should keep the pair default's false accept rate, tighter with each reference, never looser", () => {
+    const defaults = [1, 2, 3, 8].map((n) => current.personThreshold({}, n, 0.079));
+    assert.ok(defaults.every((threshold) => threshold <= 0.079));
+    assert.ok(defaults[1] < defaults[0] && defaults[2] < defaults[1], String(defaults));
+    assert.equal(defaults[3], defaults[2]);
+    const pairRate = current.falseAcceptRate(0.079)!;
+    assert.ok(current.personFalseAcceptRate(defaults[2], 3)! <= pairRate);
+    assert.ok(current.personFalseAcceptRate(defaults[2] + 0.001, 3)! > pairRate);
+  });
+
+  it("should read a level off the person's table and apply a client's threshold as it is", () => {
+    assert.equal(
+      current.personThreshold({ security: 'high' }, 2, 0.079),
+      personTable(shipped.person!, 2).thresholds.high,
+    );
+    assert.equal(current.personThreshold({ threshold: 0.05 }, 3, 0.079), 0.05);
+  });
+
+  it('should hold each person of a search to the target, whatever their number of references', () => {
+    for (const n of [1, 2, 3]) {
+      const { threshold, targetFpir } = current.personSearchThreshold({}, 1_000, n, 0.01, 0.079);
+      assert.equal(targetFpir, 0.01);
+      assert.ok(current.personSearchFalsePositiveRate(threshold, 1_000, n)! <= 0.01 * 1.0001);
+    }
+  });
+});
+
+describe('calibrationProblems', () => {
+  const far: CalibrationTable['far'] = [
+    [0, 0.001],
+    [0.1, 0.01],
+  ];
+  const table = (person: Partial<NonNullable<CalibrationTable['person']>>): CalibrationTable => ({
+    ...shipped,
+    person: { rule: 'centroid', measuredOn: 'test', tables: [], ...person },
+  });
+  const entry = (references: number, rates = far) => ({
+    references,
+    impostorTrials: 1e6,
+    thresholds: { high: 0.01, medium: 0.02, low: 0.03 },
+    far: rates,
+  });
+
+  it('should name a falling rate, a missing count and an unknown rule', () => {
+    const falling = table({
+      rule: 'median' as 'centroid',
+      tables: [
+        entry(1),
+        entry(2, [
+          [0, 0.01],
+          [0.1, 0.001],
+        ]),
+      ],
+    });
+    assert.deepEqual(calibrationProblems(falling), [
+      'person: unknown rule median',
+      'person table for 2: the rate falls at 0.1',
+      'person: no table for 3 references',
+    ]);
+  });
+
+  it('should accept sound tables', () => {
+    assert.deepEqual(calibrationProblems(table({ tables: [entry(1), entry(2), entry(3)] })), []);
   });
 });

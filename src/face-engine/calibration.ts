@@ -9,6 +9,7 @@ import {
 } from '../common/operating-point.js';
 import { projectRoot } from '../common/project-root.js';
 import { FaceAnalyser } from './face-analyser.js';
+import { PERSON_RULES, type PersonRule } from './person-rule.js';
 
 /**
  * What `npm run calibrate -- --write-table` measured for one model and pipeline: the threshold of
@@ -21,13 +22,78 @@ export interface CalibrationTable {
   impostorPairs: number;
   thresholds: Record<SecurityLevel, number>;
   far: [distance: number, rate: number][];
+  /** The person-level tables, where `npm run person-level -- --write-person-table` wrote them. */
+  person?: PersonCalibration;
+}
+
+/**
+ * The reference counts the person-level tables are measured for; a person with more references
+ * is judged by the last (more references only bring the genuine distance down, so the rate of the
+ * last count is the cautious estimate).
+ */
+export const PERSON_REFERENCE_COUNTS = [1, 2, 3] as const;
+
+/**
+ * What `npm run person-level -- --write-person-table` measured: how a person's references combine
+ * (`rule`), and per number of references the rate at which that combined distance lets another
+ * person through, with the thresholds of the security levels. The closest of three references
+ * lets more impostors through than one at the same distance, so a person's verdict reads its own
+ * table, not the pair table.
+ */
+export interface PersonCalibration {
+  rule: PersonRule;
+  measuredOn: string;
+  tables: PersonTable[];
+}
+
+export interface PersonTable {
+  references: number;
+  impostorTrials: number;
+  thresholds: Record<SecurityLevel, number>;
+  far: [distance: number, rate: number][];
+}
+
+/**
+ * The reasons `calibration` cannot be used: each table's false accept rate must rise with the
+ * distance, its levels be ordered, and every reference count be present. Empty when it is sound.
+ */
+export function calibrationProblems(calibration: CalibrationTable): string[] {
+  const problems: string[] = [];
+  const checkTable = (name: string, table: Pick<PersonTable, 'far' | 'thresholds'>) => {
+    table.far.forEach(([distance, rate], index) => {
+      if (!(rate >= 0 && rate <= 1)) problems.push(`${name}: rate ${rate} at ${distance}`);
+      if (index === 0) return;
+      const [before, rateBefore] = table.far[index - 1];
+      if (!(distance > before)) problems.push(`${name}: distances do not ascend at ${distance}`);
+      if (rate < rateBefore) problems.push(`${name}: the rate falls at ${distance}`);
+    });
+    const { high, medium, low } = table.thresholds;
+    if (!(high <= medium && medium <= low)) problems.push(`${name}: levels out of order`);
+  };
+  checkTable('pair table', calibration);
+  const { person } = calibration;
+  if (person) {
+    if (!PERSON_RULES.includes(person.rule)) problems.push(`person: unknown rule ${person.rule}`);
+    for (const count of PERSON_REFERENCE_COUNTS) {
+      const table = person.tables.find((entry) => entry.references === count);
+      if (table) checkTable(`person table for ${count}`, table);
+      else problems.push(`person: no table for ${count} references`);
+    }
+  }
+  return problems;
+}
+
+/** The person-level table for a person with `references` references. */
+export function personTable(person: PersonCalibration, references: number): PersonTable {
+  const count = Math.min(Math.max(references, 1), PERSON_REFERENCE_COUNTS.at(-1)!);
+  return person.tables.find((table) => table.references === count)!;
 }
 
 /** Shipped with the code, beside the sums of the weights it was measured with. */
 export const CALIBRATION_FILE = join(projectRoot(), 'models', 'calibration.json');
 
 /** The false accept rate at `distance` from `table`, linear between its steps. */
-export function falseAcceptRate(table: CalibrationTable, distance: number): number {
+export function falseAcceptRate(table: Pick<CalibrationTable, 'far'>, distance: number): number {
   const { far } = table;
   if (distance <= far[0][0]) return far[0][1];
   for (let index = 1; index < far.length; index++) {
@@ -91,6 +157,11 @@ export class Calibration {
   constructor(private readonly engine: FaceAnalyser) {
     if (existsSync(CALIBRATION_FILE)) {
       this.table = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+      // A broken table would give wrong rates on every answer: refuse to start instead.
+      const problems = calibrationProblems(this.table);
+      if (problems.length > 0) {
+        throw new Error(`${CALIBRATION_FILE} is unusable: ${problems.join('; ')}`);
+      }
     }
   }
 
@@ -171,5 +242,88 @@ export class Calibration {
   falseAcceptRate(distance: number): number | undefined {
     const table = this.current();
     return table && falseAcceptRate(table, distance);
+  }
+
+  /** The person-level tables of the running model, if the shipped calibration has them. */
+  person(): PersonCalibration | undefined {
+    return this.current()?.person;
+  }
+
+  /**
+   * The threshold a verdict on a person with `references` references applies: the client's
+   * `threshold`; the person table's for a `security` level; by default the distance at which the
+   * person table lets through the share of impostors `fallback` (FACE_MATCH_THRESHOLD) lets
+   * through for a pair, so that judging a person is no laxer than judging a photo, and never
+   * above `fallback`. `fallback` itself where the model has no person tables.
+   */
+  personThreshold(point: OperatingPoint, references: number, fallback: number): number {
+    const table = this.check(point);
+    const { threshold, security } = point;
+    if (threshold !== undefined) return threshold;
+    if (!table?.person) {
+      if (security !== undefined) {
+        throw new InvalidOperatingPointError({ uncalibratedModel: this.engine.model });
+      }
+      return fallback;
+    }
+    const person = personTable(table.person, references);
+    if (security !== undefined) return person.thresholds[security];
+    // Rounded down: a threshold that reads well must not let more impostors through. Never
+    // looser than a pair's: one reference, measured on other trials, would otherwise give 0.0798
+    // where compare_with_reference gives 0.079 for the same photo.
+    const rate = falseAcceptRate(table, fallback);
+    return Math.min(Math.floor(thresholdForPairRate(person.far, rate) * 1e5) / 1e5, fallback);
+  }
+
+  /** The share of other people a person with `references` references is this close to. */
+  personFalseAcceptRate(distance: number, references: number): number | undefined {
+    const person = this.person();
+    return person && falseAcceptRate(personTable(person, references), distance);
+  }
+
+  /**
+   * `searchThreshold` for a search by person (`/identify?group_by=subject`): `people` persons are
+   * searched, and a person with `references` references is judged by the person table for that
+   * many, so each person's threshold holds a stranger's chance of matching anyone to the target.
+   * By default never looser than that person's own verification default.
+   */
+  personSearchThreshold(
+    point: OperatingPoint,
+    people: number,
+    references: number,
+    defaultFpir: number,
+    fallback: number,
+  ): SearchOperatingPoint {
+    const table = this.check(point);
+    if (point.threshold !== undefined || !table?.person) {
+      return this.searchThreshold(point, people, defaultFpir, fallback);
+    }
+    const targetFpir =
+      point.security === undefined ? defaultFpir : SEARCH_SECURITY_LEVELS[point.security];
+    const far = personTable(table.person, references).far;
+    const derived =
+      Math.floor(thresholdForPairRate(far, pairRateForFpir(targetFpir, people)) * 1e5) / 1e5;
+    return {
+      threshold:
+        point.security === undefined
+          ? Math.min(derived, this.personThreshold({}, references, fallback))
+          : derived,
+      targetFpir,
+    };
+  }
+
+  /**
+   * The estimated chance that a stranger's search of `people` persons finds a person with
+   * `references` references at least as close as `distance`.
+   */
+  personSearchFalsePositiveRate(
+    distance: number,
+    people: number,
+    references: number,
+  ): number | undefined {
+    const rate = this.personFalseAcceptRate(distance, references);
+    return rate === undefined
+      ? this.searchFalsePositiveRate(distance, people)
+      : fpirForPairRate(rate, people);
   }
 }

@@ -15,6 +15,25 @@ function vector(seed: number, dimension = 8): number[] {
 const entry = (id: number) => ({ id, key: `k${id}`, filename: `${id}.jpg`, subject: null });
 
 describe('EmbeddingMatrix', () => {
+  it('should group every row with its unit vector, and keep the groups right after a removal', () => {
+    const matrix = new EmbeddingMatrix(8, 2);
+    const person = (id: number) => (id % 3 === 0 ? 'amy' : `k${id}`);
+    for (let id = 0; id < 10; id++) matrix.add(entry(id), vector(id));
+    matrix.remove(3);
+    const groups = matrix.groups((row) => person(row.id));
+    assert.deepEqual(
+      groups.get('amy')!.entries.map((row) => row.id),
+      [0, 9, 6],
+    );
+    assert.equal(groups.size, 7);
+    for (const { entries, vectors } of groups.values()) {
+      entries.forEach((row, index) => {
+        assert.ok(cosineDistance(vectors[index], vector(row.id)) < 1e-6);
+        assert.ok(Math.abs(Math.hypot(...vectors[index]) - 1) < 1e-6);
+      });
+    }
+  });
+
   it('should find the same neighbours, at the same distances, as a brute-force cosine search', () => {
     const matrix = new EmbeddingMatrix(8, 2);
     const stored = Array.from({ length: 300 }, (_, id) => vector(id));

@@ -12,6 +12,12 @@ export interface Neighbour {
   distance: number;
 }
 
+/** The rows of one group: their entries and unit-length vectors, in the same order. */
+export interface MatrixGroup {
+  entries: MatrixEntry[];
+  vectors: Float32Array[];
+}
+
 /**
  * Unit-length embeddings packed row after row in one Float32Array, for exact nearest-neighbour
  * search by dot product. Removal moves the last row into the hole, so rows stay dense and a search
@@ -82,6 +88,24 @@ export class EmbeddingMatrix {
   clear(): void {
     this.entries = [];
     this.rowById.clear();
+  }
+
+  /**
+   * Every row grouped by `groupOf` (a person), with views of its unit-length vectors: what a
+   * search by person combines. The views are valid until the matrix next changes.
+   */
+  groups(groupOf: (entry: MatrixEntry) => string): Map<string, MatrixGroup> {
+    const groups = new Map<string, MatrixGroup>();
+    for (let row = 0; row < this.entries.length; row++) {
+      const entry = this.entries[row];
+      const name = groupOf(entry);
+      let group = groups.get(name);
+      if (!group) groups.set(name, (group = { entries: [], vectors: [] }));
+      group.entries.push(entry);
+      const offset = row * this.dimension;
+      group.vectors.push(this.vectors.subarray(offset, offset + this.dimension));
+    }
+    return groups;
   }
 
   /** The `limit` rows closest to `query`, closest first. */

@@ -38,13 +38,25 @@ export class IdentificationController {
       limit: body.limit ?? DEFAULT_LIMIT,
       threshold: body.threshold,
       security: body.security,
+      groupBy: body.group_by,
     });
     return {
-      faces: found.faces.map(({ box, matches }) => ({ facial_area: toFacialArea(box), matches })),
+      faces: found.faces.map(({ box, matches, subjects }) => ({
+        facial_area: toFacialArea(box),
+        ...(subjects
+          ? {
+              subjects: subjects.map(({ referencesUsed, ...person }) => ({
+                ...person,
+                references_used: referencesUsed,
+              })),
+            }
+          : { matches }),
+      })),
       threshold: found.threshold,
       target_fpir: found.targetFpir,
       model: found.model,
       references_searched: found.referencesSearched,
+      ...(found.peopleSearched === undefined ? {} : { people_searched: found.peopleSearched }),
       faces_skipped: found.facesSkipped,
       time: found.seconds,
     };

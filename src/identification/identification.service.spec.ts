@@ -51,7 +51,7 @@ describe('IdentificationService', () => {
     );
     const [left] = result.faces;
     assert.deepEqual(
-      left.matches.map(({ key, distance, verified }) => ({ key, distance, verified })),
+      left.matches!.map(({ key, distance, verified }) => ({ key, distance, verified })),
       [
         { key: 'key1', distance: 0, verified: true },
         { key: 'key2', distance: 1, verified: false },
@@ -70,7 +70,7 @@ describe('IdentificationService', () => {
     assert.equal(result.faces.length, 2);
     assert.equal(result.facesSkipped, 1);
     assert.equal(result.threshold, 1.5);
-    assert.ok(result.faces.every((face) => face.matches[0].verified));
+    assert.ok(result.faces.every((face) => face.matches![0].verified));
   });
 
   it('should answer NoFaceDetectedError for a photo without a face', async () => {

@@ -3,8 +3,9 @@ import { NoFaceDetectedError } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import type { OperatingPoint } from '../common/operating-point.js';
-import { Calibration } from '../face-engine/calibration.js';
+import { Calibration, type SearchOperatingPoint } from '../face-engine/calibration.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
+import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
 import type { FaceBox } from '../face-engine/face-engine.types.js';
 import type { UploadedImage } from '../common/photo-form.js';
 import { ReferenceIndex } from './reference-index.js';
@@ -21,9 +22,31 @@ export interface IdentityMatch {
   fpir?: number;
 }
 
+/** A person found for a face: a subject, or a reference without one as a person of its own. */
+export interface PersonMatch {
+  /** Null for a reference without a subject; `key` names it then. */
+  subject: string | null;
+  key?: string;
+  /** The person's references combined by the person-level rule. */
+  distance: number;
+  /** This person's threshold: it depends on how many references they have. */
+  threshold: number;
+  verified: boolean;
+  far?: number;
+  fpir?: number;
+  referencesUsed: number;
+  metadata: PersonMetadata;
+}
+
+/** What an operator stored about a person (the subjects resource); empty until it exists. */
+export type PersonMetadata = Record<string, string | number | boolean>;
+
 export interface IdentifiedFace {
   box: FaceBox;
-  matches: IdentityMatch[];
+  /** By reference; absent when grouped by person. */
+  matches?: IdentityMatch[];
+  /** By person, with `groupBy: 'subject'`. */
+  subjects?: PersonMatch[];
 }
 
 export interface Identification {
@@ -33,6 +56,8 @@ export interface Identification {
   targetFpir: number | null;
   model: string;
   referencesSearched: number;
+  /** People searched, when grouped by person. */
+  peopleSearched?: number;
   /** Faces found but not searched for (over MAX_FACES_PER_IDENTIFY, the smallest). */
   facesSkipped: number;
   seconds: number;
@@ -40,6 +65,8 @@ export interface Identification {
 
 export interface IdentifyOptions extends OperatingPoint {
   limit: number;
+  /** `subject`: each person once, all their references combined, instead of each reference. */
+  groupBy?: 'subject';
 }
 
 /** 1:N: who, among the stored references, is each face in a photo. */
@@ -64,28 +91,37 @@ export class IdentificationService {
       });
       if (faces.length === 0) throw new NoFaceDetectedError();
       const searched = this.index.size;
-      const { threshold, targetFpir } = this.calibration.searchThreshold(
-        options,
-        searched,
-        IDENTIFY_TARGET_FPIR,
-        FACE_MATCH_THRESHOLD,
-      );
+      const people = options.groupBy === 'subject' ? this.index.people() : undefined;
+      const { threshold, targetFpir } = people
+        ? this.personPoint(options, people.size, 1)
+        : this.calibration.searchThreshold(
+            options,
+            searched,
+            IDENTIFY_TARGET_FPIR,
+            FACE_MATCH_THRESHOLD,
+          );
       const identified: IdentifiedFace[] = [];
       // Left to right: a stable order a client can match to the photo (rows are ambiguous in groups).
       const leftToRight = [...faces].sort((a, b) => a.box.x - b.box.x);
       for (const face of leftToRight) {
-        identified.push({
-          box: face.box,
-          matches: this.index.nearest(face.embedding, options.limit).map(({ entry, distance }) => ({
-            key: entry.key,
-            filename: entry.filename,
-            subject: entry.subject,
-            distance,
-            verified: distance <= threshold,
-            far: this.calibration.falseAcceptRate(distance),
-            fpir: this.calibration.searchFalsePositiveRate(distance, searched),
-          })),
-        });
+        identified.push(
+          people
+            ? { box: face.box, subjects: this.nearestPeople(face.embedding, people, options) }
+            : {
+                box: face.box,
+                matches: this.index
+                  .nearest(face.embedding, options.limit)
+                  .map(({ entry, distance }) => ({
+                    key: entry.key,
+                    filename: entry.filename,
+                    subject: entry.subject,
+                    distance,
+                    verified: distance <= threshold,
+                    far: this.calibration.falseAcceptRate(distance),
+                    fpir: this.calibration.searchFalsePositiveRate(distance, searched),
+                  })),
+              },
+        );
         // A search over a large index takes milliseconds: let other requests in between faces.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -95,9 +131,68 @@ export class IdentificationService {
         targetFpir,
         model: this.engine.model,
         referencesSearched: searched,
+        ...(people ? { peopleSearched: people.size } : {}),
         facesSkipped: detected - faces.length,
         seconds: Math.round(performance.now() - started) / 1000,
       };
     });
+  }
+
+  /** The operating point for a person with `references` references among `people` searched. */
+  private personPoint(
+    options: IdentifyOptions,
+    people: number,
+    references: number,
+  ): SearchOperatingPoint {
+    const { IDENTIFY_TARGET_FPIR, FACE_MATCH_THRESHOLD } = this.config.env;
+    return this.calibration.personSearchThreshold(
+      options,
+      people,
+      references,
+      IDENTIFY_TARGET_FPIR,
+      FACE_MATCH_THRESHOLD,
+    );
+  }
+
+  /**
+   * The people nearest to `embedding`, each once, their references combined by the person-level
+   * rule: the `limit` nearest, and beyond them every other person within their threshold, so that
+   * a look-alike who also matches is never cut off.
+   */
+  private nearestPeople(
+    embedding: Float32Array,
+    people: ReturnType<ReferenceIndex['people']>,
+    options: IdentifyOptions,
+  ): PersonMatch[] {
+    const rule = this.calibration.person()?.rule ?? DEFAULT_PERSON_RULE;
+    const points = new Map<number, SearchOperatingPoint>();
+    const pointFor = (references: number) => {
+      const bucket = Math.min(references, 3);
+      let point = points.get(bucket);
+      if (!point) points.set(bucket, (point = this.personPoint(options, people.size, bucket)));
+      return point;
+    };
+    const ranked = [...people.values()]
+      .map((group) => ({ group, distance: personDistance(embedding, group.vectors, rule) }))
+      .sort((a, b) => a.distance - b.distance);
+    return ranked
+      .map(({ group, distance }) => ({ group, distance, point: pointFor(group.entries.length) }))
+      .filter(({ distance, point }, rank) => rank < options.limit || distance <= point.threshold)
+      .map(({ group, distance, point }) => {
+        const [{ subject, key }] = group.entries;
+        const references = group.entries.length;
+        return {
+          subject,
+          ...(subject === null ? { key } : {}),
+          distance,
+          threshold: point.threshold,
+          verified: distance <= point.threshold,
+          far: this.calibration.personFalseAcceptRate(distance, references),
+          fpir: this.calibration.personSearchFalsePositiveRate(distance, people.size, references),
+          referencesUsed: references,
+          // The subjects resource (another branch) stores metadata; until then there is none.
+          metadata: {},
+        };
+      });
   }
 }

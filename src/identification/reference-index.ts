@@ -13,7 +13,7 @@ import {
   type IndexedReference,
   type ReferenceChange,
 } from '../references/reference-change-feed.js';
-import { EmbeddingMatrix, type Neighbour } from './embedding-matrix.js';
+import { EmbeddingMatrix, type MatrixGroup, type Neighbour } from './embedding-matrix.js';
 
 const EMBEDDING_DIMENSION = 128;
 /** Change log entries read per query while catching up. */
@@ -81,6 +81,16 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
   /** The `limit` references closest to `embedding`, closest first. */
   nearest(embedding: Float32Array, limit: number): Neighbour[] {
     return this.matrix.nearest(embedding, limit);
+  }
+
+  /**
+   * Every reference searched, by person: its subject, or for a reference without one the
+   * reference itself (keyed `key:<key>`, which no subject can collide with as a map key here).
+   */
+  people(): Map<string, MatrixGroup> {
+    return this.matrix.groups((entry) =>
+      entry.subject === null ? `key:${entry.key}` : `subject:${entry.subject}`,
+    );
   }
 
   /** A change this replica has just committed: applied at once, not at the next refresh. */

@@ -97,6 +97,8 @@ export abstract class ReferenceStore {
    */
   abstract insert(reference: NewReference, signal?: AbortSignal): Promise<number>;
   abstract findEmbedding(key: string): Promise<StoredEmbedding | null>;
+  /** Every reference of `subject`, oldest first; none when no reference carries it. */
+  abstract findSubjectEmbeddings(subject: string): Promise<StoredEmbedding[]>;
   abstract findMetadata(key: string): Promise<ReferenceMetadata | null>;
   abstract readImage(key: string): Promise<StoredImage | null>;
   /** References oldest first, optionally of one subject, a page at a time. */

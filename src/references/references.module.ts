@@ -3,12 +3,13 @@ import { UploadsModule } from '../common/uploads.module.js';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { ReferenceStoreModule } from './persistence/reference-store.module.js';
+import { PersonVerificationController } from './person-verification.controller.js';
 import { ReferencesController } from './references.controller.js';
 import { ReferencesService } from './references.service.js';
 
 @Module({
   imports: [FaceEngineModule, ReferenceStoreModule, UploadsModule, IdempotencyModule],
-  controllers: [ReferencesController],
+  controllers: [ReferencesController, PersonVerificationController],
   providers: [ReferencesService],
   // For bulk enrolment's direct mode, which enrols as an upload does.
   exports: [ReferencesService],

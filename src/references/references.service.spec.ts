@@ -9,6 +9,7 @@ import {
   NoFaceDetectedError,
   OperationFailedError,
   ReferenceNotFoundError,
+  SubjectNotFoundError,
 } from '../common/errors.js';
 import type { UploadedImage } from '../common/photo-form.js';
 import { appConfigFrom } from '../config/app-config.js';
@@ -55,8 +56,14 @@ describe('ReferencesService', () => {
     const config = appConfigFrom(validateEnvironment({ FACE_MATCH_THRESHOLD: '0.1' }));
     // The operating point's own logic is Calibration's (calibration.spec.ts).
     const calibration = {
+      check: () => undefined,
       threshold: (point: OperatingPoint, fallback: number) => point.threshold ?? fallback,
       falseAcceptRate: () => undefined,
+      // A person's default: stricter with each reference, as a person table makes it.
+      personThreshold: (point: OperatingPoint, references: number, fallback: number) =>
+        point.threshold ?? fallback / references,
+      personFalseAcceptRate: (_: number, references: number) => references / 1000,
+      person: () => ({ rule: 'closest' }),
     };
     service = new ReferencesService(engine, store, calibration as unknown as Calibration, config);
   });
@@ -95,6 +102,51 @@ describe('ReferencesService', () => {
     );
     const verdict = await service.compare(image('crowd.jpg'), key);
     assert.equal(verdict.facesSkipped, 2);
+  });
+
+  it("should judge a photo against all of a subject's references, by the person's threshold", async () => {
+    for (const direction of [
+      [1, 0],
+      [0.6, 0.8],
+      [0, 1],
+    ]) {
+      engine.faces = [face(direction, 0.9, direction[0] * 10)];
+      await service.upload(image('s.png'), { subject: 'sam' });
+    }
+    engine.faces = [face([0, 1])];
+    await service.upload(image('other.png'), { subject: 'other' });
+    engine.faces = [face([0.62, 0.78], 0.9, 3)];
+    const verdict = await service.verifySubject(image('probe.png'), 'sam');
+    assert.equal(verdict.referencesUsed, 3);
+    // The closest rule (the fake calibration's): [0.6, 0.8] decides, and its box is shown.
+    assert.ok(verdict.distance < 0.001);
+    assert.equal(verdict.faces[0].x, 6);
+    assert.equal(verdict.faces[1].x, 3);
+    assert.ok(Math.abs(verdict.threshold - 0.1 / 3) < 1e-12);
+    assert.equal(verdict.verified, true);
+    assert.equal(verdict.falseAcceptRate, 0.003);
+  });
+
+  it('should refuse a subject no reference has, before looking at the photo', async () => {
+    engine.faces = [face([1, 0])];
+    await service.upload(image('s.png'), { subject: 'sam' });
+    const calls = engine.calls;
+    await assert.rejects(service.verifySubject(image('probe.png'), 'Sam'), SubjectNotFoundError);
+    await assert.rejects(
+      service.verifySubject(image('probe.png'), 's'.repeat(101)),
+      SubjectNotFoundError,
+    );
+    assert.equal(engine.calls, calls);
+  });
+
+  it('should refuse a person with a reference of another model, naming it', async () => {
+    engine.faces = [face([1, 0])];
+    const { key } = await service.upload(image('s.png'), { subject: 'sam' });
+    store.rows[0].model = 'old-model@0';
+    await assert.rejects(
+      service.verifySubject(image('probe.png'), 'sam'),
+      (error: ModelMismatchError) => error.key === key,
+    );
   });
 
   it('should enrol the one face under a 32-hex-character key', async () => {

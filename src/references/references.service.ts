@@ -8,6 +8,7 @@ import {
   MultipleFacesError,
   NoFaceDetectedError,
   ReferenceNotFoundError,
+  SubjectNotFoundError,
 } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
@@ -15,11 +16,12 @@ import { cosineDistance } from '../face-engine/cosine-distance.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import { Calibration } from '../face-engine/calibration.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
+import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
 import type { FaceBox } from '../common/face-box.js';
 import type { DetectedFace, FaceAnalysis, FaceQuality } from '../face-engine/face-engine.types.js';
 import type { MultiFacePolicy } from '../face-engine/face-selection.js';
 import type { UploadedImage } from '../common/photo-form.js';
-import type { ProbeFaces, Verdict } from './verdict.js';
+import type { PersonVerdict, ProbeFaces, Verdict } from './verdict.js';
 import {
   FILENAME_MAX_LENGTH,
   ReferenceStore,
@@ -28,6 +30,7 @@ import {
   type ReferencePageRequest,
   type StoredImage,
   type SubjectCount,
+  SUBJECT_MAX_LENGTH,
 } from './reference-store.js';
 
 export interface EnrolOptions {
@@ -167,6 +170,62 @@ export class ReferencesService {
   }
 
   /**
+   * The face the photo is about (as `compare` chooses it) against a person: every reference of
+   * `subject`, combined by the rule models/calibration.json was measured for, and judged by the
+   * false accept rate of that rule at that number of references, not by the pair table's (the
+   * closest of three photos lets more strangers through than one photo at the same distance).
+   */
+  async verifySubject(
+    image: UploadedImage,
+    subject: string,
+    operatingPoint: OperatingPoint = {},
+  ): Promise<PersonVerdict> {
+    // A bad choice is refused before anything is read, as compare refuses it.
+    this.calibration.check(operatingPoint);
+    return asOperation('Error processing image', async () => {
+      const started = performance.now();
+      // Longer than any stored subject: nobody to look up.
+      const references =
+        [...subject].length <= SUBJECT_MAX_LENGTH
+          ? await this.store.findSubjectEmbeddings(subject)
+          : [];
+      if (references.length === 0) throw new SubjectNotFoundError(subject);
+      const stale = references.find((reference) => reference.model !== this.engine.model);
+      if (stale) throw new ModelMismatchError(stale.key, stale.model, this.engine.model);
+      const used = references.length;
+      const threshold = this.calibration.personThreshold(
+        operatingPoint,
+        used,
+        this.config.env.FACE_MATCH_THRESHOLD,
+      );
+      const probe = await this.facesToCompare(image.bytes, 'subject');
+      const rule = this.calibration.person()?.rule ?? DEFAULT_PERSON_RULE;
+      const embeddings = references.map((reference) => reference.embedding);
+      // Where no face is clearly the subject (a group), the closest of the largest faces decides,
+      // as in compare.
+      const [closest] = probe.faces
+        .map((face) => ({ face, distance: personDistance(face.embedding, embeddings, rule) }))
+        .sort((a, b) => a.distance - b.distance);
+      // The reference shown beside the probe's face: the nearest one, whatever the rule.
+      const [nearest] = references
+        .map((reference) => ({
+          reference,
+          distance: cosineDistance(reference.embedding, closest.face.embedding),
+        }))
+        .sort((a, b) => a.distance - b.distance);
+      return {
+        ...this.judged(closest.distance, [nearest.reference.box, closest.face.box], {
+          started,
+          threshold,
+          skipped: skipped(probe),
+          falseAcceptRate: this.calibration.personFalseAcceptRate(closest.distance, used),
+        }),
+        referencesUsed: used,
+      };
+    });
+  }
+
+  /**
    * Every pair of the faces chosen is compared and the closest decides, as DeepFace's verify does;
    * where a photo's subject was found, it is that photo's only face.
    */
@@ -180,15 +239,29 @@ export class ReferencesService {
         second.map((b) => ({ a, b, distance: cosineDistance(a.embedding, b.embedding) })),
       )
       .sort((x, y) => x.distance - y.distance);
-    return {
-      verified: closest.distance <= threshold,
-      distance: closest.distance,
+    return this.judged(closest.distance, [closest.a.box, closest.b.box], {
+      started,
       threshold,
-      model: this.engine.model,
+      skipped,
       falseAcceptRate: this.calibration.falseAcceptRate(closest.distance),
-      faces: [closest.a.box, closest.b.box],
-      facesSkipped: skipped,
-      seconds: Math.round(performance.now() - started) / 1000,
+    });
+  }
+
+  /** The verdict on the faces that decided, at `distance`: a pair's or a person's alike. */
+  private judged(
+    distance: number,
+    faces: [FaceBox, FaceBox],
+    options: { started: number; threshold: number; skipped: number; falseAcceptRate?: number },
+  ): Verdict {
+    return {
+      verified: distance <= options.threshold,
+      distance,
+      threshold: options.threshold,
+      model: this.engine.model,
+      falseAcceptRate: options.falseAcceptRate,
+      faces,
+      facesSkipped: options.skipped,
+      seconds: Math.round(performance.now() - options.started) / 1000,
     };
   }
 

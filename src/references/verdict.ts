@@ -25,3 +25,9 @@ export interface Verdict {
   facesSkipped: number;
   seconds: number;
 }
+
+/** Whether a face is a person: `Verdict` over all the person's references combined. */
+export interface PersonVerdict extends Verdict {
+  /** How many of the person's references were combined. */
+  referencesUsed: number;
+}

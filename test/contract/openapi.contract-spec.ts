@@ -41,23 +41,15 @@ describe('the committed OpenAPI document', () => {
       '503',
       '507',
     ]);
-    assert.deepEqual(codes('/compare_with_reference', 'post'), [
-      '200',
-      '400',
-      '401',
-      '404',
-      '409',
-      '413',
-      '422',
-      '429',
-      '500',
-      '503',
-    ]);
+    // A photo judged against what is stored: also 404 (nothing under that name), 409 (another model).
+    const storedRoute = ['200', '400', '401', '404', '409', '413', '422', '429', '500', '503'];
+    assert.deepEqual(codes('/compare_with_reference', 'post'), storedRoute);
     assert.deepEqual(codes('/list_references', 'get'), ['200', '400', '401', '429', '500']);
     assert.deepEqual(codes('/subjects', 'get'), ['200', '401', '429', '500']);
     const photoRoute = ['200', '400', '401', '413', '422', '429', '500', '503'];
     assert.deepEqual(codes('/identify', 'post'), photoRoute);
     assert.deepEqual(codes('/verify', 'post'), photoRoute);
+    assert.deepEqual(codes('/subjects/{subject}/verify', 'post'), storedRoute);
     assert.deepEqual(codes('/references/{key}', 'get'), ['200', '400', '401', '404', '429', '500']);
     assert.deepEqual(codes('/references/{key}/image', 'get'), [
       '200',

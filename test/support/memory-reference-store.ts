@@ -28,6 +28,12 @@ export class MemoryStore extends ReferenceStore {
       row ? { key, embedding: row.embedding, box: row.box, model: row.model } : null,
     );
   }
+  findSubjectEmbeddings(subject: string): Promise<StoredEmbedding[]> {
+    const rows = this.rows.filter((row) => row.subject === subject);
+    return Promise.resolve(
+      rows.map(({ key, embedding, box, model }) => ({ key, embedding, box, model })),
+    );
+  }
   findMetadata(): Promise<null> {
     return Promise.resolve(null);
   }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { FacialAreaDto } from '../../common/dto/facial-area.dto.js';
 import { OperatingPointDto } from '../../common/dto/operating-point.dto.js';
 import { DecimalInteger } from '../../common/validation.js';
@@ -23,6 +23,18 @@ export class IdentifyDto extends OperatingPointDto {
   @IsOptional()
   @DecimalInteger({ min: 1, max: 100 })
   limit?: number;
+
+  @ApiPropertyOptional({
+    description:
+      '`subject`: answer people, not photos. Each face then carries `subjects` instead of ' +
+      '`matches`: each person once (a reference without a subject is a person of its own), ' +
+      'their references combined by the person-level rule (docs/recognition.md), `limit` ' +
+      'counting people, and beyond the `limit` nearest every other person within their threshold',
+    enum: ['subject'],
+  })
+  @IsOptional()
+  @IsIn(['subject'])
+  group_by?: 'subject';
 }
 
 export class IdentityMatchDto {
@@ -56,12 +68,82 @@ export class IdentityMatchDto {
   fpir?: number;
 }
 
+export class PersonMatchDto {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'amy',
+    description: 'Null for a reference without a subject, a person of its own: `key` names it',
+  })
+  subject!: string | null;
+
+  @ApiPropertyOptional({
+    example: '3f2b8c0e9d6a4b1f8e7d6c5b4a392817',
+    description: 'The reference, for a person without a subject only',
+  })
+  key?: string;
+
+  @ApiProperty({
+    description:
+      'Cosine distance to the person: their references combined by the person-level rule',
+    example: 0.029,
+  })
+  distance!: number;
+
+  @ApiProperty({
+    description:
+      "The threshold this person is judged by: the request's, or the one for their number of " +
+      'references at which a search of this many people gives a stranger target_fpir',
+    example: 0.0431,
+  })
+  threshold!: number;
+
+  @ApiProperty({ description: 'distance <= threshold', example: true })
+  verified!: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      'Estimated share of other people this close to a person with this many references (the ' +
+      'person-level calibration)',
+    example: 0.00003,
+  })
+  far?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Estimated chance that a search of these people by someone not enrolled finds one at least ' +
+      'this close',
+    example: 0.004,
+  })
+  fpir?: number;
+
+  @ApiProperty({ description: "How many of the person's references were combined", example: 3 })
+  references_used!: number;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    description: 'What is stored about the person (empty until the subjects resource stores it)',
+    example: {},
+  })
+  metadata!: Record<string, string | number | boolean>;
+}
+
 export class IdentifiedFaceDto {
   @ApiProperty({ type: FacialAreaDto, description: 'The face in the photo' })
   facial_area!: FacialAreaDto;
 
-  @ApiProperty({ type: [IdentityMatchDto], description: 'The closest references, closest first' })
-  matches!: IdentityMatchDto[];
+  @ApiPropertyOptional({
+    type: [IdentityMatchDto],
+    description: 'The closest references, closest first (absent with group_by=subject)',
+  })
+  matches?: IdentityMatchDto[];
+
+  @ApiPropertyOptional({
+    type: [PersonMatchDto],
+    description: 'With group_by=subject only: the nearest people, nearest first',
+  })
+  subjects?: PersonMatchDto[];
 }
 
 export class IdentifyResponseDto {
@@ -98,6 +180,13 @@ export class IdentifyResponseDto {
     example: 1000,
   })
   references_searched!: number;
+
+  @ApiPropertyOptional({
+    description:
+      'With group_by=subject: the people searched (subjects, and references without one)',
+    example: 400,
+  })
+  people_searched?: number;
 
   @ApiProperty({
     description: 'Faces found but not searched for: the smallest, over MAX_FACES_PER_IDENTIFY',

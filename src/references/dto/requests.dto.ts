@@ -110,3 +110,12 @@ export class VerifyDto extends ComparisonDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'Another JPEG or PNG photo' })
   image2!: unknown;
 }
+
+/**
+ * Multipart form of `POST /subjects/{subject}/verify`: the photo, and the operating point as
+ * compare takes it. The face judged is the one the photo is about, as compare's default chooses.
+ */
+export class SubjectVerifyDto extends OperatingPointDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'A JPEG or PNG photo to check' })
+  image!: unknown;
+}

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FacialAreaDto, toFacialArea } from '../../common/dto/facial-area.dto.js';
 import type { EnrolledFaceQuality, ReferenceMetadata } from '../reference-store.js';
 import type { Enrolment } from '../references.service.js';
-import type { Verdict } from '../verdict.js';
+import type { PersonVerdict, Verdict } from '../verdict.js';
 
 export class UploadReferenceResponseDto {
   @ApiProperty({ example: true })
@@ -95,6 +95,45 @@ export class CompareWithReferenceResponseDto {
 
   @ApiProperty({ type: VerificationResultDto })
   result!: VerificationResultDto;
+}
+
+/** A verdict on a person: a compare's fields, over all the person's references combined. */
+export class PersonVerificationResultDto extends VerificationResultDto {
+  @ApiProperty({
+    description:
+      "How many of the subject's references were combined (all of them, by the rule " +
+      'docs/recognition.md gives); `distance` is the combined distance, `far` and the default ' +
+      'threshold are read from the person-level calibration for this many references, and ' +
+      "`facial_areas.img1` is the reference nearest to the photo's face",
+    example: 3,
+  })
+  references_used!: number;
+}
+
+export class SubjectVerifyResponseDto {
+  @ApiProperty({ example: 'amy' })
+  subject!: string;
+
+  @ApiProperty({
+    type: PersonVerificationResultDto,
+    example: {
+      verified: true,
+      distance: 0.0312,
+      threshold: 0.0695,
+      far: 0.00003,
+      model: 'face-api/face_recognition_model@b413e420d684+p6',
+      detector_backend: 'ssd_mobilenetv1',
+      similarity_metric: 'cosine',
+      facial_areas: {
+        img1: { x: 52, y: 38, w: 96, h: 118 },
+        img2: { x: 210, y: 95, w: 180, h: 221 },
+      },
+      faces_skipped: 0,
+      time: 0.38,
+      references_used: 3,
+    },
+  })
+  result!: PersonVerificationResultDto;
 }
 
 export class ReferenceListItemDto {
@@ -235,6 +274,11 @@ export function toVerificationResult(verdict: Verdict): VerificationResultDto {
     faces_skipped: verdict.facesSkipped,
     time: verdict.seconds,
   };
+}
+
+/** A verdict on a person: the fields of `toVerificationResult`, and how many references counted. */
+export function toPersonVerificationResult(verdict: PersonVerdict): PersonVerificationResultDto {
+  return { ...toVerificationResult(verdict), references_used: verdict.referencesUsed };
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));

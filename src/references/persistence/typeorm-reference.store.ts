@@ -140,6 +140,21 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
     };
   }
 
+  async findSubjectEmbeddings(subject: string): Promise<StoredEmbedding[]> {
+    // By the (subject, id) index: the person's rows only, oldest first, no image bytes.
+    const rows = await this.dataSource.getRepository(ReferenceEntity).find({
+      select: { key: true, embedding: true, ...BOX_COLUMNS, model: true },
+      where: { subject },
+      order: { id: 'ASC' },
+    });
+    return rows.map((row) => ({
+      key: row.key,
+      embedding: embeddingFromBytes(row.embedding),
+      box: boxOf(row),
+      model: row.model,
+    }));
+  }
+
   async findMetadata(key: string): Promise<ReferenceMetadata | null> {
     const row = await this.dataSource.getRepository(ReferenceEntity).findOne({
       select: {
