@@ -14,6 +14,7 @@ import {
   rateLimits,
 } from './rate-limit/client-rate-limit.guard.js';
 import { ReferencesModule } from './references/references.module.js';
+import { SubjectsModule } from './subjects/subjects.module.js';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         IdentificationModule,
+        SubjectsModule,
       ],
       providers: [
         FailedAttempts,

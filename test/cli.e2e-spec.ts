@@ -38,13 +38,13 @@ describe('the command line', () => {
     return rows.map((row) => String(Object.values(row)[0])).sort();
   };
 
-  it('should run the pending migrations once, whatever DB_RUN_MIGRATIONS says, and revert the last', async () => {
+  it('should run the pending migrations once, whatever DB_RUN_MIGRATIONS says, and revert the last three', async () => {
     const env = { DATABASE_URL: database.url, DB_RUN_MIGRATIONS: 'false' };
     const first = cli(['migrate'], env);
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, IdempotencyKeys\d+, ImageDigest\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+/,
     );
     assert.deepEqual(await tables(), [
       'face_references',
@@ -52,6 +52,7 @@ describe('the command line', () => {
       'migrations',
       'reference_changes',
       'reference_images',
+      'subject_metadata',
     ]);
 
     const again = cli(['migrate'], env);
@@ -69,6 +70,10 @@ describe('the command line', () => {
     assert.equal(before.status, 0, before.stderr + before.stdout);
     assert.match(before.stdout, /Reverted IdempotencyKeys\d+/);
     assert.ok(!(await tables()).includes('idempotency_keys'), 'the one before undone too');
+    const third = cli(['migrate', '--revert'], env);
+    assert.equal(third.status, 0, third.stderr + third.stdout);
+    assert.match(third.stdout, /Reverted SubjectMetadata\d+/);
+    assert.ok(!(await tables()).includes('subject_metadata'), 'and the one before that');
   });
 
   it('should read DATABASE_URL from .env in its folder', async () => {

@@ -10,6 +10,8 @@ const API_KEY = `audit-key-${randomBytes(12).toString('hex')}`;
 const WRONG_KEY = `wrong-key-${randomBytes(12).toString('hex')}`;
 const ENCRYPTION_KEY = randomBytes(32);
 const DB_PASSWORD = `pw-${randomBytes(12).toString('base64url')}`;
+/** A person's name: personal data, in request paths but never in the log. */
+const SUBJECT = `Audit Person ${randomBytes(6).toString('hex')}`;
 
 /** What must never appear in the service's output, with a name for the failure message. */
 function secrets(image: Buffer): [string, string][] {
@@ -19,6 +21,8 @@ function secrets(image: Buffer): [string, string][] {
     ['the encryption key (base64)', ENCRYPTION_KEY.toString('base64')],
     ['the encryption key (hex)', ENCRYPTION_KEY.toString('hex')],
     ['the database password', DB_PASSWORD],
+    ["a person's name (subject)", SUBJECT],
+    ["a person's name as in a URL", encodeURIComponent(SUBJECT)],
   ];
   // Base64 of any part of the image that covers byte 1000 matches one of three alignments.
   for (const offset of [0, 1, 2]) {
@@ -41,7 +45,7 @@ const LEAK_SHAPES: [string, RegExp][] = [
 ];
 
 describe('what the service logs', () => {
-  it('should never print keys, the database password, image bytes or embeddings, even at verbose', async (t) => {
+  it("should never print keys, the database password, image bytes, embeddings or a person's name, even at verbose", async (t) => {
     const database = await createTestDatabase();
     const url = new URL(database.url);
     const admin = await createConnection({ uri: database.url });
@@ -126,6 +130,20 @@ describe('what the service logs', () => {
       );
       await expect(500, call(`/references/${key}/image`));
       await expect(200, call(`/delete_reference/${key}`, { method: 'DELETE' }));
+      // A person, by name in the path: read, given metadata, refused bad metadata, erased.
+      await expect(200, call('/upload_reference', form({ image, subject: SUBJECT })));
+      const person = `/subjects/${encodeURIComponent(SUBJECT)}`;
+      const json = (body: unknown) => ({
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await expect(200, call(person));
+      await expect(200, call(person, json({ metadata: { badge: 7 } })));
+      await expect(400, call(person, json({ metadata: { team: { a: 1 } } })));
+      await expect(400, call(person, { ...json({}), body: '{"metadata": ' }));
+      await expect(200, call(person, { method: 'DELETE' }));
+      await expect(404, call(person));
 
       child.kill('SIGTERM');
       const output = service.output();
@@ -135,6 +153,7 @@ describe('what the service logs', () => {
       // The line may be JSON (pino), where the quotes around the detail are escaped.
       assert.match(output, /-> 500: \\?"Stored image failed its integrity check\\?"/);
       assert.match(output, /Encryption at rest on/);
+      assert.match(output, /\/subjects\/\[redacted\]/);
 
       for (const [what, value] of secrets(image)) {
         assert.ok(!output.includes(value), `the output contains ${what}`);

@@ -54,6 +54,8 @@ export const ERROR_REPLIES: {
   NoFaceDetectedError: { status: HttpStatus.BAD_REQUEST },
   MultipleFacesError: { status: HttpStatus.BAD_REQUEST },
   InvalidImageError: { status: HttpStatus.BAD_REQUEST },
+  InvalidSubjectError: { status: HttpStatus.BAD_REQUEST },
+  InvalidSubjectMetadataError: { status: HttpStatus.BAD_REQUEST },
 
   NotAuthenticatedError: {
     status: HttpStatus.UNAUTHORIZED,

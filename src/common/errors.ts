@@ -98,10 +98,27 @@ export class ReferenceNotFoundError extends DomainError {
   }
 }
 
-/** No reference carries the subject: there is nobody of that name to judge a photo against. */
+/** A subject in a URL that no reference could carry: not printable text, or too long. */
+export class InvalidSubjectError extends DomainError {
+  constructor(readonly maxLength: number) {
+    super(`Invalid subject: printable text of at most ${maxLength} characters`);
+  }
+}
+
+/** No reference carries the subject: nobody of that name is enrolled (or they were erased). */
 export class SubjectNotFoundError extends DomainError {
   constructor(readonly subject: string) {
     super(`No reference found with subject: ${subject}`);
+  }
+}
+
+/**
+ * The body of `PUT /subjects/{subject}` is not a flat object of strings, numbers and booleans
+ * within the size limit; `detail` names the field or key at fault.
+ */
+export class InvalidSubjectMetadataError extends DomainError {
+  constructor(detail: string) {
+    super(detail);
   }
 }
 

@@ -22,9 +22,22 @@ interface Answer {
 }
 
 /** The filter's one call, through a fake ArgumentsHost over a fake request and response. */
-function answer(error: unknown, { destroyed = false, headersSent = false } = {}): Answer {
+function answer(
+  error: unknown,
+  {
+    destroyed = false,
+    headersSent = false,
+    path = '/compare',
+    route = undefined as string | undefined,
+  } = {},
+): Answer {
   const result: Answer = { headers: {} };
-  const request = { method: 'POST', path: '/compare', socket: { destroyed } };
+  const request = {
+    method: 'POST',
+    path,
+    route: route === undefined ? undefined : { path: route },
+    socket: { destroyed },
+  };
   const response = {
     headersSent,
     setHeader(name: string, value: string) {
@@ -138,6 +151,26 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
   InvalidImageError: [
     new errors.InvalidImageError(),
     { status: 400, body: { detail: 'Invalid image file' }, headers: {} },
+  ],
+  InvalidSubjectError: [
+    new errors.InvalidSubjectError(100),
+    {
+      status: 400,
+      body: { detail: 'Invalid subject: printable text of at most 100 characters' },
+      headers: {},
+    },
+  ],
+  InvalidSubjectMetadataError: [
+    new errors.InvalidSubjectMetadataError(
+      'metadata.tags must be a string, a number or a boolean, not an array',
+    ),
+    {
+      status: 400,
+      body: {
+        detail: 'metadata.tags must be a string, a number or a boolean, not an array',
+      },
+      headers: {},
+    },
   ],
   NotAuthenticatedError: [
     new errors.NotAuthenticatedError(),
@@ -414,6 +447,19 @@ describe('HttpErrorFilter', () => {
       ],
     ]);
     assert.deepEqual(logged.error, []);
+  });
+
+  it("should not log a person's name from the path, at any level", () => {
+    const person = { path: '/subjects/Amy%20Farrah', route: '/subjects/:subject' };
+    answer(new errors.DatabaseUnavailableError(databaseDown), person);
+    answer(new Error('boom'), person);
+    answer(new errors.SubjectNotFoundError('Amy Farrah'), person);
+    const lines = [...logged.warn, ...logged.error, ...logged.debug].map((line) => line[0]);
+    assert.equal(lines.length, 3);
+    for (const line of lines) {
+      assert.match(String(line), /^POST \/subjects\/\[redacted\] -> /);
+      assert.doesNotMatch(String(line), /Amy|Farrah/);
+    }
   });
 
   it("should log a client's error at debug level only", () => {

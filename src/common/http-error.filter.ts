@@ -9,6 +9,8 @@ import {
   PayloadTooLargeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { maskPath } from '../logging/logged-path.js';
+import { routeTemplate } from './route-template.js';
 import { errorReplyRule, type FieldErrorBody } from './error-replies.js';
 import {
   ClientDisconnectedError,
@@ -40,29 +42,29 @@ export class HttpErrorFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const reply = this.toReply(error);
+    // A person's name in the path is not logged.
+    const path = maskPath(request.path, routeTemplate(request));
 
     if (error instanceof ClientDisconnectedError || request.socket.destroyed) {
       // Nobody is left to answer (multer's "Request aborted" mid-upload, or the check before an
       // upload is stored): a line for the operator, no stack, no response.
       this.logger.log(
-        `${request.method} ${request.path}: client closed the connection (${describeCause(error)})`,
+        `${request.method} ${path}: client closed the connection (${describeCause(error)})`,
       );
       return;
     }
     if (reply.status === 503) {
       // Overload or a slow image: expected under load, worth a line but not a stack.
       const cause = hasCause(error) ? ` (${describeCause(error.cause)})` : '';
-      this.logger.warn(
-        `${request.method} ${request.path} -> 503: ${JSON.stringify(reply.detail)}${cause}`,
-      );
+      this.logger.warn(`${request.method} ${path} -> 503: ${JSON.stringify(reply.detail)}${cause}`);
     } else if (reply.status >= 500) {
       const stack = hasCause(error) ? error.cause : error;
       this.logger.error(
-        `${request.method} ${request.path} -> ${reply.status}: ${JSON.stringify(reply.detail)}`,
+        `${request.method} ${path} -> ${reply.status}: ${JSON.stringify(reply.detail)}`,
         stack instanceof Error ? stack.stack : String(stack),
       );
     } else {
-      this.logger.debug(`${request.method} ${request.path} -> ${reply.status}`);
+      this.logger.debug(`${request.method} ${path} -> ${reply.status}`);
     }
     if (response.headersSent) return;
     for (const [name, value] of Object.entries(reply.headers ?? {}))

@@ -4,6 +4,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { CreateReferences1764288000000 } from '../../migrations/1764288000000-CreateReferences.js';
 import { SubjectsAndChanges1764460800000 } from '../../migrations/1764460800000-SubjectsAndChanges.js';
 import { EnrolmentQuality1764892800000 } from '../../migrations/1764892800000-EnrolmentQuality.js';
+import { SubjectMetadata1765000000000 } from '../../migrations/1765000000000-SubjectMetadata.js';
 import { IdempotencyKeys1765100000000 } from '../../migrations/1765100000000-IdempotencyKeys.js';
 import { ImageDigest1765200000000 } from '../../migrations/1765200000000-ImageDigest.js';
 import type { EnvironmentVariables } from '../config/environment.js';
@@ -11,17 +12,20 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
 import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
 import { ReferenceEntity } from '../references/persistence/reference.entity.js';
+import { SubjectMetadataEntity } from '../subjects/persistence/subject-metadata.entity.js';
 
 export const ENTITIES = [
   ReferenceEntity,
   ReferenceImageEntity,
   ReferenceChangeEntity,
+  SubjectMetadataEntity,
   IdempotencyKeyEntity,
 ];
 export const MIGRATIONS = [
   CreateReferences1764288000000,
   SubjectsAndChanges1764460800000,
   EnrolmentQuality1764892800000,
+  SubjectMetadata1765000000000,
   IdempotencyKeys1765100000000,
   ImageDigest1765200000000,
 ];

@@ -3,12 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { routeTemplate } from '../common/route-template.js';
+import { loggedPath } from './logged-path.js';
 import { requestLoggerStorage } from './request-context.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 
 /**
  * The one line logged per request, built field by field: no headers (API keys travel in them), no
- * body, no query string; the path and the route template, sizes, status and duration.
+ * body, no query string; the path (a person's name masked) and the route template, sizes, status
+ * and duration.
  */
 function requestLine(req: IncomingMessage, res: ServerResponse, durationMs: number): object {
   const request = req as Request;
@@ -16,8 +18,7 @@ function requestLine(req: IncomingMessage, res: ServerResponse, durationMs: numb
   const responseBytes = Number(res.getHeader('content-length'));
   return {
     method: req.method,
-    // originalUrl: middleware mounted on a path (Swagger UI's files) rewrites req.url meanwhile.
-    path: (request.originalUrl ?? req.url ?? '').split('?', 1)[0],
+    path: loggedPath(request),
     route: routeTemplate(request),
     status: res.headersSent ? res.statusCode : undefined,
     durationMs,

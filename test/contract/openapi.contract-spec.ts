@@ -27,7 +27,7 @@ describe('the committed OpenAPI document', () => {
 
   it('should document every status code of the contract', async () => {
     const { paths } = await generateOpenApiDocument();
-    const codes = (path: string, method: 'get' | 'post' | 'delete') =>
+    const codes = (path: string, method: 'get' | 'post' | 'put' | 'delete') =>
       Object.keys(paths[path][method]?.responses ?? {}).sort();
     assert.deepEqual(codes('/upload_reference', 'post'), [
       '200',
@@ -70,5 +70,9 @@ describe('the committed OpenAPI document', () => {
       '500',
       '507',
     ]);
+    const person = ['200', '400', '401', '404', '429', '500'];
+    assert.deepEqual(codes('/subjects/{subject}', 'get'), person);
+    assert.deepEqual(codes('/subjects/{subject}', 'put'), [...person, '507']);
+    assert.deepEqual(codes('/subjects/{subject}', 'delete'), [...person, '507']);
   });
 });

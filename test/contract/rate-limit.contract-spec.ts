@@ -61,6 +61,7 @@ describe('rate limits per client, behind a trusted reverse proxy', () => {
       await from(client, 'delete', `/delete_reference/${UNKNOWN_REFERENCE}`),
       /^Too many requests/,
     );
+    assertLimited(await from(client, 'delete', '/subjects/amy'), /^Too many requests/);
     // Another client behind the same proxy has a budget of its own.
     await from('198.51.100.2', 'get', '/list_references').expect(200);
     // Writing another address on the left of X-Forwarded-For changes nothing: the proxy appends

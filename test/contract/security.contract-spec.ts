@@ -39,6 +39,9 @@ describe('access control, rate limiting and headers', () => {
       .post('/compare_with_reference')
       .field('reference_key', 'abc')
       .expect(401, unauthorised);
+    await request(server).get('/subjects/amy').expect(401, unauthorised);
+    await request(server).put('/subjects/amy').send({ metadata: {} }).expect(401, unauthorised);
+    await request(server).delete('/subjects/amy').expect(401, unauthorised);
     const deleted = await request(server).delete('/delete_reference/abc').expect(401, unauthorised);
     assert.equal(deleted.headers['www-authenticate'], 'Bearer');
   });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FacialAreaDto, toFacialArea } from '../../common/dto/facial-area.dto.js';
-import type { ReferenceMetadata } from '../reference-store.js';
+import type { EnrolledFaceQuality, ReferenceMetadata } from '../reference-store.js';
 import type { Enrolment } from '../references.service.js';
 import type { PersonVerdict, Verdict } from '../verdict.js';
 
@@ -283,6 +283,17 @@ export function toPersonVerificationResult(verdict: PersonVerdict): PersonVerifi
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
+/** An enrolled face's measures, rounded to what they mean. */
+export function toFaceQuality(quality: EnrolledFaceQuality): EnrolledFaceQualityDto {
+  return {
+    detector_score: round(quality.score, 4),
+    inter_ocular: round(quality.interOcular, 1),
+    sharpness: round(quality.sharpness, 1),
+    yaw: round(quality.yaw, 3),
+    roll: round(quality.roll, 1),
+  };
+}
+
 export function toReferenceMetadata(found: ReferenceMetadata): ReferenceMetadataDto {
   return {
     key: found.key,
@@ -291,13 +302,7 @@ export function toReferenceMetadata(found: ReferenceMetadata): ReferenceMetadata
     content_type: found.contentType,
     size_bytes: found.sizeBytes,
     face_box: toFacialArea(found.box),
-    face_quality: found.quality && {
-      detector_score: round(found.quality.score, 4),
-      inter_ocular: round(found.quality.interOcular, 1),
-      sharpness: round(found.quality.sharpness, 1),
-      yaw: round(found.quality.yaw, 3),
-      roll: round(found.quality.roll, 1),
-    },
+    face_quality: found.quality && toFaceQuality(found.quality),
     model: found.model,
     sha256: found.imageSha256,
     created_at: found.createdAt.toISOString(),

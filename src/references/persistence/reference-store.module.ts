@@ -13,8 +13,10 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
 
 /**
  * The references behind three ports: the store, for those that read and write them, the change
- * feed, for those that follow them, and the enrolled photos' digests, for bulk enrolment; the re-sealing of stored images that the reencrypt
- * command runs; and the store's room for writes, which readiness reports.
+ * feed, for those that follow them, and the enrolled photos' digests, for bulk enrolment; the
+ * re-sealing of stored images that the reencrypt command runs; the store's room for writes,
+ * which readiness reports; and the commits told to this process's followers, which the
+ * subjects' store tells its erasures to.
  */
 @Module({
   providers: [
@@ -49,6 +51,13 @@ import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
       },
     },
   ],
-  exports: [ReferenceStore, ReferenceChangeFeed, EnrolledPhotos, ReencryptService, StoreSpace],
+  exports: [
+    ReferenceStore,
+    ReferenceChangeFeed,
+    EnrolledPhotos,
+    ReencryptService,
+    StoreSpace,
+    CommittedChanges,
+  ],
 })
 export class ReferenceStoreModule {}

@@ -2,9 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { describeCause, isStorageFull } from '../../common/errors.js';
 import { AppConfig } from '../../config/app-config.js';
+import { runTransaction } from './transactions.js';
 
 /** What a stored image may add to the upload: the envelope, the row and the statement around it. */
 export const IMAGE_ROW_OVERHEAD = 64 * 1024;
@@ -50,6 +51,19 @@ export class StoreSpace {
   writeSucceeded(): void {
     if (this.lastFull) this.logger.log('The store takes writes again');
     this.lastFull = undefined;
+  }
+
+  /** Runs `work` as one transaction of the store's, noting whether it met a full store. */
+  async write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await runTransaction(this.dataSource, work);
+    } catch (error) {
+      this.writeFailed(error);
+      throw error;
+    }
+    this.writeSucceeded();
+    return result;
   }
 
   async report(): Promise<StoreSpaceReport> {

@@ -24,7 +24,8 @@ import { ImageCipher } from './image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';
-import { joinParticipants, runTransaction } from './transactions.js';
+import { forgetMetadataOfGone } from '../../subjects/persistence/subject-metadata.entity.js';
+import { joinParticipants } from './transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
 
 export function embeddingToBytes(embedding: Float32Array): Buffer {
@@ -86,16 +87,8 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
     }
   }
 
-  private async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    let result: T;
-    try {
-      result = await runTransaction(this.dataSource, work);
-    } catch (error) {
-      this.space.writeFailed(error);
-      throw error;
-    }
-    this.space.writeSucceeded();
-    return result;
+  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.space.write(work);
   }
 
   async insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
@@ -271,12 +264,14 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
     const id = await this.transaction(async (manager) => {
       const row = await manager
         .getRepository(ReferenceEntity)
-        .findOne({ select: { id: true }, where: { key } });
+        .findOne({ select: { id: true, subject: true }, where: { key } });
       if (!row) return null;
       // Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per connection.
       await manager.getRepository(ReferenceImageEntity).delete({ referenceId: row.id });
       await manager.getRepository(ReferenceEntity).delete({ id: row.id });
       await logChange(manager, row.id, 'delete');
+      // A person's metadata goes with their last reference: nothing of them is left behind.
+      if (row.subject !== null) await forgetMetadataOfGone(manager, row.subject);
       await joinParticipants(manager);
       return row.id;
     });
@@ -335,7 +330,7 @@ function boxColumns(box: FaceBox) {
   return { boxX: box.x, boxY: box.y, boxWidth: box.width, boxHeight: box.height };
 }
 
-async function logChange(
+export async function logChange(
   manager: EntityManager,
   referenceId: number,
   kind: ReferenceChangeKind,

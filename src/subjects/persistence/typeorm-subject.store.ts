@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import type { EnrolledFaceQuality } from '../../references/reference-store.js';
+import { IdempotencyKeyEntity } from '../../idempotency/idempotency-key.entity.js';
+import { CommittedChanges } from '../../references/persistence/committed-changes.js';
+import { ReferenceChangeEntity } from '../../references/persistence/reference-change.entity.js';
+import { ReferenceImageEntity } from '../../references/persistence/reference-image.entity.js';
+import { ReferenceEntity } from '../../references/persistence/reference.entity.js';
+import { StoreSpace } from '../../references/persistence/store-space.js';
+import { logChange } from '../../references/persistence/typeorm-reference.store.js';
+import type { SubjectMetadata } from '../subject-metadata.js';
+import { SubjectStore, type SubjectReference } from '../subject-store.js';
+import { SubjectMetadataEntity } from './subject-metadata.entity.js';
+
+/** Ids per IN (...) list: a person with thousands of photos stays within any statement limit. */
+const ID_BATCH = 500;
+
+@Injectable()
+export class TypeOrmSubjectStore extends SubjectStore {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly committed: CommittedChanges,
+    private readonly space: StoreSpace,
+  ) {
+    super();
+  }
+
+  async references(subject: string): Promise<SubjectReference[]> {
+    const rows = await this.dataSource.getRepository(ReferenceEntity).find({
+      select: { id: true, key: true, filename: true, faceQuality: true, createdAt: true },
+      where: { subject },
+      order: { id: 'ASC' },
+    });
+    return rows.map((row) => ({
+      key: row.key,
+      filename: row.filename,
+      createdAt: row.createdAt,
+      quality: row.faceQuality ? (JSON.parse(row.faceQuality) as EnrolledFaceQuality) : null,
+    }));
+  }
+
+  async metadata(subjects: string[]): Promise<Map<string, SubjectMetadata>> {
+    const found = new Map<string, SubjectMetadata>();
+    for (const batch of batches([...new Set(subjects)])) {
+      const rows = await this.dataSource
+        .getRepository(SubjectMetadataEntity)
+        .find({ select: { subject: true, metadata: true }, where: { subject: In(batch) } });
+      for (const row of rows) found.set(row.subject, JSON.parse(row.metadata) as SubjectMetadata);
+    }
+    return found;
+  }
+
+  async saveMetadata(subject: string, metadata: SubjectMetadata): Promise<boolean> {
+    return this.space.write(async (manager) => {
+      // Locked, so that a concurrent delete of the last reference waits, or is waited for, and
+      // metadata is never written for a person who has just gone.
+      if ((await this.lockReferences(manager, subject)).length === 0) return false;
+      await manager.getRepository(SubjectMetadataEntity).save({
+        subject,
+        metadata: JSON.stringify(metadata),
+        updatedAt: new Date(),
+      });
+      return true;
+    });
+  }
+
+  async erase(subject: string): Promise<number> {
+    const ids = await this.space.write(async (manager) => {
+      const rows = await this.lockReferences(manager, subject);
+      const ids = rows.map((row) => row.id);
+      for (const batch of batches(ids)) {
+        // Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per connection.
+        await manager.getRepository(ReferenceImageEntity).delete({ referenceId: In(batch) });
+        await manager.getRepository(ReferenceEntity).delete({ id: In(batch) });
+        // The log's older entries go too: erased means no trace of when the person was enrolled.
+        await manager.getRepository(ReferenceChangeEntity).delete({ referenceId: In(batch) });
+      }
+      // One delete entry per reference, carrying its id only, for other replicas to drop it.
+      for (const id of ids) await logChange(manager, id, 'delete');
+      await manager.getRepository(SubjectMetadataEntity).delete({ subject });
+      // An idempotent upload's or delete's kept answer names the reference's key: it goes too.
+      for (const { key } of rows) {
+        await manager
+          .getRepository(IdempotencyKeyEntity)
+          .createQueryBuilder()
+          .delete()
+          .where('response_body LIKE :answer', { answer: `%${key}%` })
+          .execute();
+      }
+      return ids;
+    });
+    for (const referenceId of ids) this.committed.tell({ kind: 'deleted', referenceId });
+    return ids.length;
+  }
+
+  /** The ids and keys of the subject's references, write-locked on MySQL (SQLite's writes take turns). */
+  private lockReferences(
+    manager: EntityManager,
+    subject: string,
+  ): Promise<{ id: number; key: string }[]> {
+    const query = manager
+      .getRepository(ReferenceEntity)
+      .createQueryBuilder('reference')
+      .select('reference.id', 'id')
+      .addSelect('reference.key', 'key')
+      .where('reference.subject = :subject', { subject })
+      .orderBy('reference.id', 'ASC');
+    if (this.dataSource.options.type === 'mysql') query.setLock('pessimistic_write');
+    return query.getRawMany<{ id: number; key: string }>();
+  }
+}
+
+function batches<T>(items: T[]): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += ID_BATCH) {
+    result.push(items.slice(start, start + ID_BATCH));
+  }
+  return result;
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
+import { SubjectStore } from './subject-store.js';
+import { TypeOrmSubjectStore } from './persistence/typeorm-subject.store.js';
+import { SubjectsController } from './subjects.controller.js';
+import { SubjectsService } from './subjects.service.js';
+
+/** People as resources; exports the service for answers that return a person's metadata. */
+@Module({
+  imports: [ReferenceStoreModule],
+  controllers: [SubjectsController],
+  providers: [SubjectsService, { provide: SubjectStore, useClass: TypeOrmSubjectStore }],
+  exports: [SubjectsService],
+})
+export class SubjectsModule {}
