@@ -84,6 +84,17 @@ describe('identify by person (group_by=subject) on MariaDB', () => {
     );
   });
 
+  it('should give each person found the metadata stored on them', async () => {
+    await request(server)
+      .put('/subjects/a')
+      .send({ metadata: { badge: 41, staff: true } })
+      .expect(200);
+    const found = await people('person-a-1.jpg', { limit: '5' });
+    const a = found.find((person) => person.subject === 'a');
+    assert.deepEqual(a?.metadata, { badge: 41, staff: true });
+    assert.deepEqual(found.find((person) => person.subject === 'amy')?.metadata, {});
+  });
+
   it('should answer a reference without a subject as a person of its own, by its key', async () => {
     const [first] = await people('person-b-2.jpg');
     assert.equal(first.subject, null);

@@ -8,6 +8,7 @@ import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
 import type { FaceBox } from '../face-engine/face-engine.types.js';
 import type { UploadedImage } from '../common/photo-form.js';
+import { SubjectsService } from '../subjects/subjects.service.js';
 import { ReferenceIndex } from './reference-index.js';
 
 export interface IdentityMatch {
@@ -38,7 +39,7 @@ export interface PersonMatch {
   metadata: PersonMetadata;
 }
 
-/** What an operator stored about a person (the subjects resource); empty until it exists. */
+/** What an operator stored about a person (`PUT /subjects/{subject}`); empty when nothing is. */
 export type PersonMetadata = Record<string, string | number | boolean>;
 
 export interface IdentifiedFace {
@@ -77,6 +78,7 @@ export class IdentificationService {
     private readonly index: ReferenceIndex,
     private readonly calibration: Calibration,
     private readonly config: AppConfig,
+    private readonly subjects: SubjectsService,
   ) {}
 
   async identify(image: UploadedImage, options: IdentifyOptions): Promise<Identification> {
@@ -125,6 +127,7 @@ export class IdentificationService {
         // A search over a large index takes milliseconds: let other requests in between faces.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      if (people) await this.withMetadata(identified);
       return {
         faces: identified,
         threshold,
@@ -190,9 +193,19 @@ export class IdentificationService {
           far: this.calibration.personFalseAcceptRate(distance, references),
           fpir: this.calibration.personSearchFalsePositiveRate(distance, people.size, references),
           referencesUsed: references,
-          // The subjects resource (another branch) stores metadata; until then there is none.
+          // Filled in for every face at once (withMetadata): one read of the store per search.
           metadata: {},
         };
       });
+  }
+
+  /** Each person found carries what is stored about them (`PUT /subjects/{subject}`). */
+  private async withMetadata(faces: IdentifiedFace[]): Promise<void> {
+    const found = faces.flatMap(({ subjects }) => subjects ?? []);
+    const named = found.flatMap(({ subject }) => (subject === null ? [] : [subject]));
+    const metadata = await this.subjects.metadataOf(named);
+    for (const person of found) {
+      if (person.subject !== null) person.metadata = metadata.get(person.subject) ?? {};
+    }
   }
 }

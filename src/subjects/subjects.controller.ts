@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiProtected, ApiStoreWrite } from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import {
   EraseSubjectResponseDto,
   PutSubjectMetadataDto,
@@ -71,6 +72,7 @@ export class SubjectsController {
     description: 'Error saving subject metadata: ...',
   })
   @ApiStoreWrite()
+  @Idempotent()
   async put(@Param('subject') subject: string, @Body() body: unknown): Promise<SubjectResponseDto> {
     const person = await this.subjects.setMetadata(subject, parseSubjectMetadata(body));
     return toSubjectResponse(person);
@@ -92,6 +94,7 @@ export class SubjectsController {
     description: 'Error erasing subject: ...',
   })
   @ApiStoreWrite()
+  @Idempotent()
   async erase(@Param('subject') subject: string): Promise<EraseSubjectResponseDto> {
     return { success: true, deleted: await this.subjects.erase(subject) };
   }

@@ -123,7 +123,8 @@ export class PersonMatchDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
-    description: 'What is stored about the person (empty until the subjects resource stores it)',
+    description:
+      'What is stored about the person with PUT /subjects/{subject} (empty when nothing is)',
     example: {},
   })
   metadata!: Record<string, string | number | boolean>;

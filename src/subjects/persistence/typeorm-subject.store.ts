@@ -8,6 +8,7 @@ import { ReferenceChangeEntity } from '../../references/persistence/reference-ch
 import { ReferenceImageEntity } from '../../references/persistence/reference-image.entity.js';
 import { ReferenceEntity } from '../../references/persistence/reference.entity.js';
 import { StoreSpace } from '../../references/persistence/store-space.js';
+import { joinParticipants } from '../../references/persistence/transactions.js';
 import { logChange } from '../../references/persistence/typeorm-reference.store.js';
 import type { SubjectMetadata } from '../subject-metadata.js';
 import { SubjectStore, type SubjectReference } from '../subject-store.js';
@@ -61,6 +62,8 @@ export class TypeOrmSubjectStore extends SubjectStore {
         metadata: JSON.stringify(metadata),
         updatedAt: new Date(),
       });
+      // An idempotent PUT's key is spent in this transaction: a retry replays, never writes again.
+      await joinParticipants(manager);
       return true;
     });
   }
@@ -88,6 +91,9 @@ export class TypeOrmSubjectStore extends SubjectStore {
           .where('response_body LIKE :answer', { answer: `%${key}%` })
           .execute();
       }
+      // After the answers it erased: an idempotent DELETE's own key is spent here, and only when
+      // there was someone to erase (a 404 leaves the key free).
+      if (ids.length > 0) await joinParticipants(manager);
       return ids;
     });
     for (const referenceId of ids) this.committed.tell({ kind: 'deleted', referenceId });
