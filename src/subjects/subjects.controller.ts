@@ -1,3 +1,4 @@
+import { Audited } from '../audit/audited.decorator.js';
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -37,6 +38,9 @@ export class SubjectsController {
   constructor(private readonly subjects: SubjectsService) {}
 
   @Get(':subject')
+  @Audited('person-read', (answer) => ({
+    referenceKeys: (answer as SubjectResponseDto).references.map(({ key }) => key),
+  }))
   @ApiOperation({ summary: 'A person: their references and the metadata kept on them' })
   @ApiParam(SUBJECT_PARAM)
   @ApiOkResponse({ type: SubjectResponseDto })
@@ -51,6 +55,7 @@ export class SubjectsController {
   }
 
   @Put(':subject')
+  @Audited('person-metadata-write')
   @ApiOperation({
     summary: 'Replace the metadata kept on a person who has at least one reference',
     description:
@@ -79,6 +84,7 @@ export class SubjectsController {
   }
 
   @Delete(':subject')
+  @Audited('person-erase')
   @ApiOperation({
     summary: 'Erase a person: every reference, photo, embedding and the metadata, in one go',
     description:

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Brackets, DataSource, In, LessThan, type EntityManager } from 'typeorm';
+import { runTransaction } from '../references/persistence/transactions.js';
+import { AuditEntryEntity } from './audit-entry.entity.js';
+import {
+  AuditStore,
+  type AuditAction,
+  type AuditEntry,
+  type AuditFilter,
+  type StoredAuditEntry,
+} from './audit-store.js';
+
+/** A LIKE pattern that finds `value` as one member of a JSON array of strings, on both databases. */
+function memberPattern(value: string): string {
+  return `%${JSON.stringify(value).replace(/[!%_]/g, (character) => `!${character}`)}%`;
+}
+
+const toRow = (entry: AuditEntry): Omit<AuditEntryEntity, 'id'> => ({
+  occurredAt: entry.time,
+  keyId: entry.key?.id ?? null,
+  keyName: entry.key?.name ?? null,
+  collection: entry.collection,
+  action: entry.action,
+  referenceKeys: JSON.stringify(entry.referenceKeys),
+  subjects: JSON.stringify(entry.subjects),
+  outcome: entry.outcome,
+  requestId: entry.requestId,
+  clientAddress: entry.clientAddress,
+});
+
+const fromRow = (row: AuditEntryEntity): StoredAuditEntry => ({
+  id: row.id,
+  time: row.occurredAt,
+  key: row.keyId === null ? null : { id: row.keyId, name: row.keyName ?? '' },
+  collection: row.collection,
+  action: row.action as AuditAction,
+  referenceKeys: JSON.parse(row.referenceKeys) as string[],
+  subjects: JSON.parse(row.subjects) as string[],
+  outcome: row.outcome,
+  requestId: row.requestId,
+  clientAddress: row.clientAddress,
+});
+
+@Injectable()
+export class TypeOrmAuditStore extends AuditStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async append(entry: AuditEntry, manager?: EntityManager): Promise<void> {
+    if (manager) {
+      await manager.getRepository(AuditEntryEntity).insert(toRow(entry));
+      return;
+    }
+    await runTransaction(this.dataSource, (own) =>
+      own.getRepository(AuditEntryEntity).insert(toRow(entry)),
+    );
+  }
+
+  async anonymise(
+    manager: EntityManager,
+    names: { subjects: string[]; referenceKeys: string[] },
+    anonymise: (value: string) => string,
+  ): Promise<number> {
+    const entries = manager.getRepository(AuditEntryEntity);
+    const query = entries.createQueryBuilder('entry').where(
+      new Brackets((where) => {
+        names.subjects.forEach((subject, i) =>
+          where.orWhere(`entry.subjects LIKE :subject${i} ESCAPE '!'`, {
+            [`subject${i}`]: memberPattern(subject),
+          }),
+        );
+        names.referenceKeys.forEach((key, i) =>
+          where.orWhere(`entry.reference_keys LIKE :key${i} ESCAPE '!'`, {
+            [`key${i}`]: memberPattern(key),
+          }),
+        );
+      }),
+    );
+    if (names.subjects.length + names.referenceKeys.length === 0) return 0;
+    const rows = await query.getMany();
+    const subjects = new Set(names.subjects);
+    const keys = new Set(names.referenceKeys);
+    for (const row of rows) {
+      const entry = fromRow(row);
+      await entries.update(
+        { id: row.id },
+        {
+          subjects: JSON.stringify(
+            entry.subjects.map((subject) => (subjects.has(subject) ? anonymise(subject) : subject)),
+          ),
+          referenceKeys: JSON.stringify(
+            entry.referenceKeys.map((key) => (keys.has(key) ? anonymise(key) : key)),
+          ),
+        },
+      );
+    }
+    return rows.length;
+  }
+
+  async page(filter: AuditFilter): Promise<StoredAuditEntry[]> {
+    const query = this.dataSource
+      .getRepository(AuditEntryEntity)
+      .createQueryBuilder('entry')
+      .orderBy('entry.id', 'DESC')
+      .take(filter.limit);
+    if (filter.since) query.andWhere('entry.occurred_at >= :since', { since: filter.since });
+    if (filter.until) query.andWhere('entry.occurred_at < :until', { until: filter.until });
+    if (filter.action) query.andWhere('entry.action = :action', { action: filter.action });
+    if (filter.before !== undefined) query.andWhere('entry.id < :before', { before: filter.before });
+    if (filter.subject !== undefined) {
+      query.andWhere(`entry.subjects LIKE :subject ESCAPE '!'`, {
+        subject: memberPattern(filter.subject),
+      });
+    }
+    if (filter.referenceKey !== undefined) {
+      query.andWhere(`entry.reference_keys LIKE :key ESCAPE '!'`, {
+        key: memberPattern(filter.referenceKey),
+      });
+    }
+    return (await query.getMany()).map(fromRow);
+  }
+
+  async prune(before: Date, limit: number): Promise<number> {
+    // Ids first: MySQL takes no LIMIT in a subquery of a DELETE, and SQLite none in DELETE itself.
+    return runTransaction(this.dataSource, async (manager) => {
+      const entries = manager.getRepository(AuditEntryEntity);
+      const old = await entries.find({
+        select: { id: true },
+        where: { occurredAt: LessThan(before) },
+        order: { id: 'ASC' },
+        take: limit,
+      });
+      if (old.length === 0) return 0;
+      await entries.delete({ id: In(old.map((row) => row.id)) });
+      return old.length;
+    });
+  }
+}
