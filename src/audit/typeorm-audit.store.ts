@@ -11,10 +11,11 @@ import {
   type StoredAuditEntry,
 } from './audit-store.js';
 
-/** A LIKE pattern that finds `value` as one member of a JSON array of strings, on both databases. */
-function memberPattern(value: string): string {
-  return `%${JSON.stringify(value).replace(/[!%_]/g, (character) => `!${character}`)}%`;
-}
+/**
+ * What finds `value` as one member of a JSON array of strings. INSTR rather than LIKE: SQLite's
+ * LIKE ignores case, and subjects are case-sensitive (the columns are binary on MySQL).
+ */
+const member = (value: string): string => JSON.stringify(value);
 
 const toRow = (entry: AuditEntry): Omit<AuditEntryEntity, 'id'> => ({
   occurredAt: entry.time,
@@ -63,22 +64,22 @@ export class TypeOrmAuditStore extends AuditStore {
     names: { subjects: string[]; referenceKeys: string[] },
     anonymise: (value: string) => string,
   ): Promise<number> {
+    if (names.subjects.length + names.referenceKeys.length === 0) return 0;
     const entries = manager.getRepository(AuditEntryEntity);
     const query = entries.createQueryBuilder('entry').where(
       new Brackets((where) => {
         names.subjects.forEach((subject, i) =>
-          where.orWhere(`entry.subjects LIKE :subject${i} ESCAPE '!'`, {
-            [`subject${i}`]: memberPattern(subject),
+          where.orWhere(`INSTR(entry.subjects, :subject${i}) > 0`, {
+            [`subject${i}`]: member(subject),
           }),
         );
         names.referenceKeys.forEach((key, i) =>
-          where.orWhere(`entry.reference_keys LIKE :key${i} ESCAPE '!'`, {
-            [`key${i}`]: memberPattern(key),
+          where.orWhere(`INSTR(entry.reference_keys, :key${i}) > 0`, {
+            [`key${i}`]: member(key),
           }),
         );
       }),
     );
-    if (names.subjects.length + names.referenceKeys.length === 0) return 0;
     const rows = await query.getMany();
     const subjects = new Set(names.subjects);
     const keys = new Set(names.referenceKeys);
@@ -110,14 +111,10 @@ export class TypeOrmAuditStore extends AuditStore {
     if (filter.action) query.andWhere('entry.action = :action', { action: filter.action });
     if (filter.before !== undefined) query.andWhere('entry.id < :before', { before: filter.before });
     if (filter.subject !== undefined) {
-      query.andWhere(`entry.subjects LIKE :subject ESCAPE '!'`, {
-        subject: memberPattern(filter.subject),
-      });
+      query.andWhere('INSTR(entry.subjects, :subject) > 0', { subject: member(filter.subject) });
     }
     if (filter.referenceKey !== undefined) {
-      query.andWhere(`entry.reference_keys LIKE :key ESCAPE '!'`, {
-        key: memberPattern(filter.referenceKey),
-      });
+      query.andWhere('INSTR(entry.reference_keys, :key) > 0', { key: member(filter.referenceKey) });
     }
     return (await query.getMany()).map(fromRow);
   }
