@@ -52,6 +52,7 @@ async function run(name: string | undefined, args: string[]): Promise<number> {
     context = await createServiceContext(imports, {
       env: command.env,
       providers: [command.runner],
+      logToStderr: command.writesStdout,
     });
   } catch (error) {
     if (error instanceof InvalidEnvironmentError) throw error;

@@ -39,7 +39,12 @@ export class AuditTrail {
 
   constructor(private readonly store: AuditStore) {}
 
-  entryOf(request: Request, action: AuditAction, outcome: number, ...touched: Touched[]): AuditEntry {
+  entryOf(
+    request: Request,
+    action: AuditAction,
+    outcome: number,
+    ...touched: Touched[]
+  ): AuditEntry {
     return {
       time: new Date(),
       key: requestKey(request),

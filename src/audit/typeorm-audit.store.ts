@@ -109,7 +109,8 @@ export class TypeOrmAuditStore extends AuditStore {
     if (filter.since) query.andWhere('entry.occurred_at >= :since', { since: filter.since });
     if (filter.until) query.andWhere('entry.occurred_at < :until', { until: filter.until });
     if (filter.action) query.andWhere('entry.action = :action', { action: filter.action });
-    if (filter.before !== undefined) query.andWhere('entry.id < :before', { before: filter.before });
+    if (filter.before !== undefined)
+      query.andWhere('entry.id < :before', { before: filter.before });
     if (filter.subject !== undefined) {
       query.andWhere('INSTR(entry.subjects, :subject) > 0', { subject: member(filter.subject) });
     }

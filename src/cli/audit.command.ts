@@ -34,7 +34,9 @@ function instant(option: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const time = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) {
-    throw new UsageError(`--${option} takes an ISO 8601 date or instant, e.g. 2026-12-01T00:00:00Z`);
+    throw new UsageError(
+      `--${option} takes an ISO 8601 date or instant, e.g. 2026-12-01T00:00:00Z`,
+    );
   }
   return time;
 }
@@ -66,4 +68,5 @@ export const auditCommand: Command<AuditArguments> = {
   // Migrations are the migrate command's to run.
   env: { DB_RUN_MIGRATIONS: 'false' },
   runner: AuditCommand,
+  writesStdout: true,
 };

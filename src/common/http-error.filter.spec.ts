@@ -318,7 +318,8 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     {
       status: 503,
       body: {
-        detail: 'Audit trail unavailable: the request could not be recorded, so it was not answered',
+        detail:
+          'Audit trail unavailable: the request could not be recorded, so it was not answered',
       },
       headers: RETRY_5,
     },

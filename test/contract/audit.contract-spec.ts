@@ -139,7 +139,10 @@ describe('the audit trail, without API_KEYS', () => {
       ],
       [
         'person-metadata-write',
-        () => request(server).put('/subjects/bob').send({ metadata: { badge: 7 } }),
+        () =>
+          request(server)
+            .put('/subjects/bob')
+            .send({ metadata: { badge: 7 } }),
         { subjects: ['bob'] },
       ],
     ];
@@ -158,7 +161,10 @@ describe('the audit trail, without API_KEYS', () => {
   it('should record a deletion, and a 404 of a reference or a person', async () => {
     const { key } = await enrol('person-c-1.jpg', 'cy');
     const deleting = newId();
-    await request(server).delete(`/delete_reference/${key}`).set('X-Request-Id', deleting).expect(200);
+    await request(server)
+      .delete(`/delete_reference/${key}`)
+      .set('X-Request-Id', deleting)
+      .expect(200);
     const deleted = await entryOf(server, deleting);
     assert.deepEqual(
       [deleted.action, deleted.outcome, deleted.reference_keys, deleted.subjects],
@@ -174,7 +180,10 @@ describe('the audit trail, without API_KEYS', () => {
     const nobody = newId();
     await request(server).get('/subjects/nobody').set('X-Request-Id', nobody).expect(404);
     const unknown = await entryOf(server, nobody);
-    assert.deepEqual([unknown.action, unknown.outcome, unknown.subjects], ['person-read', 404, ['nobody']]);
+    assert.deepEqual(
+      [unknown.action, unknown.outcome, unknown.subjects],
+      ['person-read', 404, ['nobody']],
+    );
   });
 
   it('should keep the erasure on record but leave the erased person only as digests', async () => {
@@ -235,7 +244,11 @@ describe('the audit trail, without API_KEYS', () => {
       [2, 2],
     );
     const ids = pages.flat().map((entry) => entry.id);
-    assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first, no repeats');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+      'newest first, no repeats',
+    );
     assert.equal(new Set(ids).size, 4);
 
     const newest = pages[0][0];
