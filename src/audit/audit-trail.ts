@@ -32,6 +32,12 @@ export function touchedByRequest(request: Request): Required<Touched> {
   };
 }
 
+/** pino-http's id of the request (a string: ours, from requestIdFrom); '' outside a request. */
+function requestIdOf(request: Request): string {
+  const id = (request as { id?: unknown }).id;
+  return typeof id === 'string' ? id : '';
+}
+
 /** Builds the entries of requests and appends them to the trail. */
 @Injectable()
 export class AuditTrail {
@@ -53,8 +59,8 @@ export class AuditTrail {
       referenceKeys: unique(touched.flatMap((names) => names.referenceKeys ?? [])),
       subjects: unique(touched.flatMap((names) => names.subjects ?? [])),
       outcome,
-      // pino-http's id, the one in the request's log lines and its X-Request-Id header.
-      requestId: String((request as { id?: unknown }).id ?? ''),
+      // The id in the request's log lines and its X-Request-Id header.
+      requestId: requestIdOf(request),
       clientAddress: request.ip ?? request.socket.remoteAddress ?? '',
     };
   }
