@@ -22,6 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import {
+  ApiAuditedRead,
   ApiPhotoForm,
   ApiProtected,
   ApiReferenceByKey,
@@ -200,6 +201,7 @@ export class ReferencesController {
   }
 
   @Get('references/:key')
+  @ApiAuditedRead()
   @Audited('reference-read', (answer) => ({
     subjects: [(answer as ReferenceMetadataDto).subject ?? ''],
   }))
@@ -212,6 +214,7 @@ export class ReferencesController {
 
   @Get('references/:key/image')
   @Audited('photo-download')
+  @ApiAuditedRead()
   @ApiOperation({ summary: 'The uploaded photo, byte for byte, with its content type' })
   @ApiProduces('image/jpeg', 'image/png')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })

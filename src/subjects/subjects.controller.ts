@@ -10,7 +10,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProtected, ApiStoreWrite } from '../common/api-docs.js';
+import { ApiAuditedRead, ApiProtected, ApiStoreWrite } from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import {
@@ -38,6 +38,7 @@ export class SubjectsController {
   constructor(private readonly subjects: SubjectsService) {}
 
   @Get(':subject')
+  @ApiAuditedRead()
   @Audited('person-read', (answer) => ({
     referenceKeys: (answer as SubjectResponseDto).references.map(({ key }) => key),
   }))
