@@ -6,6 +6,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import { DataSource, Like } from 'typeorm';
+import { AuditEntryEntity } from '../../src/audit/audit-entry.entity.js';
+import { AuditRetention } from '../../src/audit/audit-retention.js';
 import { fixture } from '../support/app.js';
 import { startContractApp } from '../support/contract-app.js';
 
@@ -256,6 +259,29 @@ describe('the audit trail, without API_KEYS', () => {
     assert.equal((await trail(server, { subject: 'fay%_', since: future })).entries.length, 0);
     assert.equal((await trail(server, { subject: 'fay%_', until: future })).entries.length, 4);
     assert.equal((await trail(server, { subject: 'fay%_', until: newest.time })).entries.length, 3);
+  });
+
+  it('should prune the entries past AUDIT_RETENTION_DAYS (365) and keep the rest', async () => {
+    const entries = app.get(DataSource).getRepository(AuditEntryEntity);
+    const old = (days: number) => ({
+      occurredAt: new Date(Date.now() - days * 86_400_000),
+      keyId: null,
+      keyName: null,
+      collection: 'default',
+      action: 'identify',
+      referenceKeys: '[]',
+      subjects: JSON.stringify([`old-${days}`]),
+      outcome: 200,
+      requestId: `old-${days}`,
+      clientAddress: '127.0.0.1',
+    });
+    await entries.insert([old(400), old(366), old(364)]);
+    assert.equal(await app.get(AuditRetention).prune(), 2);
+    const left = await entries.find({ where: { requestId: Like('old-%') } });
+    assert.deepEqual(
+      left.map((entry) => entry.requestId),
+      ['old-364'],
+    );
   });
 
   it('should answer 400 for a malformed filter', async () => {
