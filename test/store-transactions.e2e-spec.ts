@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
+import { TypeOrmReferenceStore } from '../src/store/typeorm/typeorm-reference.store.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { newReference, storeOn } from './support/store.js';
 

@@ -9,9 +9,9 @@ import { IdempotencyKeys1765100000000 } from '../../migrations/1765100000000-Ide
 import { ImageDigest1765200000000 } from '../../migrations/1765200000000-ImageDigest.js';
 import type { EnvironmentVariables } from '../config/environment.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
-import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
-import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
-import { ReferenceEntity } from '../references/persistence/reference.entity.js';
+import { ReferenceChangeEntity } from '../store/typeorm/reference-change.entity.js';
+import { ReferenceImageEntity } from '../store/typeorm/reference-image.entity.js';
+import { ReferenceEntity } from '../store/typeorm/reference.entity.js';
 import { SubjectMetadataEntity } from '../subjects/persistence/subject-metadata.entity.js';
 
 export const ENTITIES = [

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { describeCause } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
-import { ReferenceStore, type ReferenceModel } from './reference-store.js';
+import { ReferenceStore, type ReferenceModel } from '../store/reference-store.js';
 
 export interface ReembedCounts {
   /** References looked at. */

@@ -32,7 +32,7 @@ import {
   type StoredImage,
   type SubjectCount,
   SUBJECT_MAX_LENGTH,
-} from './reference-store.js';
+} from '../store/reference-store.js';
 
 export interface EnrolOptions {
   subject?: string | null;

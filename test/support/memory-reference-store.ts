@@ -6,7 +6,7 @@ import {
   type StoredEmbedding,
   type StoredImage,
   type SubjectCount,
-} from '../../src/references/reference-store.js';
+} from '../../src/store/reference-store.js';
 import type { FaceBox } from '../../src/common/face-box.js';
 
 /** The reference store port in memory, for the services' unit specs; `failWith` fails its writes and lists. */

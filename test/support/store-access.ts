@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { createServiceContext } from '../../src/cli/context.js';
 import { DatabaseModule } from '../../src/database/database.module.js';
-import { ReferenceStoreModule } from '../../src/references/persistence/reference-store.module.js';
-import { ReferenceStore } from '../../src/references/reference-store.js';
+import { ReferenceStoreModule } from '../../src/store/reference-store.module.js';
+import { ReferenceStore } from '../../src/store/reference-store.js';
 
 /** Remembers every statement TypeORM sends, with its parameters. */
 class QueryRecorder implements TypeOrmLogger {

@@ -20,7 +20,7 @@ import { ReferenceChangeEntity, type ReferenceChangeKind } from './reference-cha
 import { EncryptionKeyNotConfiguredError, StoredImageCorruptError } from '../../common/errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { CommittedChanges } from './committed-changes.js';
-import { ImageCipher } from './image-cipher.js';
+import { ImageCipher } from '../image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';

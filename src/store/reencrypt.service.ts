@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, MoreThan } from 'typeorm';
-import { describeCause } from '../../common/errors.js';
+import { describeCause } from '../common/errors.js';
 import { envelopeKeyId, ImageCipher } from './image-cipher.js';
-import { writeImage } from './image-rows.js';
-import { ReferenceImageEntity } from './reference-image.entity.js';
-import { runTransaction } from './transactions.js';
+import { writeImage } from './typeorm/image-rows.js';
+import { ReferenceImageEntity } from './typeorm/reference-image.entity.js';
+import { runTransaction } from './typeorm/transactions.js';
 
 export interface ReencryptCounts {
   /** Rows looked at. */

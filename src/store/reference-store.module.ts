@@ -1,15 +1,15 @@
 import { Logger, Module } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config.js';
-import { EnrolledPhotos } from '../enrolled-photos.js';
-import { ReferenceChangeFeed } from '../reference-change-feed.js';
-import { ReferenceStore } from '../reference-store.js';
-import { CommittedChanges } from './committed-changes.js';
+import { AppConfig } from '../config/app-config.js';
+import { EnrolledPhotos } from './enrolled-photos.js';
+import { ReferenceChangeFeed } from './reference-change-feed.js';
+import { ReferenceStore } from './reference-store.js';
+import { CommittedChanges } from './typeorm/committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { ReencryptService } from './reencrypt.service.js';
-import { StoreSpace } from './store-space.js';
-import { TypeOrmEnrolledPhotos } from './typeorm-enrolled-photos.js';
-import { TypeOrmReferenceChangeFeed } from './typeorm-reference-change.feed.js';
-import { TypeOrmReferenceStore } from './typeorm-reference.store.js';
+import { StoreSpace } from './typeorm/store-space.js';
+import { TypeOrmEnrolledPhotos } from './typeorm/typeorm-enrolled-photos.js';
+import { TypeOrmReferenceChangeFeed } from './typeorm/typeorm-reference-change.feed.js';
+import { TypeOrmReferenceStore } from './typeorm/typeorm-reference.store.js';
 
 /**
  * The references behind three ports: the store, for those that read and write them, the change
