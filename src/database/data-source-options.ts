@@ -13,6 +13,7 @@ import { ReferenceChangeEntity } from '../store/typeorm/reference-change.entity.
 import { ReferenceImageEntity } from '../store/typeorm/reference-image.entity.js';
 import { ReferenceEntity } from '../store/typeorm/reference.entity.js';
 import { SubjectMetadataEntity } from '../subjects/persistence/subject-metadata.entity.js';
+import { MYSQL_DRIVER, SQLITE_DRIVER } from '../store/dialect.js';
 
 export const ENTITIES = [
   ReferenceEntity,
@@ -49,7 +50,7 @@ export function dataSourceOptions(env: DatabaseSettings): DataSourceOptions {
   if (env.DATABASE_URL) {
     return {
       ...common,
-      type: 'mysql',
+      type: MYSQL_DRIVER,
       url: env.DATABASE_URL,
       charset: 'utf8mb4',
       timezone: 'Z',
@@ -60,7 +61,7 @@ export function dataSourceOptions(env: DatabaseSettings): DataSourceOptions {
   mkdirSync(env.DATA_DIR, { recursive: true });
   return {
     ...common,
-    type: 'better-sqlite3',
+    type: SQLITE_DRIVER,
     database: join(env.DATA_DIR, 'facegate.sqlite'),
   };
 }

@@ -27,6 +27,7 @@ import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';
 import { forgetMetadataOfGone } from '../../subjects/persistence/subject-metadata.entity.js';
 import { joinParticipants } from './transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
+import { isMysql } from '../dialect.js';
 
 export function embeddingToBytes(embedding: Float32Array): Buffer {
   const bytes = Buffer.alloc(embedding.length * 4);
@@ -65,7 +66,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
   async onModuleInit(): Promise<void> {
     const { MAX_UPLOAD_BYTES } = this.config.env;
     const needed = MAX_UPLOAD_BYTES + IMAGE_ROW_OVERHEAD;
-    if (this.dataSource.options.type !== 'mysql') {
+    if (!isMysql(this.dataSource)) {
       if (needed > SQLITE_MAX_BLOB) {
         throw new Error(
           `MAX_UPLOAD_BYTES=${MAX_UPLOAD_BYTES} is more than SQLite stores in one value ` +

@@ -13,6 +13,7 @@ import { logChange } from '../../store/typeorm/typeorm-reference.store.js';
 import type { SubjectMetadata } from '../subject-metadata.js';
 import { SubjectStore, type SubjectReference } from '../subject-store.js';
 import { SubjectMetadataEntity } from './subject-metadata.entity.js';
+import { lockForWrite } from '../../store/dialect.js';
 
 /** Ids per IN (...) list: a person with thousands of photos stays within any statement limit. */
 const ID_BATCH = 500;
@@ -112,8 +113,7 @@ export class TypeOrmSubjectStore extends SubjectStore {
       .addSelect('reference.key', 'key')
       .where('reference.subject = :subject', { subject })
       .orderBy('reference.id', 'ASC');
-    if (this.dataSource.options.type === 'mysql') query.setLock('pessimistic_write');
-    return query.getRawMany<{ id: number; key: string }>();
+    return lockForWrite(query).getRawMany<{ id: number; key: string }>();
   }
 }
 
