@@ -6,23 +6,26 @@ import { ReferenceStore } from './reference-store.js';
 import { CommittedChanges } from './typeorm/committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { ReencryptService } from './reencrypt.service.js';
+import { SealedImages } from './sealed-images.js';
 import { StoreSpace } from './typeorm/store-space.js';
 import { TypeOrmEnrolledPhotos } from './typeorm/typeorm-enrolled-photos.js';
 import { TypeOrmReferenceChangeFeed } from './typeorm/typeorm-reference-change.feed.js';
 import { TypeOrmReferenceStore } from './typeorm/typeorm-reference.store.js';
+import { TypeOrmSealedImages } from './typeorm/typeorm-sealed-images.js';
 
 /**
  * The references behind three ports: the store, for those that read and write them, the change
  * feed, for those that follow them, and the enrolled photos' digests, for bulk enrolment; the
- * re-sealing of stored images that the reencrypt command runs; the store's room for writes,
- * which readiness reports; and the commits told to this process's followers, which the
- * subjects' store tells its erasures to.
+ * re-sealing of stored images that the reencrypt command runs, over a port of its own
+ * (`SealedImages`); the store's room for writes, which readiness reports; and the commits told to
+ * this process's followers, which the subjects' store tells its erasures to.
  */
 @Module({
   providers: [
     { provide: ReferenceStore, useClass: TypeOrmReferenceStore },
     { provide: ReferenceChangeFeed, useClass: TypeOrmReferenceChangeFeed },
     { provide: EnrolledPhotos, useClass: TypeOrmEnrolledPhotos },
+    { provide: SealedImages, useClass: TypeOrmSealedImages },
     CommittedChanges,
     ReencryptService,
     StoreSpace,
