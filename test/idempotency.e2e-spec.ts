@@ -15,7 +15,7 @@ import type { App } from 'supertest/types.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { IdempotencyKeyEntity } from '../src/idempotency/idempotency-key.entity.js';
 import { IdempotencyKeyLostError, IdempotencyStore } from '../src/idempotency/idempotency-store.js';
-import { withWriteParticipant } from '../src/store/typeorm/transactions.js';
+import { withWriteParticipant } from '../src/store/transactions.js';
 import { ReferenceStore } from '../src/store/reference-store.js';
 import { fixture, startApp, type EnvOverrides } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';

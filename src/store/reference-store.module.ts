@@ -7,7 +7,7 @@ import { CommittedChanges } from './typeorm/committed-changes.js';
 import { ImageCipher } from './image-cipher.js';
 import { ReencryptService } from './reencrypt.service.js';
 import { SealedImages } from './sealed-images.js';
-import { StoreSpace } from './typeorm/store-space.js';
+import { StoreSpace } from './store-space.js';
 import { TypeOrmEnrolledPhotos } from './typeorm/typeorm-enrolled-photos.js';
 import { TypeOrmReferenceChangeFeed } from './typeorm/typeorm-reference-change.feed.js';
 import { TypeOrmReferenceStore } from './typeorm/typeorm-reference.store.js';

@@ -3,7 +3,7 @@ import { appConfigFrom } from '../../src/config/app-config.js';
 import { validateEnvironment } from '../../src/config/environment.js';
 import { CommittedChanges } from '../../src/store/typeorm/committed-changes.js';
 import { ImageCipher } from '../../src/store/image-cipher.js';
-import { StoreSpace } from '../../src/store/typeorm/store-space.js';
+import { StoreSpace } from '../../src/store/store-space.js';
 import { TypeOrmReferenceStore } from '../../src/store/typeorm/typeorm-reference.store.js';
 import type { NewReference } from '../../src/store/reference-store.js';
 

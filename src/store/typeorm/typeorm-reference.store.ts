@@ -23,9 +23,9 @@ import { CommittedChanges } from './committed-changes.js';
 import { ImageCipher } from '../image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
-import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';
+import { IMAGE_ROW_OVERHEAD, StoreSpace } from '../store-space.js';
 import { forgetMetadataOfGone } from '../../subjects/persistence/subject-metadata.entity.js';
-import { joinParticipants } from './transactions.js';
+import { joinParticipants } from '../transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
 import { isMysql } from '../dialect.js';
 

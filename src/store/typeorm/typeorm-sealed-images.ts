@@ -5,7 +5,7 @@ import { lockForWrite } from '../dialect.js';
 import { SealedImages, type Resealed, type SealedImage } from '../sealed-images.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
-import { runTransaction } from './transactions.js';
+import { runTransaction } from '../transactions.js';
 
 @Injectable()
 export class TypeOrmSealedImages extends SealedImages {

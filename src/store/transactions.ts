@@ -1,7 +1,7 @@
 import { Mutex } from 'async-mutex';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
-import { isSqlite } from '../dialect.js';
+import { isSqlite } from './dialect.js';
 
 /** What TypeORM's better-sqlite3 driver holds: SQLite's one connection and its one query runner. */
 interface SqliteDriver {

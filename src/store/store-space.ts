@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
-import { describeCause, isStorageFull } from '../../common/errors.js';
-import { AppConfig } from '../../config/app-config.js';
+import { describeCause, isStorageFull } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
 import { runTransaction } from './transactions.js';
-import { isSqlite } from '../dialect.js';
+import { isSqlite } from './dialect.js';
 
 /** What a stored image may add to the upload: the envelope, the row and the statement around it. */
 export const IMAGE_ROW_OVERHEAD = 64 * 1024;
