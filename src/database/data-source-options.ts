@@ -12,7 +12,7 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { ReferenceChangeEntity } from '../store/typeorm/reference-change.entity.js';
 import { ReferenceImageEntity } from '../store/typeorm/reference-image.entity.js';
 import { ReferenceEntity } from '../store/typeorm/reference.entity.js';
-import { SubjectMetadataEntity } from '../subjects/persistence/subject-metadata.entity.js';
+import { SubjectMetadataEntity } from '../store/typeorm/subject-metadata.entity.js';
 import { MYSQL_DRIVER, SQLITE_DRIVER } from '../store/dialect.js';
 
 export const ENTITIES = [

@@ -24,7 +24,7 @@ import { ImageCipher } from '../image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
 import { IMAGE_ROW_OVERHEAD, StoreSpace } from '../store-space.js';
-import { forgetMetadataOfGone } from '../../subjects/persistence/subject-metadata.entity.js';
+import { forgetMetadataOfGone } from './subject-metadata.entity.js';
 import { joinParticipants } from '../transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
 import { isMysql } from '../dialect.js';

@@ -12,7 +12,7 @@ import { joinParticipants } from '../../store/transactions.js';
 import { logChange } from '../../store/typeorm/typeorm-reference.store.js';
 import type { SubjectMetadata } from '../subject-metadata.js';
 import { SubjectStore, type SubjectReference } from '../subject-store.js';
-import { SubjectMetadataEntity } from './subject-metadata.entity.js';
+import { SubjectMetadataEntity } from '../../store/typeorm/subject-metadata.entity.js';
 import { lockForWrite } from '../../store/dialect.js';
 
 /** Ids per IN (...) list: a person with thousands of photos stays within any statement limit. */
