@@ -6,6 +6,8 @@ import type { FaceBox } from '../../common/face-box.js';
 import {
   ReferenceStore,
   type EnrolledFaceQuality,
+  type ReembedStore,
+  type ReferenceCount,
   type NewReference,
   type ReferenceListItem,
   type ReferenceMetadata,
@@ -46,7 +48,10 @@ export function embeddingFromBytes(bytes: Buffer): Float32Array {
 const SQLITE_MAX_BLOB = 1_000_000_000;
 
 @Injectable()
-export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleInit {
+export class TypeOrmReferenceStore
+  extends ReferenceStore
+  implements ReembedStore, ReferenceCount, OnModuleInit
+{
   private readonly logger = new Logger(TypeOrmReferenceStore.name);
 
   constructor(
