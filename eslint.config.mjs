@@ -8,6 +8,16 @@ const PRIVATE_PIPELINE = {
   message: 'Use the ports in src/face-engine (FaceAnalyser, EngineStatus, face-selection).',
 };
 
+/**
+ * The store's TypeORM adapter is the store's own: features use its public files in src/store/
+ * (the ports, ReferenceStoreModule, transactions, the dialect). Other TypeORM adapters (a
+ * feature's persistence/ or typeorm-*.ts) and the data source's entity list may reach in.
+ */
+const PRIVATE_STORE_ADAPTER = {
+  regex: 'store/typeorm/',
+  message: "Use the store's public files in src/store/ (its ports and ReferenceStoreModule).",
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'build/', 'coverage/', 'scratch/', 'node_modules/', 'models/', 'data/'] },
   js.configs.recommended,
@@ -33,6 +43,24 @@ export default tseslint.config(
         'error',
         {
           patterns: [PRIVATE_PIPELINE],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/face-engine/**',
+      'src/store/**',
+      'src/database/**',
+      'src/**/persistence/**',
+      'src/**/typeorm-*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [PRIVATE_PIPELINE, PRIVATE_STORE_ADAPTER],
         },
       ],
     },

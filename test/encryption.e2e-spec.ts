@@ -9,11 +9,7 @@ import { createConnection, type Connection, type RowDataPacket } from 'mysql2/pr
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { projectRoot } from '../src/common/project-root.js';
-import {
-  ENVELOPE_MAGIC,
-  envelopeFormat,
-  keyIdOf,
-} from '../src/references/persistence/image-cipher.js';
+import { ENVELOPE_MAGIC, envelopeFormat, keyIdOf } from '../src/store/image-cipher.js';
 import { fixture, startApp, type EnvOverrides } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { sealFormat1 } from './support/format1-envelope.js';

@@ -14,7 +14,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
+import { TypeOrmReferenceStore } from '../src/store/typeorm/typeorm-reference.store.js';
 import { fixture, startApp } from './support/app.js';
 import {
   findServerProgram,

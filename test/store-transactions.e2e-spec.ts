@@ -2,13 +2,17 @@
 // SQLite default (one connection) and MariaDB (a pool). Twenty uploads and deletes at once, as
 // the HTTP layer issues them, without inference in between.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { TypeOrmReferenceStore } from '../src/references/persistence/typeorm-reference.store.js';
+import { ImageCipher } from '../src/store/image-cipher.js';
+import { ReencryptService } from '../src/store/reencrypt.service.js';
+import { TypeOrmReferenceStore } from '../src/store/typeorm/typeorm-reference.store.js';
+import { TypeOrmSealedImages } from '../src/store/typeorm/typeorm-sealed-images.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { newReference, storeOn } from './support/store.js';
 
@@ -64,6 +68,28 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
       const keys = (await store.list({ offset: 0 })).items.map((item) => item.key).sort();
       const expected = Array.from({ length: 20 }, (_, index) => `concurrent-${10 + index}`).sort();
       assert.deepEqual(keys, expected);
+    });
+
+    // Last: the images are sealed afterwards, which the store above (no key) cannot read.
+    it('should re-seal every image while inserts and deletes run beside it, none of them failing', async () => {
+      const cipher = new ImageCipher({ current: randomBytes(32), previous: [] });
+      const reencrypt = new ReencryptService(new TypeOrmSealedImages(dataSource), cipher);
+      const [run, ...writes] = await Promise.allSettled([
+        reencrypt.reencrypt({ batchSize: 3 }),
+        ...Array.from({ length: 10 }, (_, index) => store.delete(`concurrent-${10 + index}`)),
+        ...Array.from({ length: 10 }, (_, index) => store.insert(reference(40 + index))),
+      ]);
+      assert.deepEqual(
+        [run, ...writes].filter((result) => result.status === 'rejected'),
+        [],
+      );
+      assert.equal(run.status === 'fulfilled' && run.value.failed, 0);
+      // Whatever the first run met or missed, a second finds every remaining image sealed.
+      const again = await reencrypt.reencrypt();
+      assert.deepEqual(
+        { scanned: again.scanned, current: again.current, failed: again.failed },
+        { scanned: 20, current: 20, failed: 0 },
+      );
     });
   });
 }

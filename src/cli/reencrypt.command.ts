@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module.js';
-import { ReencryptService } from '../references/persistence/reencrypt.service.js';
-import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
+import { ReencryptService } from '../store/reencrypt.service.js';
+import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { parseOptions, positiveInteger, type Command, type CommandRunner } from './command.js';
 
 interface ReencryptArguments {

@@ -11,10 +11,11 @@ import { AuditLog1765300000000 } from '../../migrations/1765300000000-AuditLog.j
 import { AuditEntryEntity } from '../audit/audit-entry.entity.js';
 import type { EnvironmentVariables } from '../config/environment.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
-import { ReferenceChangeEntity } from '../references/persistence/reference-change.entity.js';
-import { ReferenceImageEntity } from '../references/persistence/reference-image.entity.js';
-import { ReferenceEntity } from '../references/persistence/reference.entity.js';
-import { SubjectMetadataEntity } from '../subjects/persistence/subject-metadata.entity.js';
+import { ReferenceChangeEntity } from '../store/typeorm/reference-change.entity.js';
+import { ReferenceImageEntity } from '../store/typeorm/reference-image.entity.js';
+import { ReferenceEntity } from '../store/typeorm/reference.entity.js';
+import { SubjectMetadataEntity } from '../store/typeorm/subject-metadata.entity.js';
+import { MYSQL_DRIVER, SQLITE_DRIVER } from '../store/dialect.js';
 
 export const ENTITIES = [
   ReferenceEntity,
@@ -53,7 +54,7 @@ export function dataSourceOptions(env: DatabaseSettings): DataSourceOptions {
   if (env.DATABASE_URL) {
     return {
       ...common,
-      type: 'mysql',
+      type: MYSQL_DRIVER,
       url: env.DATABASE_URL,
       charset: 'utf8mb4',
       timezone: 'Z',
@@ -64,7 +65,7 @@ export function dataSourceOptions(env: DatabaseSettings): DataSourceOptions {
   mkdirSync(env.DATA_DIR, { recursive: true });
   return {
     ...common,
-    type: 'better-sqlite3',
+    type: SQLITE_DRIVER,
     database: join(env.DATA_DIR, 'facegate.sqlite'),
   };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EnrolledPhoto } from '../references/enrolled-photos.js';
+import type { EnrolledPhoto } from '../store/enrolled-photos.js';
 import { BulkEnrolment, type EnrolmentProgress } from './bulk-enrolment.service.js';
 import {
   EnrolmentAborted,

@@ -10,7 +10,7 @@ import {
   type EnrolAnswer,
   type PhotoUpload,
 } from './enrolment-target.js';
-import type { EnrolledPhoto } from '../references/enrolled-photos.js';
+import type { EnrolledPhoto } from '../store/enrolled-photos.js';
 import type { PhotoToEnrol } from './photo-sources.js';
 
 export type PhotoOutcome =

@@ -8,7 +8,7 @@ import { assertPhotoName } from '../common/photo-form.js';
 import { AppConfig } from '../config/app-config.js';
 import { describeDatabase } from '../database/data-source-options.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
-import { EnrolledPhotos, type EnrolledPhoto } from '../references/enrolled-photos.js';
+import { EnrolledPhotos, type EnrolledPhoto } from '../store/enrolled-photos.js';
 import { ReferencesService } from '../references/references.service.js';
 import {
   EnrolmentAborted,

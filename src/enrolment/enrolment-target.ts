@@ -1,4 +1,4 @@
-import type { EnrolledPhoto } from '../references/enrolled-photos.js';
+import type { EnrolledPhoto } from '../store/enrolled-photos.js';
 
 /** A photo read and hashed, ready to send. */
 export interface PhotoUpload {

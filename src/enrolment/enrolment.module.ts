@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module.js';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
-import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
+import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { ReferencesModule } from '../references/references.module.js';
 import { BulkEnrolment } from './bulk-enrolment.service.js';
 import { DirectEnrolmentTarget } from './direct-enrolment.target.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { EnrolledPhoto } from '../references/enrolled-photos.js';
+import type { EnrolledPhoto } from '../store/enrolled-photos.js';
 import {
   EnrolmentAborted,
   EnrolmentTarget,

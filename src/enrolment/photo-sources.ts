@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { PRINTABLE_TEXT } from '../common/validation.js';
-import { SUBJECT_MAX_LENGTH } from '../references/reference-store.js';
+import { SUBJECT_MAX_LENGTH } from '../store/reference-store.js';
 
 /** One photo to enrol: where it is, as given and resolved, and the person it shows. */
 export interface PhotoToEnrol {

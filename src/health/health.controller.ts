@@ -12,7 +12,7 @@ import { NotReadyError } from '../common/errors.js';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator.js';
 import { EngineStatus } from '../face-engine/engine-status.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
-import { StoreSpace } from '../references/persistence/store-space.js';
+import { StoreSpace } from '../store/store-space.js';
 
 @ApiTags('health')
 @Public()

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
-import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
+import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { HealthController } from './health.controller.js';
 
 @Module({

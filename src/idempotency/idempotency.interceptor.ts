@@ -17,10 +17,7 @@ import {
 } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
-import {
-  withWriteParticipant,
-  type WriteParticipant,
-} from '../references/persistence/transactions.js';
+import { withWriteParticipant, type WriteParticipant } from '../store/transactions.js';
 import { pendingAnswers, type PendingAnswer } from './answer.js';
 import { IdempotencyStore, type HeldKey } from './idempotency-store.js';
 import {

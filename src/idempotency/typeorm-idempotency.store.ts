@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, LessThanOrEqual, QueryFailedError, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { runTransaction } from '../references/persistence/transactions.js';
+import { runTransaction } from '../store/transactions.js';
 import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
 import {
   IdempotencyKeyLostError,

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import { Calibration, type SearchOperatingPoint } from '../face-engine/calibration.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
+import { isMatch, judge } from '../face-engine/match-rule.js';
 import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
 import type { FaceBox } from '../face-engine/face-engine.types.js';
 import type { UploadedImage } from '../common/photo-form.js';
@@ -118,8 +119,7 @@ export class IdentificationService {
                     filename: entry.filename,
                     subject: entry.subject,
                     distance,
-                    verified: distance <= threshold,
-                    far: this.calibration.falseAcceptRate(distance),
+                    ...judge(distance, threshold, this.calibration),
                     fpir: this.calibration.searchFalsePositiveRate(distance, searched),
                   })),
               },
@@ -180,7 +180,9 @@ export class IdentificationService {
       .sort((a, b) => a.distance - b.distance);
     return ranked
       .map(({ group, distance }) => ({ group, distance, point: pointFor(group.entries.length) }))
-      .filter(({ distance, point }, rank) => rank < options.limit || distance <= point.threshold)
+      .filter(
+        ({ distance, point }, rank) => rank < options.limit || isMatch(distance, point.threshold),
+      )
       .map(({ group, distance, point }) => {
         const [{ subject, key }] = group.entries;
         const references = group.entries.length;
@@ -189,8 +191,7 @@ export class IdentificationService {
           ...(subject === null ? { key } : {}),
           distance,
           threshold: point.threshold,
-          verified: distance <= point.threshold,
-          far: this.calibration.personFalseAcceptRate(distance, references),
+          ...judge(distance, point.threshold, this.calibration, references),
           fpir: this.calibration.personSearchFalsePositiveRate(distance, people.size, references),
           referencesUsed: references,
           // Filled in for every face at once (withMetadata): one read of the store per search.

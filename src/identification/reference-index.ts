@@ -12,7 +12,7 @@ import {
   type CommittedChange,
   type IndexedReference,
   type ReferenceChange,
-} from '../references/reference-change-feed.js';
+} from '../store/reference-change-feed.js';
 import { EmbeddingMatrix, type MatrixGroup, type Neighbour } from './embedding-matrix.js';
 
 const EMBEDDING_DIMENSION = 128;

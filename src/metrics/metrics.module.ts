@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
-import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
+import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { routeTemplate } from '../common/route-template.js';
 import { TIMED_OUT, within } from '../common/within.js';
 import { EngineStatus } from '../face-engine/engine-status.js';
-import { ReferenceStore } from '../references/reference-store.js';
+import { ReferenceCount } from '../store/reference-store.js';
 
 /** Longest a scrape waits for the reference count; a slow or lost database must not hold it. */
 const COUNT_TIMEOUT_MS = 2000;
@@ -45,7 +45,7 @@ export class MetricsService {
 
   constructor(
     engine: EngineStatus,
-    private readonly store: ReferenceStore,
+    private readonly store: ReferenceCount,
   ) {
     collectDefaultMetrics({ register: this.registry });
     engine.onTimings((timings) => {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
-import { ReferenceStoreModule } from './persistence/reference-store.module.js';
+import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { ReembedService } from './reembed.service.js';
 
 /** Re-embedding stored references: a command's, not the HTTP service's. */

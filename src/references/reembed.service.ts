@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { describeCause } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
-import { ReferenceStore, type ReferenceModel } from './reference-store.js';
+import { ReembedStore, type ReferenceModel } from '../store/reference-store.js';
 
 export interface ReembedCounts {
   /** References looked at. */
@@ -33,7 +33,7 @@ type Outcome = Exclude<keyof ReembedCounts, 'scanned'> | 'gone';
 @Injectable()
 export class ReembedService {
   constructor(
-    private readonly store: ReferenceStore,
+    private readonly store: ReembedStore,
     private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
   ) {}

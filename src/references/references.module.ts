@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { UploadsModule } from '../common/uploads.module.js';
 import { FaceEngineModule } from '../face-engine/face-engine.module.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
-import { ReferenceStoreModule } from './persistence/reference-store.module.js';
+import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { PersonVerificationController } from './person-verification.controller.js';
 import { ReferencesController } from './references.controller.js';
 import { ReferencesService } from './references.service.js';

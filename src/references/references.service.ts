@@ -16,6 +16,7 @@ import { cosineDistance } from '../face-engine/cosine-distance.js';
 import type { OperatingPoint } from '../common/operating-point.js';
 import { Calibration } from '../face-engine/calibration.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
+import { judge } from '../face-engine/match-rule.js';
 import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
 import type { FaceBox } from '../common/face-box.js';
 import type { DetectedFace, FaceAnalysis, FaceQuality } from '../face-engine/face-engine.types.js';
@@ -31,7 +32,7 @@ import {
   type StoredImage,
   type SubjectCount,
   SUBJECT_MAX_LENGTH,
-} from './reference-store.js';
+} from '../store/reference-store.js';
 
 export interface EnrolOptions {
   subject?: string | null;
@@ -218,7 +219,7 @@ export class ReferencesService {
           started,
           threshold,
           skipped: skipped(probe),
-          falseAcceptRate: this.calibration.personFalseAcceptRate(closest.distance, used),
+          references: used,
         }),
         referencesUsed: used,
       };
@@ -243,22 +244,30 @@ export class ReferencesService {
       started,
       threshold,
       skipped,
-      falseAcceptRate: this.calibration.falseAcceptRate(closest.distance),
     });
   }
 
-  /** The verdict on the faces that decided, at `distance`: a pair's or a person's alike. */
+  /**
+   * The verdict on the faces that decided, at `distance`: a pair's, or a person's with
+   * `references` references combined.
+   */
   private judged(
     distance: number,
     faces: [FaceBox, FaceBox],
-    options: { started: number; threshold: number; skipped: number; falseAcceptRate?: number },
+    options: { started: number; threshold: number; skipped: number; references?: number },
   ): Verdict {
+    const { verified, far } = judge(
+      distance,
+      options.threshold,
+      this.calibration,
+      options.references,
+    );
     return {
-      verified: distance <= options.threshold,
+      verified,
       distance,
       threshold: options.threshold,
       model: this.engine.model,
-      falseAcceptRate: options.falseAcceptRate,
+      falseAcceptRate: far,
       faces,
       facesSkipped: options.skipped,
       seconds: Math.round(performance.now() - options.started) / 1000,

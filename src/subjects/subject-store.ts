@@ -1,4 +1,4 @@
-import type { EnrolledFaceQuality } from '../references/reference-store.js';
+import type { EnrolledFaceQuality } from '../store/reference-store.js';
 import type { SubjectMetadata } from './subject-metadata.js';
 
 /** One of a person's references, as `GET /subjects/{subject}` lists them. */

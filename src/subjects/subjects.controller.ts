@@ -19,7 +19,7 @@ import {
   SubjectResponseDto,
   toSubjectResponse,
 } from './dto/subject.dto.js';
-import { SUBJECT_MAX_LENGTH } from '../references/reference-store.js';
+import { SUBJECT_MAX_LENGTH } from '../store/reference-store.js';
 import { METADATA_MAX_BYTES, parseSubjectMetadata } from './subject-metadata.js';
 import { SubjectsService } from './subjects.service.js';
 

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
-import { ReferenceStoreModule } from '../references/persistence/reference-store.module.js';
+import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { SubjectStore } from './subject-store.js';
 import { TypeOrmSubjectStore } from './persistence/typeorm-subject.store.js';
 import { SubjectsController } from './subjects.controller.js';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidSubjectError, SubjectNotFoundError } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { PRINTABLE_TEXT } from '../common/validation.js';
-import { SUBJECT_MAX_LENGTH } from '../references/reference-store.js';
+import { SUBJECT_MAX_LENGTH } from '../store/reference-store.js';
 import type { SubjectMetadata } from './subject-metadata.js';
 import { SubjectStore, type SubjectReference } from './subject-store.js';
 

@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { keyIdOf } from '../../src/references/persistence/image-cipher.js';
+import { keyIdOf } from '../../src/store/image-cipher.js';
 
 /**
  * An envelope as format 1 sealed it, before envelopes were bound to their reference: only the

@@ -3,7 +3,7 @@ import {
   type CommittedChange,
   type IndexedReference,
   type ReferenceChange,
-} from '../../src/references/reference-change-feed.js';
+} from '../../src/store/reference-change-feed.js';
 
 /** The model every reference is of unless a test says otherwise. */
 export const MODEL = 'model@1';

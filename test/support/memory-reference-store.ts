@@ -1,16 +1,21 @@
 import {
   ReferenceStore,
   type NewReference,
+  type ReembedStore,
+  type ReferenceCount,
   type ReferenceModel,
   type ReferencePage,
   type StoredEmbedding,
   type StoredImage,
   type SubjectCount,
-} from '../../src/references/reference-store.js';
+} from '../../src/store/reference-store.js';
 import type { FaceBox } from '../../src/common/face-box.js';
 
-/** The reference store port in memory, for the services' unit specs; `failWith` fails its writes and lists. */
-export class MemoryStore extends ReferenceStore {
+/**
+ * The reference store's ports in memory (the service's, the re-embedding's and the count), for
+ * the services' unit specs; `failWith` fails its writes and lists.
+ */
+export class MemoryStore extends ReferenceStore implements ReembedStore, ReferenceCount {
   rows: (NewReference & { id: number })[] = [];
   nextId = 1;
   signals: (AbortSignal | undefined)[] = [];

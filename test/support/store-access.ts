@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { createServiceContext } from '../../src/cli/context.js';
 import { DatabaseModule } from '../../src/database/database.module.js';
-import { ReferenceStoreModule } from '../../src/references/persistence/reference-store.module.js';
-import { ReferenceStore } from '../../src/references/reference-store.js';
+import { isMysql, isSqlite } from '../../src/store/dialect.js';
+import { ReferenceStoreModule } from '../../src/store/reference-store.module.js';
+import { ReferenceStore } from '../../src/store/reference-store.js';
 
 /** Remembers every statement TypeORM sends, with its parameters. */
 class QueryRecorder implements TypeOrmLogger {
@@ -53,7 +54,7 @@ export class StoreAccess {
     // Every statement the store sends is recorded, to be explained.
     const recorder = new QueryRecorder();
     dataSource.logger = recorder;
-    if (dataSource.options.type === 'better-sqlite3') {
+    if (isSqlite(dataSource)) {
       // The service holds the same file open; wait for its write lock instead of failing.
       await dataSource.query('PRAGMA busy_timeout = 10000');
     }
@@ -61,7 +62,7 @@ export class StoreAccess {
   }
 
   get mysql(): boolean {
-    return this.dataSource.options.type === 'mysql';
+    return isMysql(this.dataSource);
   }
 
   async count(): Promise<number> {

@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { appConfigFrom } from '../../src/config/app-config.js';
 import { validateEnvironment } from '../../src/config/environment.js';
-import { CommittedChanges } from '../../src/references/persistence/committed-changes.js';
-import { ImageCipher } from '../../src/references/persistence/image-cipher.js';
-import { StoreSpace } from '../../src/references/persistence/store-space.js';
-import { TypeOrmReferenceStore } from '../../src/references/persistence/typeorm-reference.store.js';
-import type { NewReference } from '../../src/references/reference-store.js';
+import { CommittedChanges } from '../../src/store/typeorm/committed-changes.js';
+import { ImageCipher } from '../../src/store/image-cipher.js';
+import { StoreSpace } from '../../src/store/store-space.js';
+import { TypeOrmReferenceStore } from '../../src/store/typeorm/typeorm-reference.store.js';
+import type { NewReference } from '../../src/store/reference-store.js';
 
 /** The TypeORM store on `dataSource`, without encryption, with the default settings. */
 export function storeOn(dataSource: DataSource): TypeOrmReferenceStore {

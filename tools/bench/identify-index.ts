@@ -12,8 +12,8 @@ import { DataSource } from 'typeorm';
 import { createServiceContext } from '../../src/cli/context.js';
 import { DatabaseModule } from '../../src/database/database.module.js';
 import { EmbeddingMatrix } from '../../src/identification/embedding-matrix.js';
-import { ReferenceStoreModule } from '../../src/references/persistence/reference-store.module.js';
-import { ReferenceChangeFeed } from '../../src/references/reference-change-feed.js';
+import { ReferenceStoreModule } from '../../src/store/reference-store.module.js';
+import { ReferenceChangeFeed } from '../../src/store/reference-change-feed.js';
 
 const DIMENSION = 128;
 const QUERIES = 41;

@@ -36,6 +36,7 @@ import {
 } from './labelled-sets.js';
 import { nonFaceImages } from '../../test/support/non-face-images.js';
 import { openSetProtocol, openSetRun, openSetTables } from './open-set.js';
+import { DEFAULT_PERSON_RULE } from '../../src/face-engine/person-rule.js';
 import {
   acceptRateAtFar,
   countAtOrBelow,
@@ -397,14 +398,24 @@ const protocol = openSetProtocol(
   3,
   REAL_WORLD_ALIASES,
 );
-const openSet = openSetRun(protocol, (path) => enrolled(path)?.embedding, {
+const openSetOptions = {
   sizes: [100, 1000, Number.POSITIVE_INFINITY],
   subsamples: 10,
   photosPerPerson: [1, 3],
   targets: [0.1, 0.01, 0.001],
   threshold,
   far: shipped.far,
-});
+};
+const embeddingOf = (path: string) => enrolled(path)?.embedding;
+// Photos ranked one by one (/identify), then people by the person-level rule (group_by=subject).
+const openSet = [
+  ...openSetRun(protocol, embeddingOf, openSetOptions),
+  ...openSetRun(protocol, embeddingOf, {
+    ...openSetOptions,
+    photosPerPerson: [3],
+    rule: shipped.person?.rule ?? DEFAULT_PERSON_RULE,
+  }),
+];
 const matedProbes = protocol.gallery.flatMap(({ probe }) => (probe === undefined ? [] : [probe]));
 const refusedProbes = {
   mated: matedProbes.filter((path) => !enrolled(path)).length,

@@ -7,6 +7,7 @@ import {
   nearestDistance,
   openSetProtocol,
   openSetRun,
+  personDistances,
   REFUSED_SEARCH,
   searchFigures,
   seededShuffle,
@@ -100,6 +101,19 @@ describe('searches', () => {
     assert.deepEqual(matedOutcome(distances, 0, [0, 1, 2]), { rank: 3, distance: 0.3 });
     assert.deepEqual(matedOutcome(distances, 0, [0, 2]), { rank: 2, distance: 0.3 });
     assert.deepEqual(matedOutcome(distances, 3, [0, 1, 2, 3]), { rank: 1, distance: 0.05 });
+  });
+
+  it('should measure a person by their nearest photo, or by the centroid of their photos', () => {
+    // Two photos at right angles, the probe between them: each 1 - cos 45° away, the centroid 0.
+    const person = [
+      [1, 0],
+      [0, 1],
+    ];
+    const probe = [Math.SQRT1_2, Math.SQRT1_2];
+    const [nearest] = personDistances(probe, [person]);
+    assert.ok(Math.abs(nearest - (1 - Math.SQRT1_2)) < 1e-12, String(nearest));
+    const [centroid] = personDistances(probe, [person], 'centroid');
+    assert.ok(Math.abs(centroid) < 1e-12, String(centroid));
   });
 
   it('should take the nearest distance among the gallery members only', () => {

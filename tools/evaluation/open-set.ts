@@ -2,6 +2,7 @@
 // searches (the probe's person is in the gallery) and non-mated ones (a stranger), each search a
 // candidate list by distance. TPIR(t) is the share of mated searches whose nearest candidate is the
 // right person within t; FPIR(t) the share of non-mated searches with any candidate within t.
+import { personDistance, type PersonRule } from '../../src/face-engine/person-rule.js';
 import { cosineDistance } from '../../src/face-engine/cosine-distance.js';
 import {
   pairRateForFpir,
@@ -113,13 +114,20 @@ export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   return shuffled;
 }
 
-/** The distance from `probe` to each gallery person: the nearest of that person's embeddings. */
+/**
+ * The distance from `probe` to each gallery person: by default the nearest of that person's
+ * embeddings (what ranking photos gives), else the person-level `rule` the service applies with
+ * `group_by=subject`.
+ */
 export function personDistances(
   probe: ArrayLike<number>,
   gallery: readonly (readonly ArrayLike<number>[])[],
+  rule: PersonRule = 'closest',
 ): Float64Array {
   return Float64Array.from(gallery, (embeddings) =>
-    Math.min(...embeddings.map((embedding) => cosineDistance(probe, embedding))),
+    rule === 'closest'
+      ? Math.min(...embeddings.map((embedding) => cosineDistance(probe, embedding)))
+      : personDistance(probe, embeddings, rule),
   );
 }
 
@@ -278,6 +286,8 @@ export interface OpenSetOptions {
   threshold: number;
   /** The shipped per-pair false accept table, for the thresholds derived from a target FPIR. */
   far: CalibrationTable['far'];
+  /** How a person's photos combine into one distance (default `closest`, the nearest photo). */
+  rule?: PersonRule;
 }
 
 /** The threshold the service would derive for a target FPIR, and what it achieves. */
@@ -289,6 +299,7 @@ export interface DerivedResult extends ThresholdResult {
 
 export interface GalleryFigures extends SearchFigures {
   photosPerPerson: number;
+  rule: PersonRule;
   /** People in the gallery. */
   size: number;
   /** Photos in the gallery (the N of the derived thresholds), a mean over the subsamples. */
@@ -344,7 +355,7 @@ export function openSetRun(
     );
     const search = (photo: string) => {
       const face = embedding(photo);
-      return face && personDistances(face, gallery);
+      return face && personDistances(face, gallery, options.rule);
     };
     const mated = protocol.gallery.flatMap((person, mate) =>
       person.probe === undefined ? [] : [{ mate, distances: search(person.probe) }],
@@ -374,6 +385,7 @@ export function openSetRun(
       const mean = meanOf(runs);
       return {
         photosPerPerson,
+        rule: options.rule ?? 'closest',
         size,
         subsamples: runs.length,
         rank1Range: range(runs.map((run) => run.rank1)),
@@ -388,6 +400,9 @@ export function openSetRun(
 }
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+const photosLabel = (row: GalleryFigures) =>
+  (row.photosPerPerson === 1 ? 'one' : `up to ${row.photosPerPerson}`) +
+  (row.rule === 'closest' || row.photosPerPerson === 1 ? '' : `, ${row.rule}`);
 const distance = (value: number) => (Number.isFinite(value) ? value.toFixed(4) : '-');
 const gallery = (figures: GalleryFigures) =>
   `${figures.size}${figures.photosPerPerson > 1 ? ` (${Math.round(figures.entries)} photos)` : ''}` +
@@ -413,7 +428,7 @@ function strangersMatched(
 export function openSetTables(figures: readonly GalleryFigures[], threshold: number): string {
   const searches = table(
     figures.map((row) => ({
-      'photos per person': row.photosPerPerson === 1 ? 'one' : `up to ${row.photosPerPerson}`,
+      'photos per person': photosLabel(row),
       'gallery (people)': gallery(row),
       'mated / non-mated searches': `${Math.round(row.matedSearches)} / ${row.nonMatedSearches}`,
       'rank 1': percent(row.rank1),
@@ -428,19 +443,23 @@ export function openSetTables(figures: readonly GalleryFigures[], threshold: num
       [`at ${threshold}: TPIR`]: percent(row.atDefault.tpir),
     })),
   );
+  // The derived thresholds read the per-pair table at the number of photos: only for photos ranked
+  // one by one (a person's rule has a table of its own, models/calibration.json's `person`).
   const derived = table(
-    figures.flatMap((row) =>
-      row.derived.map((at) => ({
-        'photos per person': row.photosPerPerson === 1 ? 'one' : `up to ${row.photosPerPerson}`,
-        'gallery (people)': gallery(row),
-        'target FPIR': percent(at.target),
-        'per-pair FAR': at.pairRate.toPrecision(2),
-        threshold: distance(at.threshold),
-        'FPIR achieved': `${(at.fpir * 100).toFixed(2)}%`,
-        'strangers matched (range)': strangersMatched(row, at),
-        TPIR: percent(at.tpir),
-      })),
-    ),
+    figures
+      .filter((row) => row.rule === 'closest')
+      .flatMap((row) =>
+        row.derived.map((at) => ({
+          'photos per person': photosLabel(row),
+          'gallery (people)': gallery(row),
+          'target FPIR': percent(at.target),
+          'per-pair FAR': at.pairRate.toPrecision(2),
+          threshold: distance(at.threshold),
+          'FPIR achieved': `${(at.fpir * 100).toFixed(2)}%`,
+          'strangers matched (range)': strangersMatched(row, at),
+          TPIR: percent(at.tpir),
+        })),
+      ),
   );
   return `${searches}\n\n${derived}`;
 }

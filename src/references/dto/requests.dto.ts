@@ -4,7 +4,7 @@ import { OperatingPointDto } from '../../common/dto/operating-point.dto.js';
 import { MULTI_FACE_POLICIES } from '../../config/environment.js';
 import type { MultiFacePolicy } from '../../face-engine/face-selection.js';
 import { DecimalInteger, MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
-import { SUBJECT_MAX_LENGTH } from '../reference-store.js';
+import { SUBJECT_MAX_LENGTH } from '../../store/reference-store.js';
 import { PROBE_FACES, type ProbeFaces } from '../verdict.js';
 
 /** Multipart form of `POST /upload_reference`; the file itself arrives through multer. */

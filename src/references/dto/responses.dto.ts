@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FacialAreaDto, toFacialArea } from '../../common/dto/facial-area.dto.js';
-import type { EnrolledFaceQuality, ReferenceMetadata } from '../reference-store.js';
+import type { EnrolledFaceQuality, ReferenceMetadata } from '../../store/reference-store.js';
 import type { Enrolment } from '../references.service.js';
 import type { PersonVerdict, Verdict } from '../verdict.js';
 

@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import type { EnrolledFaceQuality } from '../../references/reference-store.js';
+import type { EnrolledFaceQuality } from '../../store/reference-store.js';
 import { IdempotencyKeyEntity } from '../../idempotency/idempotency-key.entity.js';
-import { CommittedChanges } from '../../references/persistence/committed-changes.js';
-import { ReferenceChangeEntity } from '../../references/persistence/reference-change.entity.js';
-import { ReferenceImageEntity } from '../../references/persistence/reference-image.entity.js';
-import { ReferenceEntity } from '../../references/persistence/reference.entity.js';
-import { StoreSpace } from '../../references/persistence/store-space.js';
-import { joinParticipants } from '../../references/persistence/transactions.js';
-import { logChange } from '../../references/persistence/typeorm-reference.store.js';
+import { CommittedChanges } from '../../store/typeorm/committed-changes.js';
+import { ReferenceChangeEntity } from '../../store/typeorm/reference-change.entity.js';
+import { ReferenceImageEntity } from '../../store/typeorm/reference-image.entity.js';
+import { ReferenceEntity } from '../../store/typeorm/reference.entity.js';
+import { StoreSpace } from '../../store/store-space.js';
+import { joinParticipants } from '../../store/transactions.js';
+import { logChange } from '../../store/typeorm/typeorm-reference.store.js';
 import type { SubjectMetadata } from '../subject-metadata.js';
 import { SubjectStore, type SubjectReference } from '../subject-store.js';
-import { SubjectMetadataEntity } from './subject-metadata.entity.js';
+import { SubjectMetadataEntity } from '../../store/typeorm/subject-metadata.entity.js';
+import { lockForWrite } from '../../store/dialect.js';
 
 /** Ids per IN (...) list: a person with thousands of photos stays within any statement limit. */
 const ID_BATCH = 500;
@@ -118,8 +119,7 @@ export class TypeOrmSubjectStore extends SubjectStore {
       .addSelect('reference.key', 'key')
       .where('reference.subject = :subject', { subject })
       .orderBy('reference.id', 'ASC');
-    if (this.dataSource.options.type === 'mysql') query.setLock('pessimistic_write');
-    return query.getRawMany<{ id: number; key: string }>();
+    return lockForWrite(query).getRawMany<{ id: number; key: string }>();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { ReferenceImageEntity } from './reference-image.entity.js';
+import { isMysql } from '../dialect.js';
 
 /** Both take the bytes, then the reference id. */
 const STATEMENTS = {
@@ -18,8 +19,9 @@ export async function writeImage(
   referenceId: number,
   bytes: Buffer,
 ): Promise<void> {
-  const runner: QueryRunner | undefined =
-    manager.connection.options.type === 'mysql' ? manager.queryRunner : undefined;
+  const runner: QueryRunner | undefined = isMysql(manager.connection)
+    ? manager.queryRunner
+    : undefined;
   if (runner) {
     const connection = (await runner.connect()) as PreparedStatements;
     await new Promise<void>((resolve, reject) => {

@@ -85,7 +85,7 @@ export interface ReferenceModel {
 }
 
 /**
- * Port for the references' own reads and writes (the service, re-embedding, metrics);
+ * Port for the reference endpoints' reads and writes (`ReferencesService`);
  * `TypeOrmReferenceStore` is the adapter. Every write also logs the change for
  * `ReferenceChangeFeed`.
  */
@@ -105,10 +105,16 @@ export abstract class ReferenceStore {
   abstract list(page: ReferencePageRequest): Promise<ReferencePage>;
   /** Every subject with its number of references, by name. */
   abstract subjects(): Promise<SubjectCount[]>;
-  /** How many references are stored. */
-  abstract count(): Promise<number>;
   /** Removes the reference with its image and logs the change; its id, or null when there was none. */
   abstract delete(key: string): Promise<number | null>;
+}
+
+/**
+ * Port for the re-embedding's walk over the references (`ReembedService`): their models in id
+ * order, each one's photo, and a new embedding for it. `TypeOrmReferenceStore` is the adapter.
+ */
+export abstract class ReembedStore {
+  abstract readImage(key: string): Promise<StoredImage | null>;
   /**
    * Gives the reference a new embedding, face box and model, and logs the change, provided it
    * still exists with the model `from` (not deleted or re-embedded meanwhile); whether it did.
@@ -120,4 +126,10 @@ export abstract class ReferenceStore {
   ): Promise<boolean>;
   /** References with an id above `afterId`, in id order, at most `limit`. */
   abstract modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]>;
+}
+
+/** Port for the one figure metrics read from the store. `TypeOrmReferenceStore` is the adapter. */
+export abstract class ReferenceCount {
+  /** How many references are stored. */
+  abstract count(): Promise<number>;
 }

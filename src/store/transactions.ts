@@ -1,6 +1,7 @@
 import { Mutex } from 'async-mutex';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
+import { isSqlite } from './dialect.js';
 
 /** What TypeORM's better-sqlite3 driver holds: SQLite's one connection and its one query runner. */
 interface SqliteDriver {
@@ -76,7 +77,7 @@ export function runTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
-  if (dataSource.options.type !== 'better-sqlite3') return dataSource.transaction(work);
+  if (!isSqlite(dataSource)) return dataSource.transaction(work);
   const driver = dataSource.driver as unknown as SqliteDriver;
   return lockOf(dataSource).runExclusive(async () => {
     let result: T;

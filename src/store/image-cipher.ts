@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { EncryptionKeyNotConfiguredError, StoredImageCorruptError } from '../../common/errors.js';
+import { EncryptionKeyNotConfiguredError, StoredImageCorruptError } from '../common/errors.js';
 
 /**
  * Envelope of an encrypted image: MAGIC (5 bytes: "FGE", a zero byte, the format) | key id (4) |

@@ -6,6 +6,8 @@ import type { FaceBox } from '../../common/face-box.js';
 import {
   ReferenceStore,
   type EnrolledFaceQuality,
+  type ReembedStore,
+  type ReferenceCount,
   type NewReference,
   type ReferenceListItem,
   type ReferenceMetadata,
@@ -20,13 +22,14 @@ import { ReferenceChangeEntity, type ReferenceChangeKind } from './reference-cha
 import { EncryptionKeyNotConfiguredError, StoredImageCorruptError } from '../../common/errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { CommittedChanges } from './committed-changes.js';
-import { ImageCipher } from './image-cipher.js';
+import { ImageCipher } from '../image-cipher.js';
 import { writeImage } from './image-rows.js';
 import { ReferenceImageEntity } from './reference-image.entity.js';
-import { IMAGE_ROW_OVERHEAD, StoreSpace } from './store-space.js';
-import { forgetMetadataOfGone } from '../../subjects/persistence/subject-metadata.entity.js';
-import { joinParticipants } from './transactions.js';
+import { IMAGE_ROW_OVERHEAD, StoreSpace } from '../store-space.js';
+import { forgetMetadataOfGone } from './subject-metadata.entity.js';
+import { joinParticipants } from '../transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
+import { isMysql } from '../dialect.js';
 
 export function embeddingToBytes(embedding: Float32Array): Buffer {
   const bytes = Buffer.alloc(embedding.length * 4);
@@ -45,7 +48,10 @@ export function embeddingFromBytes(bytes: Buffer): Float32Array {
 const SQLITE_MAX_BLOB = 1_000_000_000;
 
 @Injectable()
-export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleInit {
+export class TypeOrmReferenceStore
+  extends ReferenceStore
+  implements ReembedStore, ReferenceCount, OnModuleInit
+{
   private readonly logger = new Logger(TypeOrmReferenceStore.name);
 
   constructor(
@@ -65,7 +71,7 @@ export class TypeOrmReferenceStore extends ReferenceStore implements OnModuleIni
   async onModuleInit(): Promise<void> {
     const { MAX_UPLOAD_BYTES } = this.config.env;
     const needed = MAX_UPLOAD_BYTES + IMAGE_ROW_OVERHEAD;
-    if (this.dataSource.options.type !== 'mysql') {
+    if (!isMysql(this.dataSource)) {
       if (needed > SQLITE_MAX_BLOB) {
         throw new Error(
           `MAX_UPLOAD_BYTES=${MAX_UPLOAD_BYTES} is more than SQLite stores in one value ` +

@@ -3,9 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
-import { describeCause, isStorageFull } from '../../common/errors.js';
-import { AppConfig } from '../../config/app-config.js';
+import { describeCause, isStorageFull } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
 import { runTransaction } from './transactions.js';
+import { isSqlite } from './dialect.js';
 
 /** What a stored image may add to the upload: the envelope, the row and the statement around it. */
 export const IMAGE_ROW_OVERHEAD = 64 * 1024;
@@ -68,8 +69,7 @@ export class StoreSpace {
 
   async report(): Promise<StoreSpaceReport> {
     const needed = this.config.env.MAX_UPLOAD_BYTES + IMAGE_ROW_OVERHEAD;
-    const roomBytes =
-      this.dataSource.options.type === 'better-sqlite3' ? await this.sqliteRoom() : undefined;
+    const roomBytes = isSqlite(this.dataSource) ? await this.sqliteRoom() : undefined;
     if (roomBytes !== undefined && roomBytes < needed) {
       return {
         writable: false,

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, type EntityManager } from 'typeorm';
-import { ReferenceEntity } from '../../references/persistence/reference.entity.js';
+import { ReferenceEntity } from './reference.entity.js';
 
 /** What a client keeps on a person: a flat JSON object, erased with the person's last reference. */
 @Entity({ name: 'subject_metadata' })

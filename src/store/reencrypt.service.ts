@@ -1,11 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, MoreThan } from 'typeorm';
-import { describeCause } from '../../common/errors.js';
+import { describeCause } from '../common/errors.js';
 import { envelopeKeyId, ImageCipher } from './image-cipher.js';
-import { writeImage } from './image-rows.js';
-import { ReferenceImageEntity } from './reference-image.entity.js';
-import { runTransaction } from './transactions.js';
+import { SealedImages } from './sealed-images.js';
 
 export interface ReencryptCounts {
   /** Rows looked at. */
@@ -22,6 +18,8 @@ export interface ReencryptCounts {
   failed: number;
 }
 
+type Outcome = Exclude<keyof ReencryptCounts, 'scanned'>;
+
 /**
  * Seals every stored image with the current ENCRYPTION_KEY in the current envelope format, after
  * a key rotation, an upgrade from format 1, or when encryption is turned on for a store that
@@ -30,7 +28,7 @@ export interface ReencryptCounts {
 @Injectable()
 export class ReencryptService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly images: SealedImages,
     private readonly cipher: ImageCipher,
   ) {}
 
@@ -41,7 +39,7 @@ export class ReencryptService {
 
   /**
    * Rewrites every image row with the current key, `batchSize` ids at a time, each row in a
-   * transaction of its own (locked on MySQL while it is rewritten). Running it twice changes
+   * write transaction of its own that holds the row (`SealedImages.reseal`). Running it twice changes
    * nothing the second time; uploads and deletes may go on meanwhile.
    */
   async reencrypt({
@@ -58,56 +56,35 @@ export class ReencryptService {
     };
     let after = 0;
     for (;;) {
-      const batch = await this.dataSource.getRepository(ReferenceImageEntity).find({
-        select: { referenceId: true },
-        where: { referenceId: MoreThan(after) },
-        order: { referenceId: 'ASC' },
-        take: batchSize,
-      });
+      const batch = await this.images.idsAfter(after, batchSize);
       if (batch.length === 0) break;
-      for (const { referenceId } of batch) {
+      for (const referenceId of batch) {
         const outcome = await this.reseal(referenceId, log);
         if (outcome === null) continue;
         counts.scanned++;
         counts[outcome]++;
       }
-      after = batch[batch.length - 1].referenceId;
+      after = batch[batch.length - 1];
       log(`${counts.scanned} images so far`);
     }
     return counts;
   }
 
   /** What became of one row; null when it was deleted meanwhile. */
-  private reseal(
-    referenceId: number,
-    log: (line: string) => void,
-  ): Promise<Exclude<keyof ReencryptCounts, 'scanned'> | null> {
-    const lock = this.dataSource.options.type === 'mysql';
-    return runTransaction(this.dataSource, async (manager) => {
-      const query = manager
-        .getRepository(ReferenceImageEntity)
-        .createQueryBuilder('image')
-        .innerJoin('image.reference', 'reference')
-        .select(['image.bytes AS bytes', 'reference.key AS refKey'])
-        .where('image.referenceId = :referenceId', { referenceId });
-      const row = await (lock ? query.setLock('pessimistic_write') : query).getRawOne<{
-        bytes: Buffer;
-        refKey: string;
-      }>();
-      if (!row) return null;
-      const { bytes, refKey } = row;
-      if (this.cipher.isCurrent(bytes)) return 'current';
+  private reseal(referenceId: number, log: (line: string) => void): Promise<Outcome | null> {
+    return this.images.reseal<Outcome>(referenceId, ({ bytes, referenceKey }) => {
+      if (this.cipher.isCurrent(bytes)) return { bytes: null, outcome: 'current' };
       const keyId = envelopeKeyId(bytes);
       let plain: Buffer;
       try {
-        plain = keyId === null ? bytes : this.cipher.open(bytes, refKey);
+        plain = keyId === null ? bytes : this.cipher.open(bytes, referenceKey);
       } catch (error) {
         log(`reference image ${referenceId}: ${describeCause(error)}; left as it is`);
-        return 'failed';
+        return { bytes: null, outcome: 'failed' };
       }
-      await writeImage(manager, 'update', referenceId, this.cipher.seal(plain, refKey));
-      if (keyId === null) return 'encrypted';
-      return keyId === this.cipher.currentKeyId ? 'bound' : 'rotated';
+      const sealed = this.cipher.seal(plain, referenceKey);
+      if (keyId === null) return { bytes: sealed, outcome: 'encrypted' };
+      return { bytes: sealed, outcome: keyId === this.cipher.currentKeyId ? 'bound' : 'rotated' };
     });
   }
 }

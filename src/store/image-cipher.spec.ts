@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { sealFormat1 } from '../../../test/support/format1-envelope.js';
-import { EncryptionKeyNotConfiguredError, StoredImageCorruptError } from '../../common/errors.js';
+import { sealFormat1 } from '../../test/support/format1-envelope.js';
+import { EncryptionKeyNotConfiguredError, StoredImageCorruptError } from '../common/errors.js';
 import {
   ENVELOPE_MAGIC,
   envelopeFormat,

@@ -1,0 +1,35 @@
+import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+
+/**
+ * What differs between the two databases the store runs on, named in one place: the rest of the
+ * store asks these helpers rather than reading the driver's type itself, so that a third
+ * database, or a change of driver, is one file's edit.
+ */
+
+/** TypeORM's driver for MySQL and MariaDB alike. */
+export const MYSQL_DRIVER = 'mysql' as const;
+/** TypeORM's driver for SQLite: one connection, in this process. */
+export const SQLITE_DRIVER = 'better-sqlite3' as const;
+
+type Connected = Pick<DataSource, 'options'>;
+
+/** MySQL or MariaDB: a connection per transaction, row locks, `max_allowed_packet`. */
+export function isMysql(dataSource: Connected): boolean {
+  return dataSource.options.type === MYSQL_DRIVER;
+}
+
+/** SQLite: one connection, on which transactions must take turns (`runTransaction`). */
+export function isSqlite(dataSource: Connected): boolean {
+  return dataSource.options.type === SQLITE_DRIVER;
+}
+
+/**
+ * Makes `query` lock the rows it reads until its transaction ends, where the database has row
+ * locks (MySQL/MariaDB). SQLite has none and needs none: `runTransaction` lets one transaction
+ * at a time run there, which serialises every write of the store already.
+ */
+export function lockForWrite<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+): SelectQueryBuilder<T> {
+  return isMysql(query.connection) ? query.setLock('pessimistic_write') : query;
+}
