@@ -11,10 +11,7 @@ import type { Request } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { errorReplyRule } from '../common/error-replies.js';
 import { AuditUnavailableError, DomainError } from '../common/errors.js';
-import {
-  withWriteParticipant,
-  type WriteParticipant,
-} from '../references/persistence/transactions.js';
+import { withWriteParticipant, type WriteParticipant } from '../store/transactions.js';
 import { AuditTrail, touchedByRequest } from './audit-trail.js';
 import { AUDITED, type AuditedRoute } from './audited.decorator.js';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, In, LessThan, type EntityManager } from 'typeorm';
-import { runTransaction } from '../references/persistence/transactions.js';
+import { runTransaction } from '../store/transactions.js';
 import { AuditEntryEntity } from './audit-entry.entity.js';
 import {
   AuditStore,

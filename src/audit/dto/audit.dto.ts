@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { DecimalInteger, MaxCodePoints } from '../../common/validation.js';
-import { SUBJECT_MAX_LENGTH } from '../../references/reference-store.js';
+import { SUBJECT_MAX_LENGTH } from '../../store/reference-store.js';
 import { AUDIT_ACTIONS, type AuditAction, type StoredAuditEntry } from '../audit-store.js';
 
 export const AUDIT_PAGE_DEFAULT = 100;
