@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, In, LessThan, type EntityManager } from 'typeorm';
+import { Brackets, DataSource, LessThan, type EntityManager } from 'typeorm';
+import { deleteBatch } from '../store/dialect.js';
 import { runTransaction } from '../store/transactions.js';
 import { AuditEntryEntity } from './audit-entry.entity.js';
 import {
@@ -121,18 +122,13 @@ export class TypeOrmAuditStore extends AuditStore {
   }
 
   async prune(before: Date, limit: number): Promise<number> {
-    // Ids first: MySQL takes no LIMIT in a subquery of a DELETE, and SQLite none in DELETE itself.
-    return runTransaction(this.dataSource, async (manager) => {
-      const entries = manager.getRepository(AuditEntryEntity);
-      const old = await entries.find({
-        select: { id: true },
-        where: { occurredAt: LessThan(before) },
-        order: { id: 'ASC' },
-        take: limit,
-      });
-      if (old.length === 0) return 0;
-      await entries.delete({ id: In(old.map((row) => row.id)) });
-      return old.length;
-    });
+    return runTransaction(this.dataSource, (manager) =>
+      deleteBatch(
+        manager.getRepository(AuditEntryEntity),
+        { occurredAt: LessThan(before) },
+        { id: 'ASC' },
+        limit,
+      ),
+    );
   }
 }
