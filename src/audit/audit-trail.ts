@@ -21,7 +21,10 @@ const unique = (values: (string | undefined)[]): string[] => [
   ...new Set(values.filter((value): value is string => typeof value === 'string' && value !== '')),
 ];
 
-/** The names in a request's path and form fields: `:key`, `:subject`, `reference_key`, `subject`. */
+/**
+ * The names in a request's path and fields: `:key`, `:subject`, `reference_key`, `subject` (a
+ * multipart form's fields only once multer has read it, i.e. not yet in a guard).
+ */
 export function touchedByRequest(request: Request): Required<Touched> {
   const params = (request.params ?? {}) as Record<string, string | undefined>;
   const body = (request.body ?? {}) as Record<string, unknown>;

@@ -6,7 +6,7 @@ import { NotAuthenticatedError, TooManyFailedAttemptsError } from '../common/err
 import { AppConfig } from '../config/app-config.js';
 import { FailedAttempts } from './failed-attempts.js';
 import { IS_PUBLIC } from './public.decorator.js';
-import { AuditTrail } from '../audit/audit-trail.js';
+import { AuditTrail, touchedByRequest } from '../audit/audit-trail.js';
 import { AUDITED, type AuditedRoute } from '../audit/audited.decorator.js';
 import type { KeyIdentity } from '../audit/audit-store.js';
 import { keyIdentity, setRequestKey } from './key-identity.js';
@@ -65,7 +65,7 @@ export class ApiKeyGuard implements CanActivate {
     this.failures.record(address);
     const route = this.reflector.get<AuditedRoute | undefined>(AUDITED, context.getHandler());
     await this.audit.appendIfPossible(
-      this.audit.entryOf(request, route?.action ?? 'other', 401, touchedByPath(request)),
+      this.audit.entryOf(request, route?.action ?? 'other', 401, touchedByRequest(request)),
     );
     throw new NotAuthenticatedError();
   }
@@ -79,10 +79,4 @@ export class ApiKeyGuard implements CanActivate {
     }
     return matched;
   }
-}
-
-/** Guards run before multer reads a form: only the path's names are known. */
-function touchedByPath(request: Request) {
-  const { key, subject } = (request.params ?? {}) as Record<string, string | undefined>;
-  return { referenceKeys: key ? [key] : [], subjects: subject ? [subject] : [] };
 }
