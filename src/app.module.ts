@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from './audit/audit.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { FailedAttempts } from './auth/failed-attempts.js';
 import { ConfigModule } from './config/config.module.js';
@@ -24,6 +25,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(env),
         DatabaseModule,
+        AuditModule,
         ReferencesModule,
         HealthModule,
         MetricsModule,

@@ -1,6 +1,7 @@
 // `npm run cli -- <command>`: the service's maintenance commands, each run in the service's own
 // container (see cli/context.ts) with its collaborators injected.
 import 'reflect-metadata';
+import { auditCommand } from './cli/audit.command.js';
 import type { Command } from './cli/command.js';
 import { EXIT_UNAVAILABLE, UsageError } from './cli/command.js';
 import { createServiceContext } from './cli/context.js';
@@ -19,6 +20,7 @@ const COMMANDS = new Map<string, Command<unknown>>([
   ['openapi', openApiCommand],
   ['onnx-models', onnxModelsCommand],
   ['enrol', enrolCommand],
+  ['audit', auditCommand],
 ]);
 
 function usage(): string {
@@ -50,6 +52,7 @@ async function run(name: string | undefined, args: string[]): Promise<number> {
     context = await createServiceContext(imports, {
       env: command.env,
       providers: [command.runner],
+      logToStderr: command.writesStdout,
     });
   } catch (error) {
     if (error instanceof InvalidEnvironmentError) throw error;

@@ -44,9 +44,10 @@ describe('the command line', () => {
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+, AuditLog\d+/,
     );
     assert.deepEqual(await tables(), [
+      'audit_log',
       'face_references',
       'idempotency_keys',
       'migrations',
@@ -61,19 +62,62 @@ describe('the command line', () => {
 
     const revert = cli(['migrate', '--revert'], env);
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
-    assert.match(revert.stdout, /Reverted ImageDigest\d+/);
+    assert.match(revert.stdout, /Reverted AuditLog\d+/);
+    assert.ok(!(await tables()).includes('audit_log'), 'the last migration undone');
+    const before = cli(['migrate', '--revert'], env);
+    assert.equal(before.status, 0, before.stderr + before.stdout);
+    assert.match(before.stdout, /Reverted ImageDigest\d+/);
     const [columns] = await sql.query<RowDataPacket[]>(
       "SHOW COLUMNS FROM face_references LIKE 'image_sha256'",
     );
-    assert.equal(columns.length, 0, 'the last migration undone');
-    const before = cli(['migrate', '--revert'], env);
-    assert.equal(before.status, 0, before.stderr + before.stdout);
-    assert.match(before.stdout, /Reverted IdempotencyKeys\d+/);
-    assert.ok(!(await tables()).includes('idempotency_keys'), 'the one before undone too');
+    assert.equal(columns.length, 0, 'the one before undone too');
     const third = cli(['migrate', '--revert'], env);
     assert.equal(third.status, 0, third.stderr + third.stdout);
-    assert.match(third.stdout, /Reverted SubjectMetadata\d+/);
-    assert.ok(!(await tables()).includes('subject_metadata'), 'and the one before that');
+    assert.match(third.stdout, /Reverted IdempotencyKeys\d+/);
+    assert.ok(!(await tables()).includes('idempotency_keys'), 'and the one before that');
+  });
+
+  it('should export the audit trail as JSON lines on stdout, filtered, with the log on stderr', async () => {
+    const other = await createTestDatabase();
+    try {
+      const env = { DATABASE_URL: other.url, LOG_LEVEL: 'log' };
+      assert.equal(cli(['migrate'], env).status, 0);
+      const check = await createConnection({ uri: other.url });
+      const row = (time: string, action: string, subjects: string[]) => [
+        time,
+        'default',
+        action,
+        '[]',
+        JSON.stringify(subjects),
+        200,
+        `req-${time}`,
+        '127.0.0.1',
+      ];
+      await check.query(
+        'INSERT INTO audit_log (occurred_at, collection, action, reference_keys, subjects, outcome, request_id, client_address) VALUES ?',
+        [
+          [
+            row('2026-11-01 10:00:00', 'identify', ['amy']),
+            row('2026-12-01 10:00:00', 'person-read', ['amy']),
+            row('2026-12-02 10:00:00', 'person-read', ['bob']),
+          ],
+        ],
+      );
+      await check.end();
+      const run = cli(['audit', '--since', '2026-11-15', '--subject', 'amy'], env);
+      assert.equal(run.status, 0, run.stderr);
+      const lines = run.stdout.trim().split('\n');
+      assert.deepEqual(
+        lines.map((line) => (JSON.parse(line) as { request_id: string }).request_id),
+        ['req-2026-12-01 10:00:00'],
+      );
+      assert.match(run.stderr, /"level":"info"/, 'the log went to stderr');
+      const wrong = cli(['audit', '--since', 'last week'], env);
+      assert.equal(wrong.status, 2);
+      assert.match(wrong.stderr, /--since takes an ISO 8601/);
+    } finally {
+      await other.drop();
+    }
   });
 
   it('should read DATABASE_URL from .env in its folder', async () => {

@@ -293,7 +293,13 @@ function subjectSpecs(name: string, open: () => Promise<StoreAccess> | StoreAcce
         const needles = [PERSON, ...personKeys];
         // The scan must see the person before, or its silence after would prove nothing.
         const before = await findAnywhere(store, needles);
-        for (const table of ['face_references', 'subject_metadata', 'idempotency_keys']) {
+        // audit_log: the erasure keeps its entry, with the person's names as digests only.
+        for (const table of [
+          'face_references',
+          'subject_metadata',
+          'idempotency_keys',
+          'audit_log',
+        ]) {
           assert.ok(
             before.some((hit) => hit.startsWith(`${table}.`)),
             `${table}: ${before.join('; ')}`,

@@ -6,6 +6,10 @@ import { NotAuthenticatedError, TooManyFailedAttemptsError } from '../common/err
 import { AppConfig } from '../config/app-config.js';
 import { FailedAttempts } from './failed-attempts.js';
 import { IS_PUBLIC } from './public.decorator.js';
+import { AuditTrail, touchedByRequest } from '../audit/audit-trail.js';
+import { AUDITED, type AuditedRoute } from '../audit/audited.decorator.js';
+import type { KeyIdentity } from '../audit/audit-store.js';
+import { keyIdentity, setRequestKey } from './key-identity.js';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -23,24 +27,26 @@ export function presentedKey(request: Request): string | undefined {
  * address that failed too often gets 429 instead of 401 for its wrong keys, while a valid key
  * still passes: one guesser behind a NAT or a proxy must not lock out everyone sharing its
  * address. That makes the key's length, not the lock, what defeats guessing (API_KEYS asks for 16
- * characters or more).
+ * characters or more). A refused attempt (401) is entered in the audit trail; one refused for its
+ * address (429) is not, so that a guesser cannot flood the trail.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: Buffer[];
+  private readonly keys: { digest: Buffer; identity: KeyIdentity }[];
 
   constructor(
     config: AppConfig,
     private readonly reflector: Reflector,
     private readonly failures: FailedAttempts,
+    private readonly audit: AuditTrail,
   ) {
     this.keys = (config.env.API_KEYS ?? '')
       .split(',')
       .filter((key) => key !== '')
-      .map(digest);
+      .map((key, index) => ({ digest: digest(key), identity: keyIdentity(key, index) }));
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.keys.length === 0) return true;
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
       context.getHandler(),
@@ -48,19 +54,29 @@ export class ApiKeyGuard implements CanActivate {
     ]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<Request>();
-    if (this.matches(presentedKey(request))) return true;
+    const identity = this.matches(presentedKey(request));
+    if (identity) {
+      setRequestKey(request, identity);
+      return true;
+    }
     const address = request.ip ?? request.socket.remoteAddress ?? '';
     const retryAfter = this.failures.blockedFor(address);
     if (retryAfter > 0) throw new TooManyFailedAttemptsError(retryAfter);
     this.failures.record(address);
+    const route = this.reflector.get<AuditedRoute | undefined>(AUDITED, context.getHandler());
+    await this.audit.appendIfPossible(
+      this.audit.entryOf(request, route?.action ?? 'other', 401, touchedByRequest(request)),
+    );
     throw new NotAuthenticatedError();
   }
 
-  private matches(key: string | undefined): boolean {
-    if (key === undefined) return false;
+  private matches(key: string | undefined): KeyIdentity | undefined {
+    if (key === undefined) return undefined;
     const presented = digest(key);
-    let matched = false;
-    for (const known of this.keys) matched = timingSafeEqual(presented, known) || matched;
+    let matched: KeyIdentity | undefined;
+    for (const known of this.keys) {
+      if (timingSafeEqual(presented, known.digest)) matched = known.identity;
+    }
     return matched;
   }
 }

@@ -25,6 +25,8 @@ export interface Command<Options> {
   /** Settings that differ from the service's for this command. */
   env?: Record<string, string>;
   runner: Type<CommandRunner<Options>>;
+  /** Its output is on stdout (JSON lines to pipe on): the log goes to stderr. */
+  writesStdout?: boolean;
 }
 
 export class UsageError extends Error {}

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import type { INestApplicationContext, ModuleMetadata, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '../config/config.module.js';
@@ -12,6 +13,8 @@ export interface ServiceContextOptions {
   env?: Record<string, string | undefined>;
   /** Classes built with the context and given their collaborators, e.g. a command. */
   providers?: Type[];
+  /** Log lines go to stderr: the command's own output is on stdout. */
+  logToStderr?: boolean;
 }
 
 /**
@@ -21,13 +24,15 @@ export interface ServiceContextOptions {
  */
 export async function createServiceContext(
   imports: ModuleImport[],
-  { env = {}, providers = [] }: ServiceContextOptions = {},
+  { env = {}, providers = [], logToStderr = false }: ServiceContextOptions = {},
 ): Promise<INestApplicationContext> {
   const settings = validateEnvironment({ ...process.env, ...env });
   return NestFactory.createApplicationContext(
     { imports: [ConfigModule.forRoot(settings), ...imports], providers },
     {
-      logger: new NestPinoLogger(createLogger(settings.LOG_LEVEL)),
+      logger: new NestPinoLogger(
+        createLogger(settings.LOG_LEVEL, logToStderr ? pino.destination(2) : undefined),
+      ),
       // A failure to start (a backend that does not load, a database that never answers) is the
       // caller's to report; Nest's default would abort the process with a core dump.
       abortOnError: false,

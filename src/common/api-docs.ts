@@ -67,8 +67,8 @@ export function ApiPhotoForm(answers: {
       description:
         'Server busy (FACE_QUEUE_LIMIT, FACE_QUEUE_TIMEOUT_MS, MAX_INFLIGHT_UPLOAD_BYTES or the ' +
         "client's share of it), an " +
-        'analysis over INFERENCE_TIMEOUT_MS, a failed worker, or the database unavailable; with ' +
-        'Retry-After',
+        'analysis over INFERENCE_TIMEOUT_MS, a failed worker, the database unavailable, or the ' +
+        'audit trail unable to record the request; with Retry-After',
     }),
   );
 }
@@ -89,6 +89,16 @@ export function ApiReferenceByKey(failure: string, badRequest?: string): MethodD
     }),
     ApiInternalServerErrorResponse({ type: ErrorResponseDto, description: `${failure}: ...` }),
   );
+}
+
+/** A read of biometric data is answered only once it is in the audit trail. */
+export function ApiAuditedRead(): MethodDecorator {
+  return ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description:
+      'Audit trail unavailable: the request could not be recorded, so it was not answered; ' +
+      'or the database unavailable; with Retry-After',
+  });
 }
 
 /** What every endpoint that writes to the store documents: a store with no room left. */

@@ -93,6 +93,7 @@ export const ERROR_REPLIES: {
     headers: () => ({ 'Retry-After': '5', Connection: 'close' }),
   },
   DatabaseUnavailableError: { status: HttpStatus.SERVICE_UNAVAILABLE, headers: RETRY_SHORTLY },
+  AuditUnavailableError: { status: HttpStatus.SERVICE_UNAVAILABLE, headers: RETRY_SHORTLY },
   EngineBusyError: { status: HttpStatus.SERVICE_UNAVAILABLE, headers: RETRY_SHORTLY },
   EngineQueueTimeoutError: { status: HttpStatus.SERVICE_UNAVAILABLE, headers: RETRY_SHORTLY },
   EngineWorkerFailedError: { status: HttpStatus.SERVICE_UNAVAILABLE, headers: RETRY_SHORTLY },

@@ -297,6 +297,16 @@ export class StoredImageCorruptError extends DomainError {
   }
 }
 
+/**
+ * A read of biometric data could not be entered in the audit trail: it is refused rather than
+ * answered unrecorded.
+ */
+export class AuditUnavailableError extends DomainError {
+  constructor(override readonly cause: unknown) {
+    super('Audit trail unavailable: the request could not be recorded, so it was not answered');
+  }
+}
+
 /** The database cannot be reached; the request may succeed once it is back. */
 export class DatabaseUnavailableError extends DomainError {
   constructor(override readonly cause: unknown) {

@@ -313,6 +313,17 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
       headers: { 'Retry-After': '5', Connection: 'close' },
     },
   ],
+  AuditUnavailableError: [
+    new errors.AuditUnavailableError(databaseDown),
+    {
+      status: 503,
+      body: {
+        detail:
+          'Audit trail unavailable: the request could not be recorded, so it was not answered',
+      },
+      headers: RETRY_5,
+    },
+  ],
   DatabaseUnavailableError: [
     new errors.DatabaseUnavailableError(databaseDown),
     { status: 503, body: { detail: 'Database unavailable' }, headers: RETRY_5 },

@@ -14,6 +14,7 @@ describe('validateEnvironment', () => {
     assert.equal(env.FACE_WORKERS, availableParallelism());
     assert.equal(env.MAX_UPLOAD_BYTES, 10 * 1024 * 1024);
     assert.equal(env.DB_RUN_MIGRATIONS, true);
+    assert.equal(env.AUDIT_RETENTION_DAYS, 365);
     assert.ok(isAbsolute(env.DATA_DIR) && isAbsolute(env.MODELS_DIR));
   });
 
@@ -70,6 +71,9 @@ describe('validateEnvironment', () => {
       }
       assert.fail('expected the environment to be refused');
     };
+    assert.deepEqual(problems({ AUDIT_RETENTION_DAYS: '0' }), [
+      'AUDIT_RETENTION_DAYS="0": must be a whole number between 1 and 36500',
+    ]);
     assert.deepEqual(problems({ FACE_MATCH_THRESHOLD: 'abc' }), [
       'FACE_MATCH_THRESHOLD="abc": must be a number between 0 and 2',
     ]);

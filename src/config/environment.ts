@@ -260,6 +260,13 @@ export class EnvironmentVariables {
   @NumberSetting(1, 30 * 86_400, 1)
   IDEMPOTENCY_TTL_SECONDS = 86_400;
 
+  /**
+   * How long audit trail entries are kept: older ones are deleted, a bounded batch at a time, every
+   * ten minutes.
+   */
+  @NumberSetting(1, 36_500, 1)
+  AUDIT_RETENTION_DAYS = 365;
+
   /** Comma-separated API keys; when set, every endpoint but health and the docs needs one. */
   @IsOptional()
   @Matches(/^[^\s,]{16,}(,[^\s,]{16,})*$/, {

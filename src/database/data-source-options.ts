@@ -7,6 +7,8 @@ import { EnrolmentQuality1764892800000 } from '../../migrations/1764892800000-En
 import { SubjectMetadata1765000000000 } from '../../migrations/1765000000000-SubjectMetadata.js';
 import { IdempotencyKeys1765100000000 } from '../../migrations/1765100000000-IdempotencyKeys.js';
 import { ImageDigest1765200000000 } from '../../migrations/1765200000000-ImageDigest.js';
+import { AuditLog1765300000000 } from '../../migrations/1765300000000-AuditLog.js';
+import { AuditEntryEntity } from '../audit/audit-entry.entity.js';
 import type { EnvironmentVariables } from '../config/environment.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { ReferenceChangeEntity } from '../store/typeorm/reference-change.entity.js';
@@ -21,6 +23,7 @@ export const ENTITIES = [
   ReferenceChangeEntity,
   SubjectMetadataEntity,
   IdempotencyKeyEntity,
+  AuditEntryEntity,
 ];
 export const MIGRATIONS = [
   CreateReferences1764288000000,
@@ -29,6 +32,7 @@ export const MIGRATIONS = [
   SubjectMetadata1765000000000,
   IdempotencyKeys1765100000000,
   ImageDigest1765200000000,
+  AuditLog1765300000000,
 ];
 
 export type DatabaseSettings = Pick<

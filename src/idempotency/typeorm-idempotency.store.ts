@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, LessThanOrEqual, QueryFailedError, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { deleteBatch } from '../store/dialect.js';
 import { runTransaction } from '../store/transactions.js';
 import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
 import {
@@ -146,19 +147,14 @@ export class TypeOrmIdempotencyStore extends IdempotencyStore {
   }
 
   async purgeExpired(now: Date, limit: number): Promise<number> {
-    // Ids first: MySQL takes no LIMIT in a subquery of a DELETE, and SQLite none in DELETE itself.
-    return runTransaction(this.dataSource, async (manager) => {
-      const keys = manager.getRepository(IdempotencyKeyEntity);
-      const expired = await keys.find({
-        select: { id: true },
-        where: { expiresAt: LessThanOrEqual(now) },
-        order: { expiresAt: 'ASC' },
-        take: limit,
-      });
-      if (expired.length === 0) return 0;
-      await keys.delete({ id: In(expired.map((row) => row.id)), expiresAt: LessThanOrEqual(now) });
-      return expired.length;
-    });
+    return runTransaction(this.dataSource, (manager) =>
+      deleteBatch(
+        manager.getRepository(IdempotencyKeyEntity),
+        { expiresAt: LessThanOrEqual(now) },
+        { expiresAt: 'ASC' },
+        limit,
+      ),
+    );
   }
 }
 

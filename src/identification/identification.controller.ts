@@ -1,3 +1,5 @@
+import { Audited } from '../audit/audited.decorator.js';
+import type { Touched } from '../audit/audited.decorator.js';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
@@ -17,6 +19,7 @@ export class IdentificationController {
   constructor(private readonly identification: IdentificationService) {}
 
   @Post('identify')
+  @Audited('identify', namesFound)
   @HttpCode(200)
   @InferenceRoute()
   @PhotoForm({ photos: ['image'] })
@@ -61,4 +64,14 @@ export class IdentificationController {
       time: found.seconds,
     };
   }
+}
+
+/** Whom the search found, as its answer names them: the trail records who was matched. */
+function namesFound(answer: unknown): Touched {
+  const { faces } = answer as IdentifyResponseDto;
+  const found = faces.flatMap((face) => [...(face.matches ?? []), ...(face.subjects ?? [])]);
+  return {
+    referenceKeys: found.flatMap((match) => (match.key === undefined ? [] : [match.key])),
+    subjects: found.flatMap((match) => (match.subject === null ? [] : [match.subject])),
+  };
 }

@@ -1,3 +1,4 @@
+import { Audited } from '../audit/audited.decorator.js';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBody,
@@ -25,6 +26,7 @@ export class PersonVerificationController {
   constructor(private readonly references: ReferencesService) {}
 
   @Post('subjects/:subject/verify')
+  @Audited('person-verify')
   @HttpCode(200)
   @InferenceRoute()
   @PhotoForm({ photos: ['image'] })

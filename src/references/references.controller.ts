@@ -1,3 +1,4 @@
+import { Audited } from '../audit/audited.decorator.js';
 import {
   Body,
   Controller,
@@ -21,6 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import {
+  ApiAuditedRead,
   ApiPhotoForm,
   ApiProtected,
   ApiReferenceByKey,
@@ -61,6 +63,7 @@ export class ReferencesController {
   constructor(private readonly references: ReferencesService) {}
 
   @Post('upload_reference')
+  @Audited('enrol')
   @HttpCode(200)
   @InferenceRoute()
   @Idempotent({ withMissingFields: true })
@@ -95,6 +98,7 @@ export class ReferencesController {
   }
 
   @Post('compare_with_reference')
+  @Audited('compare')
   @HttpCode(200)
   @InferenceRoute()
   @PhotoForm({ photos: ['image'], required: ['reference_key'] })
@@ -124,6 +128,7 @@ export class ReferencesController {
   }
 
   @Post('verify')
+  @Audited('verify')
   @HttpCode(200)
   @InferenceRoute()
   @PhotoForm({ photos: ['image1', 'image2'] })
@@ -196,6 +201,10 @@ export class ReferencesController {
   }
 
   @Get('references/:key')
+  @ApiAuditedRead()
+  @Audited('reference-read', (answer) => ({
+    subjects: [(answer as ReferenceMetadataDto).subject ?? ''],
+  }))
   @ApiOperation({ summary: 'What is stored about a reference (no image bytes, no embedding)' })
   @ApiOkResponse({ type: ReferenceMetadataDto })
   @ApiReferenceByKey('Error reading reference')
@@ -204,6 +213,8 @@ export class ReferencesController {
   }
 
   @Get('references/:key/image')
+  @Audited('photo-download')
+  @ApiAuditedRead()
   @ApiOperation({ summary: 'The uploaded photo, byte for byte, with its content type' })
   @ApiProduces('image/jpeg', 'image/png')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
@@ -218,6 +229,7 @@ export class ReferencesController {
   }
 
   @Delete('delete_reference/:key')
+  @Audited('reference-delete')
   @Idempotent()
   @ApiOperation({ summary: 'Delete a reference: its image and embedding together' })
   @ApiOkResponse({ type: DeleteReferenceResponseDto })

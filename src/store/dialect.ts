@@ -1,4 +1,13 @@
-import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import {
+  In,
+  type DataSource,
+  type FindOptionsOrder,
+  type FindOptionsSelect,
+  type FindOptionsWhere,
+  type ObjectLiteral,
+  type Repository,
+  type SelectQueryBuilder,
+} from 'typeorm';
 
 /**
  * What differs between the two databases the store runs on, named in one place: the rest of the
@@ -32,4 +41,26 @@ export function lockForWrite<T extends ObjectLiteral>(
   query: SelectQueryBuilder<T>,
 ): SelectQueryBuilder<T> {
   return isMysql(query.connection) ? query.setLock('pessimistic_write') : query;
+}
+
+/**
+ * Deletes at most `limit` rows matching `where`, the first by `order`; how many. The ids are read
+ * first: MySQL takes no LIMIT in a subquery of a DELETE, and SQLite none in DELETE itself. `where`
+ * is asked again of the delete, so that a row changed in between is left alone.
+ */
+export async function deleteBatch<T extends ObjectLiteral & { id: number }>(
+  repository: Repository<T>,
+  where: FindOptionsWhere<T>,
+  order: FindOptionsOrder<T>,
+  limit: number,
+): Promise<number> {
+  const rows = await repository.find({
+    select: { id: true } as FindOptionsSelect<T>,
+    where,
+    order,
+    take: limit,
+  });
+  if (rows.length === 0) return 0;
+  await repository.delete({ ...where, id: In(rows.map((row) => row.id)) });
+  return rows.length;
 }

@@ -26,29 +26,43 @@ function lockOf(dataSource: DataSource): Mutex {
   return lock;
 }
 
+/** What a write changed, as its participants may need to record it. */
+export interface WriteTouch {
+  referenceKeys: string[];
+  subjects: string[];
+  /** The write erased a person: whatever else names them must go or be made anonymous. */
+  erasure?: boolean;
+}
+
 /**
  * Something a request must commit together with its write or not at all: the answer of an
  * idempotent request, so that a crash between the commit and the answer still leaves the answer
- * for the retry.
+ * for the retry; the audit entry of the write, so that no write goes unrecorded and no entry
+ * records a write that did not happen.
  */
 export interface WriteParticipant {
   /** Runs inside the write's transaction, after its rows; throwing rolls the write back. */
-  join(manager: EntityManager): Promise<void>;
+  join(manager: EntityManager, touch: WriteTouch): Promise<void>;
 }
 
-const participants = new AsyncLocalStorage<WriteParticipant>();
+/** A request may carry several (its audit entry's, its idempotency key's), outermost first. */
+const participants = new AsyncLocalStorage<readonly WriteParticipant[]>();
 
 /** Runs `work` with `participant` joining the transactions of the writes it makes. */
 export function withWriteParticipant<T>(participant: WriteParticipant, work: () => T): T {
-  return participants.run(participant, work);
+  return participants.run([...(participants.getStore() ?? []), participant], work);
 }
 
 /**
- * Called by a write once it has changed rows, last before its commit: the participant of the
- * request on whose behalf it runs, if any, writes its rows into the same transaction.
+ * Called by a write once it has changed rows, last before its commit: the participants of the
+ * request on whose behalf it runs, if any, write their rows into the same transaction, in the
+ * order they were entered.
  */
-export async function joinParticipants(manager: EntityManager): Promise<void> {
-  await participants.getStore()?.join(manager);
+export async function joinParticipants(
+  manager: EntityManager,
+  touch: WriteTouch = { referenceKeys: [], subjects: [] },
+): Promise<void> {
+  for (const participant of participants.getStore() ?? []) await participant.join(manager, touch);
 }
 
 /** SQLite's connection says a transaction is open where none of ours is. */

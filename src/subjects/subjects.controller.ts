@@ -1,3 +1,4 @@
+import { Audited } from '../audit/audited.decorator.js';
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -9,7 +10,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProtected, ApiStoreWrite } from '../common/api-docs.js';
+import { ApiAuditedRead, ApiProtected, ApiStoreWrite } from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import {
@@ -37,6 +38,10 @@ export class SubjectsController {
   constructor(private readonly subjects: SubjectsService) {}
 
   @Get(':subject')
+  @ApiAuditedRead()
+  @Audited('person-read', (answer) => ({
+    referenceKeys: (answer as SubjectResponseDto).references.map(({ key }) => key),
+  }))
   @ApiOperation({ summary: 'A person: their references and the metadata kept on them' })
   @ApiParam(SUBJECT_PARAM)
   @ApiOkResponse({ type: SubjectResponseDto })
@@ -51,6 +56,7 @@ export class SubjectsController {
   }
 
   @Put(':subject')
+  @Audited('person-metadata-write')
   @ApiOperation({
     summary: 'Replace the metadata kept on a person who has at least one reference',
     description:
@@ -79,6 +85,7 @@ export class SubjectsController {
   }
 
   @Delete(':subject')
+  @Audited('person-erase')
   @ApiOperation({
     summary: 'Erase a person: every reference, photo, embedding and the metadata, in one go',
     description:

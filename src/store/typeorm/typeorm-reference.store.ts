@@ -116,7 +116,10 @@ export class TypeOrmReferenceStore
       await logChange(manager, row.id, 'insert');
       // Throwing here rolls all three rows back: the window left is the commit itself.
       signal?.throwIfAborted();
-      await joinParticipants(manager);
+      await joinParticipants(manager, {
+        referenceKeys: [reference.key],
+        subjects: reference.subject === null ? [] : [reference.subject],
+      });
       return row.id;
     });
     const { key, filename, subject, embedding, model } = reference;
@@ -278,7 +281,10 @@ export class TypeOrmReferenceStore
       await logChange(manager, row.id, 'delete');
       // A person's metadata goes with their last reference: nothing of them is left behind.
       if (row.subject !== null) await forgetMetadataOfGone(manager, row.subject);
-      await joinParticipants(manager);
+      await joinParticipants(manager, {
+        referenceKeys: [key],
+        subjects: row.subject === null ? [] : [row.subject],
+      });
       return row.id;
     });
     if (id !== null) this.committed.tell({ kind: 'deleted', referenceId: id });

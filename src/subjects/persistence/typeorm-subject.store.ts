@@ -64,7 +64,7 @@ export class TypeOrmSubjectStore extends SubjectStore {
         updatedAt: new Date(),
       });
       // An idempotent PUT's key is spent in this transaction: a retry replays, never writes again.
-      await joinParticipants(manager);
+      await joinParticipants(manager, { referenceKeys: [], subjects: [subject] });
       return true;
     });
   }
@@ -94,7 +94,13 @@ export class TypeOrmSubjectStore extends SubjectStore {
       }
       // After the answers it erased: an idempotent DELETE's own key is spent here, and only when
       // there was someone to erase (a 404 leaves the key free).
-      if (ids.length > 0) await joinParticipants(manager);
+      if (ids.length > 0) {
+        await joinParticipants(manager, {
+          referenceKeys: rows.map(({ key }) => key),
+          subjects: [subject],
+          erasure: true,
+        });
+      }
       return ids;
     });
     for (const referenceId of ids) this.committed.tell({ kind: 'deleted', referenceId });

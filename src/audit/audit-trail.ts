@@ -1,0 +1,111 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Request } from 'express';
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { requestKey } from '../auth/key-identity.js';
+import { AuditStore, type AuditAction, type AuditEntry } from './audit-store.js';
+import type { Touched } from './audited.decorator.js';
+
+/** Until collections exist (issue 23, item 1) every request works on this one. */
+export const DEFAULT_COLLECTION = 'default';
+
+/**
+ * What an erased person's names become in the trail: a digest lets whoever already knows the name
+ * find the entries about them (an erasure request, an inquiry), and nobody read the name off them.
+ */
+export function anonymised(value: string): string {
+  return `sha256:${createHash('sha256').update(value, 'utf8').digest('hex')}`;
+}
+
+const unique = (values: (string | undefined)[]): string[] => [
+  ...new Set(values.filter((value): value is string => typeof value === 'string' && value !== '')),
+];
+
+/**
+ * The names in a request's path and fields: `:key`, `:subject`, `reference_key`, `subject` (a
+ * multipart form's fields only once multer has read it, i.e. not yet in a guard).
+ */
+export function touchedByRequest(request: Request): Required<Touched> {
+  const params = (request.params ?? {}) as Record<string, string | undefined>;
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value.trim() : undefined);
+  return {
+    referenceKeys: unique([params.key, text(body.reference_key)]),
+    subjects: unique([params.subject, text(body.subject)]),
+  };
+}
+
+/** pino-http's id of the request (a string: ours, from requestIdFrom); '' outside a request. */
+function requestIdOf(request: Request): string {
+  const id = (request as { id?: unknown }).id;
+  return typeof id === 'string' ? id : '';
+}
+
+/** Builds the entries of requests and appends them to the trail. */
+@Injectable()
+export class AuditTrail {
+  private readonly logger = new Logger(AuditTrail.name);
+
+  constructor(private readonly store: AuditStore) {}
+
+  entryOf(
+    request: Request,
+    action: AuditAction,
+    outcome: number,
+    ...touched: Touched[]
+  ): AuditEntry {
+    return {
+      time: new Date(),
+      key: requestKey(request),
+      collection: DEFAULT_COLLECTION,
+      action,
+      referenceKeys: unique(touched.flatMap((names) => names.referenceKeys ?? [])),
+      subjects: unique(touched.flatMap((names) => names.subjects ?? [])),
+      outcome,
+      // The id in the request's log lines and its X-Request-Id header.
+      requestId: requestIdOf(request),
+      clientAddress: request.ip ?? request.socket.remoteAddress ?? '',
+    };
+  }
+
+  /** Appends `entry`, in `manager`'s transaction when given; throws when it cannot. */
+  append(entry: AuditEntry, manager?: EntityManager): Promise<void> {
+    return this.store.append(entry, manager);
+  }
+
+  /**
+   * In an erasure's transaction: the person's names in older entries become digests, and so do
+   * they in `entry`, the erasure's own, which stays as the record that it happened.
+   */
+  async appendErasure(
+    manager: EntityManager,
+    entry: AuditEntry,
+    erased: { subjects: string[]; referenceKeys: string[] },
+  ): Promise<void> {
+    await this.store.anonymise(manager, erased, anonymised);
+    const keys = new Set(erased.referenceKeys);
+    const subjects = new Set(erased.subjects);
+    await this.store.append(
+      {
+        ...entry,
+        referenceKeys: entry.referenceKeys.map((key) => (keys.has(key) ? anonymised(key) : key)),
+        subjects: entry.subjects.map((name) => (subjects.has(name) ? anonymised(name) : name)),
+      },
+      manager,
+    );
+  }
+
+  /**
+   * For a refused or failed request, whose answer is an error anyway: a trail out of reach must
+   * not turn a 401 or a 404 into something else, so the failure is logged instead.
+   */
+  async appendIfPossible(entry: AuditEntry): Promise<void> {
+    try {
+      await this.store.append(entry);
+    } catch (error) {
+      this.logger.error(
+        `Could not record ${entry.action} -> ${entry.outcome} in the audit trail: ${String(error)}`,
+      );
+    }
+  }
+}

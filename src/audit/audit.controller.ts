@@ -1,0 +1,52 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiInternalServerErrorResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProtected } from '../common/api-docs.js';
+import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { parsedFields } from '../common/validation.js';
+import { AuditService } from './audit.service.js';
+import { AUDIT_PAGE_DEFAULT, AuditPageDto, AuditQueryDto, toAuditEntry } from './dto/audit.dto.js';
+
+@ApiTags('audit')
+@ApiProtected()
+@Controller('audit')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'The audit trail: who enrolled, compared, identified, downloaded or erased whom',
+    description:
+      'Newest first; `next_cursor` pages on. With API_KEYS set, any configured key may read it ' +
+      '(an admin scope comes with scoped keys).',
+  })
+  @ApiOkResponse({ type: AuditPageDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'since or until not ISO 8601, an unknown action, limit out of range, a bad cursor',
+  })
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Error reading audit trail: ...',
+  })
+  async list(@Query(parsedFields) query: AuditQueryDto): Promise<AuditPageDto> {
+    const { entries, nextBefore } = await this.audit.page({
+      since: query.since === undefined ? undefined : new Date(query.since),
+      until: query.until === undefined ? undefined : new Date(query.until),
+      action: query.action,
+      subject: query.subject,
+      referenceKey: query.key,
+      before: query.cursor === undefined ? undefined : Number(query.cursor),
+      limit: query.limit ?? AUDIT_PAGE_DEFAULT,
+    });
+    return {
+      entries: entries.map(toAuditEntry),
+      next_cursor: nextBefore === null ? null : String(nextBefore),
+    };
+  }
+}
