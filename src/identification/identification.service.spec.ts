@@ -12,8 +12,7 @@ import { validateEnvironment } from '../config/environment.js';
 import { Calibration } from '../face-engine/calibration.js';
 import { FakeFaceAnalyser, fakeFace } from '../../test/support/fake-face-analyser.js';
 import { MODEL, SharedStore, unit } from '../../test/support/memory-change-feed.js';
-import type { SubjectMetadata } from '../subjects/subject-metadata.js';
-import { SubjectStore } from '../subjects/subject-store.js';
+import { MemorySubjectStore } from '../../test/support/memory-subject-store.js';
 import { SubjectsService } from '../subjects/subjects.service.js';
 import { IdentificationService } from './identification.service.js';
 import { ReferenceIndex } from './reference-index.js';
@@ -25,38 +24,12 @@ const photo: UploadedImage = {
 };
 const box = (x: number) => ({ x, y: 10, width: 30, height: 30 });
 
-/** Metadata only: identification reads nothing else of a person. */
-class MetadataStore extends SubjectStore {
-  readonly stored = new Map<string, SubjectMetadata>();
-  reads = 0;
-  references(): never {
-    throw new Error('not read by identification');
-  }
-  metadata(subjects: string[]): Promise<Map<string, SubjectMetadata>> {
-    this.reads++;
-    return Promise.resolve(
-      new Map(
-        subjects.flatMap((subject) => {
-          const metadata = this.stored.get(subject);
-          return metadata ? [[subject, metadata] as const] : [];
-        }),
-      ),
-    );
-  }
-  saveMetadata(): never {
-    throw new Error('not written by identification');
-  }
-  erase(): never {
-    throw new Error('not written by identification');
-  }
-}
-
 describe('IdentificationService', () => {
   let engine: FakeFaceAnalyser;
   let store: SharedStore;
   let index: ReferenceIndex;
   let service: IdentificationService;
-  let people: MetadataStore;
+  let people: MemorySubjectStore;
 
   beforeEach(async () => {
     // MODEL is not the shipped table's: no security levels, and the fixed threshold.
@@ -68,13 +41,13 @@ describe('IdentificationService', () => {
     for (const id of [1, 2, 3]) store.insertByOtherReplica(id);
     index = new ReferenceIndex(store, engine, config);
     await index.onApplicationBootstrap();
-    people = new MetadataStore();
+    people = new MemorySubjectStore();
     const subjects = new SubjectsService(people);
     service = new IdentificationService(engine, index, new Calibration(engine), config, subjects);
   });
 
   it('should give each person found by group_by=subject the metadata stored on them, read once', async () => {
-    people.stored.set('person1', { badge: 17, staff: true });
+    people.kept.set('person1', { badge: 17, staff: true });
     engine.faces = [fakeFace(unit(1), { box: box(20) }), fakeFace(unit(2), { box: box(200) })];
     const result = await service.identify(photo, { limit: 2, groupBy: 'subject' });
     const found = result.faces.map(({ subjects }) =>
@@ -82,13 +55,13 @@ describe('IdentificationService', () => {
     );
     assert.deepEqual(found[0][0], { subject: 'person1', metadata: { badge: 17, staff: true } });
     assert.deepEqual(found[1][0], { subject: 'person2', metadata: {} });
-    assert.equal(people.reads, 1);
+    assert.equal(people.metadataReads, 1);
   });
 
   it('should not read metadata for a search by reference', async () => {
     engine.faces = [fakeFace(unit(1), { box: box(20) })];
     await service.identify(photo, { limit: 2 });
-    assert.equal(people.reads, 0);
+    assert.equal(people.metadataReads, 0);
   });
   afterEach(() => index.onApplicationShutdown());
 

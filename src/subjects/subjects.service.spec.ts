@@ -5,40 +5,9 @@ import {
   InvalidSubjectError,
   SubjectNotFoundError,
 } from '../common/errors.js';
-import type { SubjectMetadata } from './subject-metadata.js';
-import { SubjectStore, type SubjectReference } from './subject-store.js';
+import { MemorySubjectStore } from '../../test/support/memory-subject-store.js';
+import type { SubjectReference } from './subject-store.js';
 import { SubjectsService } from './subjects.service.js';
-
-/** People in memory, with the store's rule: metadata only for a person with a reference. */
-class FakeSubjectStore extends SubjectStore {
-  readonly people = new Map<string, SubjectReference[]>();
-  readonly kept = new Map<string, SubjectMetadata>();
-  failWith?: Error;
-
-  references(subject: string): Promise<SubjectReference[]> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    return Promise.resolve(this.people.get(subject) ?? []);
-  }
-  metadata(subjects: string[]): Promise<Map<string, SubjectMetadata>> {
-    const found = new Map<string, SubjectMetadata>();
-    for (const subject of subjects) {
-      const metadata = this.kept.get(subject);
-      if (metadata) found.set(subject, metadata);
-    }
-    return Promise.resolve(found);
-  }
-  saveMetadata(subject: string, metadata: SubjectMetadata): Promise<boolean> {
-    if (!this.people.has(subject)) return Promise.resolve(false);
-    this.kept.set(subject, metadata);
-    return Promise.resolve(true);
-  }
-  erase(subject: string): Promise<number> {
-    const erased = this.people.get(subject)?.length ?? 0;
-    this.people.delete(subject);
-    this.kept.delete(subject);
-    return Promise.resolve(erased);
-  }
-}
 
 const reference = (key: string): SubjectReference => ({
   key,
@@ -48,11 +17,11 @@ const reference = (key: string): SubjectReference => ({
 });
 
 describe('SubjectsService', () => {
-  let store: FakeSubjectStore;
+  let store: MemorySubjectStore;
   let service: SubjectsService;
 
   beforeEach(() => {
-    store = new FakeSubjectStore();
+    store = new MemorySubjectStore();
     service = new SubjectsService(store);
     store.people.set('amy', [reference('a1'), reference('a2')]);
   });

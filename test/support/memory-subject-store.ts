@@ -1,0 +1,36 @@
+import type { SubjectMetadata } from '../../src/subjects/subject-metadata.js';
+import { SubjectStore, type SubjectReference } from '../../src/subjects/subject-store.js';
+
+/** People in memory, with the store's rule: metadata only for a person with a reference. */
+export class MemorySubjectStore extends SubjectStore {
+  readonly people = new Map<string, SubjectReference[]>();
+  readonly kept = new Map<string, SubjectMetadata>();
+  failWith?: Error;
+  /** Calls of `metadata`: a caller that should read once per request can be held to it. */
+  metadataReads = 0;
+
+  references(subject: string): Promise<SubjectReference[]> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    return Promise.resolve(this.people.get(subject) ?? []);
+  }
+  metadata(subjects: string[]): Promise<Map<string, SubjectMetadata>> {
+    this.metadataReads++;
+    const found = new Map<string, SubjectMetadata>();
+    for (const subject of subjects) {
+      const metadata = this.kept.get(subject);
+      if (metadata) found.set(subject, metadata);
+    }
+    return Promise.resolve(found);
+  }
+  saveMetadata(subject: string, metadata: SubjectMetadata): Promise<boolean> {
+    if (!this.people.has(subject)) return Promise.resolve(false);
+    this.kept.set(subject, metadata);
+    return Promise.resolve(true);
+  }
+  erase(subject: string): Promise<number> {
+    const erased = this.people.get(subject)?.length ?? 0;
+    this.people.delete(subject);
+    this.kept.delete(subject);
+    return Promise.resolve(erased);
+  }
+}
