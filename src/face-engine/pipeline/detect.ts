@@ -277,9 +277,8 @@ export async function detect(
 }
 
 /**
- * The score a face found in a quarter turn needs for the turn to be taken. Upright photos whose
- * face the detector scores weakly can show a sideways "face" in a turn: on lfw-dev (all upright)
- * three did, scored 0.55 to 0.58; a face a wrong tag turned scores 0.87 to 1.0 once upright
+ * The score a face found in a quarter turn needs for the turn to be taken: high enough that the
+ * sideways "face" a turn shows in an upright photo with a weak face is never taken for it
  * (docs/recognition.md, "Faces on their side").
  */
 export const TURNED_MIN_SCORE = 0.8;
@@ -292,10 +291,8 @@ export interface TurnedDetections {
 }
 
 /**
- * A face box at least this much wider than tall is a face on its side: upright faces are taller
- * than wide (on deepface, as they stand, 0.66 to 0.92; on lfw-dev 96.6% at most 1.0), the same
- * faces laid on their side 0.86 to 2.2, nine in ten above 1.24 (docs/recognition.md, "Faces on
- * their side").
+ * A face box at least this much wider than tall is a face on its side: the detector draws upright
+ * faces taller than wide (the measured ranges are in docs/recognition.md, "Faces on their side").
  */
 export const SIDEWAYS_ASPECT = 1.2;
 
