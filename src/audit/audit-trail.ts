@@ -54,9 +54,10 @@ export class AuditTrail {
     outcome: number,
     ...touched: Touched[]
   ): AuditEntry {
+    const key = requestKey(request);
     return {
       time: new Date(),
-      key: requestKey(request),
+      key: key && { id: key.id, name: key.name },
       collection: DEFAULT_COLLECTION,
       action,
       referenceKeys: unique(touched.flatMap((names) => names.referenceKeys ?? [])),

@@ -8,8 +8,7 @@ import { FailedAttempts } from './failed-attempts.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { AuditTrail, touchedByRequest } from '../audit/audit-trail.js';
 import { AUDITED, type AuditedRoute } from '../audit/audited.decorator.js';
-import type { KeyIdentity } from '../audit/audit-store.js';
-import { keyIdentity, setRequestKey } from './key-identity.js';
+import { keyIdentity, setRequestKey, type RequestKey } from './key-identity.js';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -32,7 +31,7 @@ export function presentedKey(request: Request): string | undefined {
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: { digest: Buffer; identity: KeyIdentity }[];
+  private readonly keys: { digest: Buffer; identity: RequestKey }[];
 
   constructor(
     config: AppConfig,
@@ -70,10 +69,10 @@ export class ApiKeyGuard implements CanActivate {
     throw new NotAuthenticatedError();
   }
 
-  private matches(key: string | undefined): KeyIdentity | undefined {
+  private matches(key: string | undefined): RequestKey | undefined {
     if (key === undefined) return undefined;
     const presented = digest(key);
-    let matched: KeyIdentity | undefined;
+    let matched: RequestKey | undefined;
     for (const known of this.keys) {
       if (timingSafeEqual(presented, known.digest)) matched = known.identity;
     }
