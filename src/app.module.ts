@@ -8,6 +8,7 @@ import type { EnvironmentVariables } from './config/environment.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentificationModule } from './identification/identification.module.js';
+import { KeysModule } from './keys/keys.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import {
   anyRateLimit,
@@ -31,6 +32,7 @@ export class AppModule {
         MetricsModule,
         IdentificationModule,
         SubjectsModule,
+        KeysModule,
       ],
       providers: [
         FailedAttempts,

@@ -13,6 +13,8 @@ export const AUDIT_ACTIONS = [
   'person-read',
   'person-metadata-write',
   'person-erase',
+  'key-create',
+  'key-revoke',
   /** A refused attempt at a route that is not itself audited (e.g. a listing). */
   'other',
 ] as const;

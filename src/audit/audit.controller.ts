@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Controller, Get, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -19,11 +20,10 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
+  @RequiresScope('admin', 'read the audit trail')
   @ApiOperation({
     summary: 'The audit trail: who enrolled, compared, identified, downloaded or erased whom',
-    description:
-      'Newest first; `next_cursor` pages on. With API_KEYS set, any configured key may read it ' +
-      '(an admin scope comes with scoped keys).',
+    description: 'Newest first; `next_cursor` pages on.',
   })
   @ApiOkResponse({ type: AuditPageDto })
   @ApiBadRequestResponse({

@@ -207,6 +207,62 @@ export class NotAuthenticatedError extends DomainError {
   }
 }
 
+/** The request's key is valid but lacks the scope the route needs. */
+export class ScopeMissingError extends DomainError {
+  constructor(
+    readonly action: string,
+    readonly scope: string,
+  ) {
+    super(`This key may not ${action}: it lacks the scope '${scope}'`);
+  }
+}
+
+/** A key may hand on only scopes it holds itself, and only for its own collection. */
+export class KeyGrantRefusedError extends DomainError {
+  constructor(readonly refusal: { scope: string } | { collection: string }) {
+    super(
+      'scope' in refusal
+        ? `This key may not grant the scope '${refusal.scope}': it lacks it itself`
+        : `This key may not create keys for the collection '${refusal.collection}': it works ` +
+            'on another one',
+    );
+  }
+}
+
+/** No API key has the id (or it belongs to another collection than the caller's). */
+export class KeyNotFoundError extends DomainError {
+  constructor(readonly id: string) {
+    super(`No API key found with id: ${id}`);
+  }
+}
+
+/** A new key's expires_at is not in the future. */
+export class KeyExpiryInPastError extends DomainError {
+  constructor() {
+    super('expires_at must be in the future');
+  }
+}
+
+/** A key asked for a collection that does not exist. */
+export class UnknownCollectionError extends DomainError {
+  constructor(readonly collection: string) {
+    super(`No collection named: ${collection}`);
+  }
+}
+
+/**
+ * `/keys` with API_KEYS unset: nothing checks keys then, and a key minted anyway would give its
+ * holder the illusion of a limit that does not exist.
+ */
+export class KeysNotCheckedError extends DomainError {
+  constructor() {
+    super(
+      'API keys are not checked: API_KEYS is unset, so every request is let in. Set API_KEYS ' +
+        '(an admin key) to manage scoped keys',
+    );
+  }
+}
+
 /** The client's address failed authentication more than AUTH_FAILURES_PER_MINUTE allows. */
 export class TooManyFailedAttemptsError extends DomainError {
   constructor(readonly retryAfterSeconds: number) {

@@ -8,8 +8,10 @@ import { SubjectMetadata1765000000000 } from '../../migrations/1765000000000-Sub
 import { IdempotencyKeys1765100000000 } from '../../migrations/1765100000000-IdempotencyKeys.js';
 import { ImageDigest1765200000000 } from '../../migrations/1765200000000-ImageDigest.js';
 import { AuditLog1765300000000 } from '../../migrations/1765300000000-AuditLog.js';
+import { ApiKeys1765500000000 } from '../../migrations/1765500000000-ApiKeys.js';
 import { AuditEntryEntity } from '../audit/audit-entry.entity.js';
 import type { EnvironmentVariables } from '../config/environment.js';
+import { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { ReferenceChangeEntity } from '../store/typeorm/reference-change.entity.js';
 import { ReferenceImageEntity } from '../store/typeorm/reference-image.entity.js';
@@ -24,6 +26,7 @@ export const ENTITIES = [
   SubjectMetadataEntity,
   IdempotencyKeyEntity,
   AuditEntryEntity,
+  ApiKeyEntity,
 ];
 export const MIGRATIONS = [
   CreateReferences1764288000000,
@@ -33,6 +36,7 @@ export const MIGRATIONS = [
   IdempotencyKeys1765100000000,
   ImageDigest1765200000000,
   AuditLog1765300000000,
+  ApiKeys1765500000000,
 ];
 
 export type DatabaseSettings = Pick<

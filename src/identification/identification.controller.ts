@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import type { Touched } from '../audit/audited.decorator.js';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
@@ -19,6 +20,7 @@ export class IdentificationController {
   constructor(private readonly identification: IdentificationService) {}
 
   @Post('identify')
+  @RequiresScope('identify', 'identify faces')
   @Audited('identify', namesFound)
   @HttpCode(200)
   @InferenceRoute()

@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -26,6 +27,7 @@ export class PersonVerificationController {
   constructor(private readonly references: ReferencesService) {}
 
   @Post('subjects/:subject/verify')
+  @RequiresScope('verify', 'verify persons')
   @Audited('person-verify')
   @HttpCode(200)
   @InferenceRoute()

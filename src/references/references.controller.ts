@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import {
   Body,
@@ -63,6 +64,7 @@ export class ReferencesController {
   constructor(private readonly references: ReferencesService) {}
 
   @Post('upload_reference')
+  @RequiresScope('enrol', 'enrol faces')
   @Audited('enrol')
   @HttpCode(200)
   @InferenceRoute()
@@ -98,6 +100,7 @@ export class ReferencesController {
   }
 
   @Post('compare_with_reference')
+  @RequiresScope('verify', 'compare faces')
   @Audited('compare')
   @HttpCode(200)
   @InferenceRoute()
@@ -128,6 +131,7 @@ export class ReferencesController {
   }
 
   @Post('verify')
+  @RequiresScope('verify', 'verify faces')
   @Audited('verify')
   @HttpCode(200)
   @InferenceRoute()
@@ -155,6 +159,7 @@ export class ReferencesController {
   }
 
   @Get('list_references')
+  @RequiresScope('read', 'list references')
   @ApiOperation({
     summary: 'List stored references, oldest first',
     description:
@@ -189,6 +194,7 @@ export class ReferencesController {
   }
 
   @Get('subjects')
+  @RequiresScope('read', 'list subjects')
   @ApiOperation({ summary: 'Every subject with its number of references' })
   @ApiOkResponse({ type: ListSubjectsResponseDto })
   @ApiInternalServerErrorResponse({
@@ -201,6 +207,7 @@ export class ReferencesController {
   }
 
   @Get('references/:key')
+  @RequiresScope('read', 'read references')
   @ApiAuditedRead()
   @Audited('reference-read', (answer) => ({
     subjects: [(answer as ReferenceMetadataDto).subject ?? ''],
@@ -213,6 +220,7 @@ export class ReferencesController {
   }
 
   @Get('references/:key/image')
+  @RequiresScope('images', 'download photos')
   @Audited('photo-download')
   @ApiAuditedRead()
   @ApiOperation({ summary: 'The uploaded photo, byte for byte, with its content type' })
@@ -229,6 +237,7 @@ export class ReferencesController {
   }
 
   @Delete('delete_reference/:key')
+  @RequiresScope('delete', 'delete references')
   @Audited('reference-delete')
   @Idempotent()
   @ApiOperation({ summary: 'Delete a reference: its image and embedding together' })

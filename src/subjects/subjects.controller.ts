@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import {
@@ -38,6 +39,7 @@ export class SubjectsController {
   constructor(private readonly subjects: SubjectsService) {}
 
   @Get(':subject')
+  @RequiresScope('read', 'read persons')
   @ApiAuditedRead()
   @Audited('person-read', (answer) => ({
     referenceKeys: (answer as SubjectResponseDto).references.map(({ key }) => key),
@@ -56,6 +58,7 @@ export class SubjectsController {
   }
 
   @Put(':subject')
+  @RequiresScope('enrol', 'write person metadata')
   @Audited('person-metadata-write')
   @ApiOperation({
     summary: 'Replace the metadata kept on a person who has at least one reference',
@@ -85,6 +88,7 @@ export class SubjectsController {
   }
 
   @Delete(':subject')
+  @RequiresScope('delete', 'erase persons')
   @Audited('person-erase')
   @ApiOperation({
     summary: 'Erase a person: every reference, photo, embedding and the metadata, in one go',
