@@ -7,7 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { toCreatedKeyDto, toKeyDto } from '../keys/dto/keys.dto.js';
-import { KeysModule } from '../keys/keys.module.js';
+import { KeyStoreModule } from '../keys/key-store.module.js';
 import { KeysService, OPERATOR } from '../keys/keys.service.js';
 import { withWriteParticipant } from '../store/transactions.js';
 import {
@@ -144,7 +144,7 @@ export const keysCommand: Command<KeysArguments> = {
       expiresAt,
     };
   },
-  imports: [DatabaseModule, AuditStoreModule, KeysModule],
+  imports: [DatabaseModule, AuditStoreModule, KeyStoreModule],
   // Migrations are the migrate command's to run.
   env: { DB_RUN_MIGRATIONS: 'false' },
   runner: KeysCommand,

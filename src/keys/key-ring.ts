@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { keyIdentity, type RequestKey } from '../auth/key-identity.js';
 import { asOperation } from '../common/operation.js';
@@ -20,11 +20,11 @@ export const LAST_USED_EVERY_MS = 60_000;
 /**
  * The keys a request may present: those of API_KEYS (admin keys of every collection) and the
  * scoped ones of the `api_keys` table. Stored keys are held in memory by the digest of their
- * secret, read again every KEY_REFRESH_MS once the first request came, and looked up in the
- * database when a key is not in memory, so that a key made on another replica works at once.
+ * secret, read again every KEY_REFRESH_MS (KeyRefresher), and looked up in the database when a key
+ * is not in memory, so that a key made on another replica works at once.
  */
 @Injectable()
-export class KeyRing implements OnApplicationShutdown {
+export class KeyRing {
   private readonly logger = new Logger(KeyRing.name);
   private readonly configured: { digest: Buffer; identity: RequestKey }[];
   private keys = new Map<string, ActiveKey>();
@@ -33,8 +33,6 @@ export class KeyRing implements OnApplicationShutdown {
   private readonly forgotten = new Map<string, number>();
   private readonly uses = new Map<string, Date>();
   private readonly lastWritten = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
-  private refreshing?: Promise<void>;
 
   constructor(
     config: AppConfig,
@@ -60,7 +58,6 @@ export class KeyRing implements OnApplicationShutdown {
     { lookUp }: { lookUp: boolean },
     now = Date.now(),
   ): Promise<RequestKey | undefined> {
-    this.startRefreshing();
     const digest = secretDigest(secret);
     // Every configured key is compared, without stopping early: the time says nothing of which.
     let matched: RequestKey | undefined;
@@ -92,30 +89,16 @@ export class KeyRing implements OnApplicationShutdown {
   async refresh(now = Date.now()): Promise<void> {
     const active = await this.lookup.active();
     const keys = new Map<string, ActiveKey>();
-    for (const key of active) {
-      const revokedAt = this.forgotten.get(key.id);
-      // Read before this replica revoked it: the next read will not have it.
-      if (revokedAt === undefined || revokedAt < now) keys.set(key.secretSha256, key);
-    }
+    // A key revoked here while the read ran may be in it; a read begun after the revocation is not.
+    for (const key of active) if (!this.forgotten.has(key.id)) keys.set(key.secretSha256, key);
     for (const [id, revokedAt] of this.forgotten) if (revokedAt < now) this.forgotten.delete(id);
     this.keys = keys;
     this.loadedAt = now;
     await this.writeUses();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.refreshing;
-    await this.writeUses();
-  }
-
-  private noteUse(id: string, now: number): void {
-    if (now - (this.lastWritten.get(id) ?? -Infinity) < LAST_USED_EVERY_MS) return;
-    this.lastWritten.set(id, now);
-    this.uses.set(id, new Date(now));
-  }
-
-  private async writeUses(): Promise<void> {
+  /** Writes the last uses noted since the previous refresh (at shutdown). */
+  async writeUses(): Promise<void> {
     if (this.uses.size === 0) return;
     const uses = new Map(this.uses);
     this.uses.clear();
@@ -127,20 +110,9 @@ export class KeyRing implements OnApplicationShutdown {
     }
   }
 
-  /** Stored keys are read from the first request on: a process that serves none never polls. */
-  private startRefreshing(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.refreshInBackground(), KEY_REFRESH_MS);
-    this.timer.unref();
-    this.refreshInBackground();
-  }
-
-  private refreshInBackground(): void {
-    if (this.refreshing) return;
-    this.refreshing = this.refresh()
-      .catch((error: unknown) => {
-        this.logger.warn(`Could not read the API keys: ${String(error)}`);
-      })
-      .finally(() => (this.refreshing = undefined));
+  private noteUse(id: string, now: number): void {
+    if (now - (this.lastWritten.get(id) ?? -Infinity) < LAST_USED_EVERY_MS) return;
+    this.lastWritten.set(id, now);
+    this.uses.set(id, new Date(now));
   }
 }

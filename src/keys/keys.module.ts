@@ -1,20 +1,13 @@
 import { Module } from '@nestjs/common';
-import { KeyRing } from './key-ring.js';
-import { KeyLookup, KeyStore } from './key-store.js';
+import { KeyRefresher } from './key-refresher.js';
+import { KeyStoreModule } from './key-store.module.js';
 import { KeysController } from './keys.controller.js';
-import { KeysService } from './keys.service.js';
-import { TypeOrmKeyStore } from './typeorm-key.store.js';
 
-/** Scoped API keys: `/keys`, the key check's ring, and the service the CLI's `keys` command uses. */
+/** Scoped API keys: `/keys`, and the key set every replica keeps fresh for the key guard. */
 @Module({
+  imports: [KeyStoreModule],
   controllers: [KeysController],
-  providers: [
-    TypeOrmKeyStore,
-    { provide: KeyStore, useExisting: TypeOrmKeyStore },
-    { provide: KeyLookup, useExisting: TypeOrmKeyStore },
-    KeyRing,
-    KeysService,
-  ],
-  exports: [KeyRing, KeysService],
+  providers: [KeyRefresher],
+  exports: [KeyStoreModule],
 })
 export class KeysModule {}

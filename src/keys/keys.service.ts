@@ -79,9 +79,11 @@ export class KeysService {
   }
 
   /** The keys `manager` may see: its collection's, or every one for an admin of all. */
-  list(manager: KeyManager): Promise<StoredKey[]> {
+  async list(manager: KeyManager): Promise<StoredKey[]> {
     const by = checked(manager);
-    return asOperation('Error listing API keys', () => this.store.list(by.collection ?? undefined));
+    return await asOperation('Error listing API keys', () =>
+      this.store.list(by.collection ?? undefined),
+    );
   }
 
   /** Revokes the key: at once on this replica, within 5 s on the others. */

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { KeyRing } from './key-ring.js';
+import { KeyLookup, KeyStore } from './key-store.js';
+import { KeysService } from './keys.service.js';
+import { TypeOrmKeyStore } from './typeorm-key.store.js';
+
+/** The keys without HTTP: for the service's module and the CLI's `keys` command. */
+@Module({
+  providers: [
+    TypeOrmKeyStore,
+    { provide: KeyStore, useExisting: TypeOrmKeyStore },
+    { provide: KeyLookup, useExisting: TypeOrmKeyStore },
+    KeyRing,
+    KeysService,
+  ],
+  exports: [KeyRing, KeysService],
+})
+export class KeyStoreModule {}
