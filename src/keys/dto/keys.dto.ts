@@ -59,8 +59,8 @@ export class CreateKeyDto {
   expires_at?: string;
 }
 
-/** A key as listed: never its secret. */
-export class KeyDto {
+/** What a key's create answer and its listing both say of it. */
+class KeyFieldsDto {
   @ApiProperty({ example: 'q3VxY2Fk9LmZ', description: 'Public id: revoke the key by it' })
   id!: string;
 
@@ -78,7 +78,10 @@ export class KeyDto {
 
   @ApiProperty({ type: String, nullable: true, example: '2027-06-30T00:00:00.000Z' })
   expires_at!: string | null;
+}
 
+/** A key as listed: never its secret. */
+export class KeyDto extends KeyFieldsDto {
   @ApiProperty({
     type: String,
     nullable: true,
@@ -92,31 +95,13 @@ export class KeyDto {
 }
 
 /** Answer of `POST /keys`: the one time the secret is shown. */
-export class CreatedKeyDto {
-  @ApiProperty({ example: 'q3VxY2Fk9LmZ' })
-  id!: string;
-
-  @ApiProperty({ example: 'front-door kiosk' })
-  name!: string;
-
+export class CreatedKeyDto extends KeyFieldsDto {
   @ApiProperty({
     example: 'fg_3q2-7wEXAMPLEONLYxJm0tdU3bQfM2Y6r9k4hZ0vL8wA',
     description:
       'Send it in X-API-Key or as Authorization: Bearer. Shown this once: only its SHA-256 is stored',
   })
   secret!: string;
-
-  @ApiProperty({ example: 'default' })
-  collection!: string;
-
-  @ApiProperty({ enum: SCOPES, isArray: true, example: ['verify'] })
-  scopes!: Scope[];
-
-  @ApiProperty({ example: '2026-12-07T08:00:00.000Z' })
-  created_at!: string;
-
-  @ApiProperty({ type: String, nullable: true, example: '2027-06-30T00:00:00.000Z' })
-  expires_at!: string | null;
 }
 
 export class KeyListDto {
@@ -129,7 +114,7 @@ export class KeyListDto {
 
 const instant = (time: Date | null): string | null => time && time.toISOString();
 
-export function toKeyDto(key: StoredKey): KeyDto {
+function keyFields(key: StoredKey): KeyFieldsDto {
   return {
     id: key.id,
     name: key.name,
@@ -137,19 +122,19 @@ export function toKeyDto(key: StoredKey): KeyDto {
     scopes: key.scopes,
     created_at: key.createdAt.toISOString(),
     expires_at: instant(key.expiresAt),
+  };
+}
+
+export function toKeyDto(key: StoredKey): KeyDto {
+  return {
+    ...keyFields(key),
     last_used_at: instant(key.lastUsedAt),
     revoked_at: instant(key.revokedAt),
   };
 }
 
 export function toCreatedKeyDto(key: StoredKey, secret: string): CreatedKeyDto {
-  return {
-    id: key.id,
-    name: key.name,
-    secret,
-    collection: key.collection,
-    scopes: key.scopes,
-    created_at: key.createdAt.toISOString(),
-    expires_at: instant(key.expiresAt),
-  };
+  const { id, name, ...rest } = keyFields(key);
+  // The secret beside the id and name, where a reader of the answer looks first.
+  return { id, name, secret, ...rest };
 }
