@@ -3,9 +3,10 @@
  * with it, in this process on loopback, each with one worker; a reference enrolled in each, then
  * `count` compares of another photo of the person, taking turns between the two so that both see
  * the same machine. Each compare is audited either way: the difference is the key check and the
- * key's name in the entry. Also the key check alone (KeyRing.identify of a stored key in memory).
+ * key's name in the entry. Also a read of a reference's metadata, audited too but with no analysis
+ * to hide the key check in, and the key check alone (KeyRing.identify of a stored key in memory).
  *
- *   npm run bench:keys -- [--count 200] [--database mysql://root@127.0.0.1/facegate_bench]
+ *   npm run bench:keys -- [--count 200] [--database mysql://root@127.0.0.1/facegate_bench] [--control]
  */
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -79,7 +80,11 @@ async function prepare(app: INestApplication, keyed: boolean): Promise<Service> 
     const created = await call({ base }, '/keys', {
       method: 'POST',
       headers: { 'X-API-Key': ADMIN, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'bench', collection: 'default', scopes: ['enrol', 'verify'] }),
+      body: JSON.stringify({
+        name: 'bench',
+        collection: 'default',
+        scopes: ['enrol', 'verify', 'read'],
+      }),
     });
     headers = { 'X-API-Key': String(created.secret) };
   }
@@ -102,11 +107,23 @@ async function compare(service: Service, probe: Buffer): Promise<number> {
   return performance.now() - start;
 }
 
+/** `GET /references/{key}`: no analysis, so the key check and the audit entry are most of it. */
+async function readMetadata(service: Service): Promise<number> {
+  const start = performance.now();
+  await call(service, `/references/${service.reference}`, { headers: service.headers });
+  return performance.now() - start;
+}
+
 const summary = (label: string, times: number[]) =>
   `${label}: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`;
 
 const { values } = parseArgs({
-  options: { count: { type: 'string', default: '200' }, database: { type: 'string' } },
+  options: {
+    count: { type: 'string', default: '200' },
+    database: { type: 'string' },
+    // Both services without API_KEYS: what two alike services differ by, the measure's own noise.
+    control: { type: 'boolean', default: false },
+  },
 });
 const count = Number(values.count);
 const where = (name: string): Record<string, string> =>
@@ -115,28 +132,30 @@ const where = (name: string): Record<string, string> =>
     : { DATA_DIR: mkdtempSync(join(tmpdir(), `facegate-bench-keys-${name}-`)) };
 
 const open = await prepare(await start(where('open')), false);
-const keyed = await prepare(await start({ ...where('keyed'), API_KEYS: ADMIN }), true);
+const keyed = values.control
+  ? await prepare(await start(where('control')), false)
+  : await prepare(await start({ ...where('keyed'), API_KEYS: ADMIN }), true);
 try {
   const probe = photo('person-a-2.jpg');
   const times = { open: [] as number[], keyed: [] as number[] };
+  const reads = { open: [] as number[], keyed: [] as number[] };
   for (let i = 0; i < WARM_UP + count; i++) {
     // Taking turns, the first of each pair alternating: drift and order weigh on both alike.
     const order = i % 2 === 0 ? (['open', 'keyed'] as const) : (['keyed', 'open'] as const);
     for (const which of order) {
-      const took = await compare(which === 'open' ? open : keyed, probe);
-      if (i >= WARM_UP) times[which].push(took);
+      const service = which === 'open' ? open : keyed;
+      const took = await compare(service, probe);
+      const read = await readMetadata(service);
+      if (i >= WARM_UP) {
+        times[which].push(took);
+        reads[which].push(read);
+      }
     }
   }
-  const ring = keyed.app.get(KeyRing);
-  const secret = keyed.headers['X-API-Key'];
-  const checks: number[] = [];
-  for (let i = 0; i < IDENTIFY_COUNT; i++) {
-    const start = performance.now();
-    await ring.identify(secret, { lookUp: true });
-    checks.push(performance.now() - start);
-  }
   const database = values.database ? 'MySQL/MariaDB' : 'SQLite';
-  console.log(`${database}, ${count} compares each, one worker:`);
+  console.log(
+    `${database}, ${count} compares each, one worker${values.control ? ' (control: no keys)' : ''}:`,
+  );
   console.log(`  ${summary('API_KEYS unset         ', times.open)}`);
   console.log(`  ${summary('scoped key (verify)    ', times.keyed)}`);
   const difference = (p: number) => percentile(times.keyed, p) - percentile(times.open, p);
@@ -146,10 +165,21 @@ try {
     `  added by the key: p50 ${difference(50).toFixed(1)} ms, p99 ${difference(99).toFixed(1)} ms; ` +
       `median of the paired differences ${percentile(paired, 50).toFixed(1)} ms`,
   );
-  console.log(
-    `  key check alone (stored key in memory): p50 ${(percentile(checks, 50) * 1000).toFixed(1)} µs, ` +
-      `p99 ${(percentile(checks, 99) * 1000).toFixed(1)} µs (${IDENTIFY_COUNT} checks)`,
-  );
+  console.log(`  ${summary('GET /references/{key}, API_KEYS unset', reads.open)}`);
+  console.log(`  ${summary('GET /references/{key}, scoped key    ', reads.keyed)}`);
+  if (!values.control) {
+    const ring = keyed.app.get(KeyRing);
+    const checks: number[] = [];
+    for (let i = 0; i < IDENTIFY_COUNT; i++) {
+      const start = performance.now();
+      await ring.identify(keyed.headers['X-API-Key'], { lookUp: true });
+      checks.push(performance.now() - start);
+    }
+    console.log(
+      `  key check alone (stored key in memory): p50 ${(percentile(checks, 50) * 1000).toFixed(1)} µs, ` +
+        `p99 ${(percentile(checks, 99) * 1000).toFixed(1)} µs (${IDENTIFY_COUNT} checks)`,
+    );
+  }
 } finally {
   await keyed.app.close();
   await open.app.close();
