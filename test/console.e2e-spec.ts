@@ -6,7 +6,7 @@
 // test/artifacts/console/.
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { assertKeyboardReachable, assertLabelled, PageProblems } from './support
 
 /** What the spec reads inside the page; declared in this module only, away from Node's types. */
 declare const sessionStorage: { getItem(name: string): string | null };
+declare const performance: { getEntriesByName(name: string): { startTime: number }[] };
 interface PageImage {
   complete: boolean;
   naturalWidth: number;
@@ -76,6 +77,11 @@ describe('the operator console in a real browser', { skip: noBrowser }, () => {
     // People: empty at first, the enrolment panel open.
     await page.goto(`${baseUrl}/console/`);
     await page.getByText('Nobody is enrolled yet.').waitFor();
+    // Recorded, not asserted: a shared 2-core machine's timings are noise (docs/development.md).
+    const paint = await page.evaluate(() =>
+      performance.getEntriesByName('first-contentful-paint').map((entry) => entry.startTime),
+    );
+    writeFileSync(join(ARTIFACTS, 'first-paint.json'), `${JSON.stringify({ ms: paint[0] })}\n`);
     await checkPage('0-people-empty');
 
     // Enrol two people through the file input the drop zone labels: one line per file.

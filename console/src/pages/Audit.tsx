@@ -43,6 +43,17 @@ function query(filters: Filters, cursor?: string): string {
   return `/audit?${params.toString()}`;
 }
 
+/** An erased person's name or key, kept only as its digest (docs/operations.md, audit trail). */
+const isDigest = (value: string) => value.startsWith('sha256:');
+
+function Digest({ value }: { value: string }) {
+  return (
+    <code class="digest" title={value}>
+      erased {value.slice(7, 15)}…
+    </code>
+  );
+}
+
 export function Audit() {
   const [draft, setDraft] = useState<Filters>(NONE);
   const [filters, setFilters] = useState<Filters>(NONE);
@@ -143,18 +154,26 @@ export function Audit() {
                   <td>{ACTIONS[entry.action] ?? entry.action}</td>
                   <td>{entry.key ? entry.key.name : <span class="muted">no key</span>}</td>
                   <td>
-                    {entry.subjects.map((subject) => (
-                      <a key={subject} class="chip" href={href('person', subject)}>
-                        {subject}
-                      </a>
-                    ))}
+                    {entry.subjects.map((subject) =>
+                      isDigest(subject) ? (
+                        <Digest key={subject} value={subject} />
+                      ) : (
+                        <a key={subject} class="chip" href={href('person', subject)}>
+                          {subject}
+                        </a>
+                      ),
+                    )}
                   </td>
                   <td class="keys">
-                    {entry.reference_keys.map((key) => (
-                      <code key={key} title={key}>
-                        {key.slice(0, 8)}
-                      </code>
-                    ))}
+                    {entry.reference_keys.map((key) =>
+                      isDigest(key) ? (
+                        <Digest key={key} value={key} />
+                      ) : (
+                        <code key={key} title={key}>
+                          {key.slice(0, 8)}
+                        </code>
+                      ),
+                    )}
                   </td>
                   <td class="num">{entry.outcome}</td>
                   <td>{entry.client_address}</td>

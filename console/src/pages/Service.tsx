@@ -200,14 +200,14 @@ export function Service() {
         />
         <Stat
           term="Latency, last 3 s"
-          value={latest?.meanMs === undefined ? 'idle' : `${Math.round(latest.meanMs)} ms mean`}
+          value={latest?.meanMs === undefined ? 'idle' : `${Math.round(latest.meanMs)} ms`}
+          note={latest?.meanMs === undefined ? undefined : 'mean of the API requests'}
         />
         <Stat
           term="API requests since start"
-          value={
-            http.count === 0
-              ? '0'
-              : `${http.count.toLocaleString('en')}, ${Math.round((http.sum / http.count) * 1000)} ms mean`
+          value={http.count.toLocaleString('en')}
+          note={
+            http.count === 0 ? undefined : `${Math.round((http.sum / http.count) * 1000)} ms mean`
           }
         />
       </dl>
@@ -224,11 +224,24 @@ export function Service() {
   );
 }
 
-function Stat({ term, value, good }: { term: string; value: string; good?: boolean }) {
+function Stat({
+  term,
+  value,
+  note,
+  good,
+}: {
+  term: string;
+  value: string;
+  note?: string;
+  good?: boolean;
+}) {
   return (
     <div class={good === undefined ? 'stat' : good ? 'stat stat-good' : 'stat stat-bad'}>
       <dt>{term}</dt>
-      <dd>{value}</dd>
+      <dd>
+        {value}
+        {note && <small>{note}</small>}
+      </dd>
     </div>
   );
 }
@@ -276,6 +289,18 @@ function LatencyChart({ ticks }: { ticks: Tick[] }) {
           </text>
         )}
         <path class="series series-latency" d={path((tick) => tick.meanMs)} />
+        {ticks.map(
+          (tick, index) =>
+            tick.meanMs !== undefined && (
+              <circle
+                key={tick.at}
+                class="series-latency-dot"
+                cx={x(offset + index)}
+                cy={y(tick.meanMs)}
+                r={3}
+              />
+            ),
+        )}
         <path class="series series-inference" d={path((tick) => tick.inferenceMs)} />
       </svg>
       <ul class="legend">
