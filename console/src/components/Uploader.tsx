@@ -1,5 +1,6 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, postForm } from '../api.ts';
+import { DropZone } from './DropZone.tsx';
 
 type Line =
   | { name: string; state: 'waiting' | 'sending' }
@@ -24,8 +25,6 @@ export function Uploader({
 }) {
   const [name, setName] = useState('');
   const [lines, setLines] = useState<Line[]>([]);
-  const [over, setOver] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
   const person = (subject ?? name).trim() || undefined;
 
   const enrol = async (files: File[]) => {
@@ -81,38 +80,12 @@ export function Uploader({
           />
         </label>
       )}
-      <input
-        id={inputId}
-        ref={input}
-        class="visually-hidden"
-        type="file"
-        accept=".jpg,.jpeg,.png,image/jpeg,image/png"
-        multiple
-        onChange={(event) => {
-          const files = [...(event.currentTarget.files ?? [])];
-          event.currentTarget.value = '';
-          void enrol(files);
-        }}
-      />
-      <label
-        for={inputId}
-        class={`dropzone${over ? ' dropzone-over' : ''}`}
-        onDragOver={(event) => {
-          event.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(event) => {
-          event.preventDefault();
-          setOver(false);
-          void enrol([...(event.dataTransfer?.files ?? [])]);
-        }}
-      >
+      <DropZone id={inputId} multiple onFiles={(files) => void enrol(files)}>
         <span>
           <strong>Drop photos here</strong> or <u>choose files</u>
         </span>
         <small>JPEG or PNG, one face each{person ? `, enrolled as ${person}` : ''}</small>
-      </label>
+      </DropZone>
       {lines.length > 0 && (
         <ul class="progress" aria-live="polite" aria-label="Uploads">
           {lines.map((line, index) => (

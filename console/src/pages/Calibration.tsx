@@ -1,3 +1,4 @@
+import { falseAcceptRate } from '../../../src/face-engine/false-accept-rate.ts';
 import { getJson, type CalibrationAnswer } from '../api.ts';
 import { ErrorNote } from '../components/Notice.tsx';
 import { oneIn, percent } from '../format.ts';
@@ -290,7 +291,7 @@ function RocChart({ calibration }: { calibration: CalibrationAnswer }) {
 
 function OperatingPoints({ calibration }: { calibration: CalibrationAnswer }) {
   const rows = marks(calibration).map(([name, threshold]) => {
-    const far = rateAt(calibration.far, threshold);
+    const far = falseAcceptRate(calibration, threshold);
     const measured = ROC.find((point) => Math.abs(point.threshold - threshold) < 1e-6);
     return { name, threshold, far, frr: measured?.falseRejectRate };
   });
@@ -321,17 +322,4 @@ function OperatingPoints({ calibration }: { calibration: CalibrationAnswer }) {
       </tbody>
     </table>
   );
-}
-
-/** The table's rate at `distance`, linear between its steps, as the service reads it. */
-function rateAt(far: [number, number][], distance: number): number {
-  if (distance <= far[0][0]) return far[0][1];
-  for (let index = 1; index < far.length; index++) {
-    const [to, rate] = far[index];
-    if (distance <= to) {
-      const [from, before] = far[index - 1];
-      return before + ((distance - from) / (to - from)) * (rate - before);
-    }
-  }
-  return far[far.length - 1][1];
 }
