@@ -29,6 +29,8 @@ const ROUTE_SCOPES: [route: string, scope: Scope, action: string][] = [
   ['GET /subjects', 'read', 'list subjects'],
   ['GET /references/:key', 'read', 'read references'],
   ['GET /references/:key/image', 'images', 'download photos'],
+  ['GET /references/:key/face', 'images', 'download faces'],
+  ['GET /calibration', 'read', 'read the calibration'],
   ['DELETE /delete_reference/:key', 'delete', 'delete references'],
   ['GET /subjects/:subject', 'read', 'read persons'],
   ['PUT /subjects/:subject', 'enrol', 'write person metadata'],
