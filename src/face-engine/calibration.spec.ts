@@ -16,11 +16,15 @@ import {
   type CalibrationTable,
 } from './calibration.js';
 import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
+import { appConfigFrom } from '../config/app-config.js';
+import { validateEnvironment } from '../config/environment.js';
 
 const shipped = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
 
 /** The engine as Calibration sees it: only its model string matters. */
 const analyser = (model: string) => Object.assign(new FakeFaceAnalyser(), { model });
+/** The default configuration: FACE_MODEL dlib, whose table is CALIBRATION_FILE. */
+const config = appConfigFrom(validateEnvironment({}));
 
 describe('the shipped calibration table', () => {
   it('should give a false accept rate that never falls as the distance grows', () => {
@@ -53,7 +57,7 @@ describe('the shipped calibration table', () => {
 });
 
 describe('Calibration', () => {
-  const calibration = (model: string) => new Calibration(analyser(model));
+  const calibration = (model: string) => new Calibration(analyser(model), config);
 
   it("should turn a client's choice into a threshold, or refuse an ambiguous one", () => {
     const current = calibration(shipped.model);
@@ -112,7 +116,7 @@ describe('thresholds derived from the per-pair table', () => {
 });
 
 describe('the operating point of a search', () => {
-  const current = new Calibration(analyser(shipped.model));
+  const current = new Calibration(analyser(shipped.model), config);
   const search = (size: number, point = {}) => current.searchThreshold(point, size, 0.01, 0.079);
 
   it('should lower the threshold as the gallery grows, never raise it', () => {
@@ -164,7 +168,7 @@ describe('the operating point of a search', () => {
   });
 
   it('should fall back to the pair threshold, with no target, for a model without calibration', () => {
-    const other = new Calibration(analyser('another-model+p9'));
+    const other = new Calibration(analyser('another-model+p9'), config);
     assert.deepEqual(other.searchThreshold({}, 1_000, 0.01, 0.079), {
       threshold: 0.079,
       targetFpir: null,
@@ -219,7 +223,7 @@ describe('the shipped person-level tables', () => {
 });
 
 describe("a person's operating point", () => {
-  const current = new Calibration(analyser(shipped.model));
+  const current = new Calibration(analyser(shipped.model), config);
 
   it("should keep the pair default's false accept rate, tighter with each reference, never looser", () => {
     const defaults = [1, 2, 3, 8].map((n) => current.personThreshold({}, n, 0.079));

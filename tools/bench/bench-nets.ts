@@ -33,6 +33,7 @@ const options = {
   maxImagePixels: 40_000_000,
   onnxModels,
   onnxThreads: 1,
+  faceModel: 'dlib' as const,
 };
 
 async function rgb(name: string, resize?: { width: number; height: number }): Promise<RgbImage> {
