@@ -19,7 +19,7 @@ import { mobileFaceNetTflite, noMobileFaceNet } from './support/mobilefacenet.js
 import { enrolFixture } from './support/round-trip.js';
 
 interface Verdict {
-  result: { verified: boolean; distance: number; threshold: number; model: string };
+  result: { verified: boolean; distance: number; threshold: number; model: string; far?: number };
 }
 
 describe('FACE_MODEL=mobilefacenet on MariaDB', { skip: noMobileFaceNet }, () => {
@@ -68,6 +68,8 @@ describe('FACE_MODEL=mobilefacenet on MariaDB', { skip: noMobileFaceNet }, () =>
     assert.equal(same.threshold, DEFAULT_MATCH_THRESHOLDS.mobilefacenet);
     assert.equal(same.verified, true);
     assert.match(same.model, /^MobileFaceNet@[0-9a-f]{12}\+p\d+$/);
+    // Read off the model's own shipped table (models/calibration.mobilefacenet.json).
+    assert.ok(same.far !== undefined && same.far < 0.003, `far ${same.far}`);
     const other = ((await compare(server, 'person-b-1.jpg', key).expect(200)).body as Verdict)
       .result;
     assert.equal(other.verified, false);

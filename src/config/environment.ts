@@ -27,7 +27,7 @@ export type FaceModelSetting = (typeof FACE_MODELS)[number];
  */
 export const DEFAULT_MATCH_THRESHOLDS: Record<FaceModelSetting, number> = {
   dlib: 0.079,
-  mobilefacenet: 0.6,
+  mobilefacenet: 0.593,
   fusion: 0.3,
 };
 

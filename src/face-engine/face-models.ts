@@ -16,12 +16,13 @@ export const MOBILEFACENET_TFLITE_SHA256 =
 
 /**
  * The weights of the two unit embeddings in a fused one, their squares summing to 1: the cosine
- * distance of two fused embeddings is then `dlib^2 * d_dlib + mobilefacenet^2 * d_mobilefacenet`,
- * the sum of the two distances each divided by the spread of its model's different-person
- * distances on lfw-dev (z-normalised, up to a constant), so every index, threshold and table
- * works on it as on any cosine distance (docs/models.md, "Fusion").
+ * distance of two fused embeddings is then `0.81 * d_dlib + 0.19 * d_mobilefacenet`. That is the
+ * z-normalised sum of the two distances (each divided by the spread of its model's
+ * different-person distances on lfw-dev, 0.034 for dlib and 0.144 for MobileFaceNet), scaled and
+ * shifted, so every index, threshold and table works on it as on any cosine distance
+ * (docs/models.md, "Fusion"; `npm run fusion-weights` replays other weights).
  */
-export const FUSION_WEIGHTS = { dlib: Math.sqrt(0.5), mobilefacenet: Math.sqrt(0.5) };
+export const FUSION_WEIGHTS = { dlib: Math.sqrt(0.81), mobilefacenet: Math.sqrt(0.19) };
 
 /** The string stored with every reference: the model's weights, and the pipeline version. */
 export function faceModelName(
