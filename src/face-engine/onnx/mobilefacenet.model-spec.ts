@@ -12,7 +12,9 @@ import { noMobileFaceNet, mobileFaceNetTflite } from '../../../test/support/mobi
 import { runTfliteOnTfjs } from '../../../test/support/tflite-on-tfjs.js';
 import { maxAbsDifference, wasmFaceApi } from '../../../test/support/wasm-face-api.js';
 import { projectRoot } from '../../common/project-root.js';
+import type { FaceModelSetting } from '../../config/environment.js';
 import { cosineDistance } from '../cosine-distance.js';
+import { FUSION_WEIGHTS } from '../face-models.js';
 import type { FaceAnalysis, WorkerOptions } from '../face-engine.types.js';
 import { analyze } from '../pipeline/analyze.js';
 import { startBackend } from '../pipeline/backend.js';
@@ -98,10 +100,17 @@ describe('MobileFaceNet from its .tflite', { skip }, () => {
   });
 
   async function embeddings(...names: string[]): Promise<Float32Array[]> {
+    return embeddingsOf('mobilefacenet', ...names);
+  }
+
+  async function embeddingsOf(
+    model: FaceModelSetting,
+    ...names: string[]
+  ): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (const name of names) {
       const bytes = await readFile(fixture(name));
-      const result = (await analyze(engine, options, bytes, {
+      const result = (await analyze(engine, { ...options, faceModel: model }, bytes, {
         kind: 'largest',
         max: 1,
       })) as FaceAnalysis;
@@ -134,6 +143,24 @@ describe('MobileFaceNet from its .tflite', { skip }, () => {
       `same person ${same.map((d) => d.toFixed(3)).join(', ')}; different: ${Math.min(...different).toFixed(3)} or more`,
     );
     assert.ok(Math.max(...same) < Math.min(...different));
+  });
+
+  it('should fuse both models into a distance that is their weighted sum (FACE_MODEL=fusion)', async () => {
+    const photos = ['person-a-1.jpg', 'person-a-2.jpg', 'person-b-1.jpg'];
+    // One after the other, as in a worker: the detector's input buffer is the module's.
+    const fused = await embeddingsOf('fusion', ...photos);
+    const dlib = await embeddingsOf('dlib', ...photos);
+    const mobileFaceNet = await embeddingsOf('mobilefacenet', ...photos);
+    assert.equal(fused[0].length, 128 + 192);
+    for (const [i, j] of [
+      [0, 1],
+      [0, 2],
+    ]) {
+      const expected =
+        FUSION_WEIGHTS.dlib ** 2 * cosineDistance(dlib[i], dlib[j]) +
+        FUSION_WEIGHTS.mobilefacenet ** 2 * cosineDistance(mobileFaceNet[i], mobileFaceNet[j]);
+      assert.ok(Math.abs(cosineDistance(fused[i], fused[j]) - expected) < 1e-5);
+    }
   });
 
   it("should give a photo's mirror image nearly the same embedding", async () => {
