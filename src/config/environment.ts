@@ -28,7 +28,7 @@ export type FaceModelSetting = (typeof FACE_MODELS)[number];
 export const DEFAULT_MATCH_THRESHOLDS: Record<FaceModelSetting, number> = {
   dlib: 0.079,
   mobilefacenet: 0.593,
-  fusion: 0.3,
+  fusion: 0.187,
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;

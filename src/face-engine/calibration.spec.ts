@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InvalidOperatingPointError } from '../common/errors.js';
 import { SECURITY_LEVELS } from '../common/operating-point.js';
 import {
   Calibration,
   CALIBRATION_FILE,
+  calibrationFile,
   calibrationProblems,
   falseAcceptRate,
   PERSON_REFERENCE_COUNTS,
@@ -17,7 +18,7 @@ import {
 } from './calibration.js';
 import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
 import { appConfigFrom } from '../config/app-config.js';
-import { validateEnvironment } from '../config/environment.js';
+import { FACE_MODELS, validateEnvironment } from '../config/environment.js';
 
 const shipped = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
 
@@ -53,6 +54,23 @@ describe('the shipped calibration table', () => {
 
   it('should be measured on enough pairs to tell 0.01% apart', () => {
     assert.ok(shipped.impostorPairs * SECURITY_LEVELS.high >= 100);
+  });
+});
+
+describe('the calibration of each FACE_MODEL', () => {
+  it('should be sound and name the model it was measured for', () => {
+    const prefixes = {
+      dlib: 'face-api/face_recognition_model@',
+      mobilefacenet: 'MobileFaceNet@',
+      fusion: 'fusion(',
+    } as const;
+    for (const model of FACE_MODELS) {
+      const file = calibrationFile(model);
+      if (!existsSync(file)) assert.fail(`${file} is not shipped`);
+      const table = JSON.parse(readFileSync(file, 'utf8')) as CalibrationTable;
+      assert.deepEqual(calibrationProblems(table), [], file);
+      assert.ok(table.model.startsWith(prefixes[model]), `${file}: ${table.model}`);
+    }
   });
 });
 
