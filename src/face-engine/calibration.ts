@@ -11,7 +11,10 @@ import { projectRoot } from '../common/project-root.js';
 import { AppConfig } from '../config/app-config.js';
 import type { FaceModelSetting } from '../config/environment.js';
 import { FaceAnalyser } from './face-analyser.js';
+import { falseAcceptRate } from './false-accept-rate.js';
 import { PERSON_RULES, type PersonRule } from './person-rule.js';
+
+export { falseAcceptRate };
 
 /**
  * What `npm run calibrate -- --write-table` measured for one model and pipeline: the threshold of
@@ -99,20 +102,6 @@ export function calibrationFile(model: FaceModelSetting): string {
   return model === 'dlib'
     ? CALIBRATION_FILE
     : join(projectRoot(), 'models', `calibration.${model}.json`);
-}
-
-/** The false accept rate at `distance` from `table`, linear between its steps. */
-export function falseAcceptRate(table: Pick<CalibrationTable, 'far'>, distance: number): number {
-  const { far } = table;
-  if (distance <= far[0][0]) return far[0][1];
-  for (let index = 1; index < far.length; index++) {
-    const [to, rate] = far[index];
-    if (distance <= to) {
-      const [from, before] = far[index - 1];
-      return before + ((distance - from) / (to - from)) * (rate - before);
-    }
-  }
-  return far[far.length - 1][1];
 }
 
 /**
