@@ -8,6 +8,8 @@ import {
   type SecurityLevel,
 } from '../common/operating-point.js';
 import { projectRoot } from '../common/project-root.js';
+import { AppConfig } from '../config/app-config.js';
+import type { FaceModelSetting } from '../config/environment.js';
 import { FaceAnalyser } from './face-analyser.js';
 import { falseAcceptRate } from './false-accept-rate.js';
 import { PERSON_RULES, type PersonRule } from './person-rule.js';
@@ -92,8 +94,15 @@ export function personTable(person: PersonCalibration, references: number): Pers
   return person.tables.find((table) => table.references === count)!;
 }
 
-/** Shipped with the code, beside the sums of the weights it was measured with. */
+/** Shipped with the code, beside the sums of the weights it was measured with: dlib's. */
 export const CALIBRATION_FILE = join(projectRoot(), 'models', 'calibration.json');
+
+/** The shipped calibration of each FACE_MODEL: dlib's CALIBRATION_FILE, the others beside it. */
+export function calibrationFile(model: FaceModelSetting): string {
+  return model === 'dlib'
+    ? CALIBRATION_FILE
+    : join(projectRoot(), 'models', `calibration.${model}.json`);
+}
 
 /**
  * The per-pair false accept rate at which a search of `size` references gives a stranger `fpir`
@@ -140,16 +149,21 @@ export interface SearchOperatingPoint {
 @Injectable()
 export class Calibration {
   private readonly logger = new Logger(Calibration.name);
+  private readonly file: string;
   private readonly table?: CalibrationTable;
   private checked?: CalibrationTable | null;
 
-  constructor(private readonly engine: FaceAnalyser) {
-    if (existsSync(CALIBRATION_FILE)) {
-      this.table = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+  constructor(
+    private readonly engine: FaceAnalyser,
+    config: AppConfig,
+  ) {
+    this.file = calibrationFile(config.env.FACE_MODEL);
+    if (existsSync(this.file)) {
+      this.table = JSON.parse(readFileSync(this.file, 'utf8')) as CalibrationTable;
       // A broken table would give wrong rates on every answer: refuse to start instead.
       const problems = calibrationProblems(this.table);
       if (problems.length > 0) {
-        throw new Error(`${CALIBRATION_FILE} is unusable: ${problems.join('; ')}`);
+        throw new Error(`${this.file} is unusable: ${problems.join('; ')}`);
       }
     }
   }
@@ -160,7 +174,7 @@ export class Calibration {
       this.checked = this.table?.model === this.engine.model ? this.table : null;
       if (!this.checked) {
         this.logger.warn(
-          `No calibration for model ${this.engine.model} (${CALIBRATION_FILE} has ` +
+          `No calibration for model ${this.engine.model} (${this.file} has ` +
             `${this.table?.model ?? 'none'}): security levels and false accept rates are off; ` +
             'run npm run calibrate -- --write-table',
         );

@@ -7,6 +7,7 @@ import {
 import { describeCause } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
+import { embeddingDimension } from '../face-engine/face-models.js';
 import {
   ReferenceChangeFeed,
   type CommittedChange,
@@ -15,7 +16,6 @@ import {
 } from '../store/reference-change-feed.js';
 import { EmbeddingMatrix, type MatrixGroup, type Neighbour } from './embedding-matrix.js';
 
-const EMBEDDING_DIMENSION = 128;
 /** Change log entries read per query while catching up. */
 const CHANGE_BATCH = 5_000;
 /**
@@ -36,7 +36,7 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 @Injectable()
 export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReferenceIndex.name);
-  private readonly matrix = new EmbeddingMatrix(EMBEDDING_DIMENSION);
+  private readonly matrix: EmbeddingMatrix;
   /** References of another model: never searched, remembered so they are not fetched again. */
   private readonly otherModel = new Set<number>();
   /** Change log ids applied lately, with when: the recent ones are read again on every refresh. */
@@ -54,6 +54,7 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
   ) {
+    this.matrix = new EmbeddingMatrix(embeddingDimension(config.env.FACE_MODEL));
     feed.onCommitted((change) => this.applyCommitted(change));
   }
 
