@@ -62,12 +62,16 @@ export class TypeOrmAuditStore extends AuditStore {
 
   async anonymise(
     manager: EntityManager,
+    collection: string,
     names: { subjects: string[]; referenceKeys: string[] },
     anonymise: (value: string) => string,
   ): Promise<number> {
     if (names.subjects.length + names.referenceKeys.length === 0) return 0;
     const entries = manager.getRepository(AuditEntryEntity);
-    const query = entries.createQueryBuilder('entry').where(
+    const query = entries.createQueryBuilder('entry').where('entry.collection = :collection', {
+      collection,
+    });
+    query.andWhere(
       new Brackets((where) => {
         names.subjects.forEach((subject, i) =>
           where.orWhere(`INSTR(entry.subjects, :subject${i}) > 0`, {
@@ -99,6 +103,31 @@ export class TypeOrmAuditStore extends AuditStore {
       );
     }
     return rows.length;
+  }
+
+  async anonymiseCollection(
+    manager: EntityManager,
+    collection: string,
+    anonymise: (value: string) => string,
+  ): Promise<number> {
+    const entries = manager.getRepository(AuditEntryEntity);
+    const rows = await entries.find({ where: { collection } });
+    // A name already a digest (an earlier erasure's) stays as it is.
+    const digest = (name: string) => (name.startsWith('sha256:') ? name : anonymise(name));
+    let changed = 0;
+    for (const row of rows) {
+      const entry = fromRow(row);
+      if (entry.subjects.length + entry.referenceKeys.length === 0) continue;
+      await entries.update(
+        { id: row.id },
+        {
+          subjects: JSON.stringify(entry.subjects.map(digest)),
+          referenceKeys: JSON.stringify(entry.referenceKeys.map(digest)),
+        },
+      );
+      changed++;
+    }
+    return changed;
   }
 
   async page(filter: AuditFilter): Promise<StoredAuditEntry[]> {

@@ -20,7 +20,7 @@ describe('ReferenceIndex', () => {
   });
   afterEach(() => index.onApplicationShutdown());
 
-  const closest = (position: number) => index.nearest(unit(position), 1)[0]?.entry.id;
+  const closest = (position: number) => index.nearest('default', unit(position), 1)[0]?.entry.id;
 
   it('should load every reference of the running model at start, and only those', async () => {
     store.insertByOtherReplica(1);
@@ -41,7 +41,7 @@ describe('ReferenceIndex', () => {
     assert.equal(index.size, 2);
     assert.equal(closest(2), 2);
     assert.equal(closest(3), 3);
-    assert.ok(index.nearest(unit(1), 5).every((n) => n.entry.id !== 1));
+    assert.ok(index.nearest('default', unit(1), 5).every((n) => n.entry.id !== 1));
   });
 
   it('should not lose a change that commits after a later one was read', async () => {
