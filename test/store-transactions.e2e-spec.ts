@@ -65,7 +65,9 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
         results.filter((result) => result.status === 'rejected'),
         [],
       );
-      const keys = (await store.list('default', { offset: 0 })).items.map((item) => item.key).sort();
+      const keys = (await store.list('default', { offset: 0 })).items
+        .map((item) => item.key)
+        .sort();
       const expected = Array.from({ length: 20 }, (_, index) => `concurrent-${10 + index}`).sort();
       assert.deepEqual(keys, expected);
     });
@@ -76,7 +78,9 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
       const reencrypt = new ReencryptService(new TypeOrmSealedImages(dataSource), cipher);
       const [run, ...writes] = await Promise.allSettled([
         reencrypt.reencrypt({ batchSize: 3 }),
-        ...Array.from({ length: 10 }, (_, index) => store.delete('default', `concurrent-${10 + index}`)),
+        ...Array.from({ length: 10 }, (_, index) =>
+          store.delete('default', `concurrent-${10 + index}`),
+        ),
         ...Array.from({ length: 10 }, (_, index) => store.insert('default', reference(40 + index))),
       ]);
       assert.deepEqual(
