@@ -58,6 +58,24 @@ describe('IdentificationService', () => {
     assert.equal(people.metadataReads, 1);
   });
 
+  it("should search only the request's collection, sized by its own references", async () => {
+    store.insertByOtherReplica(4, MODEL, undefined, 'shop');
+    await index.refresh();
+    engine.faces = [fakeFace(unit(4), { box: box(20) })];
+    const inShop = await service.identify('shop', photo, { limit: 5 });
+    assert.equal(inShop.referencesSearched, 1);
+    assert.deepEqual(
+      inShop.faces[0].matches!.map(({ key, verified }) => ({ key, verified })),
+      [{ key: 'key4', verified: true }],
+    );
+    const inDefault = await service.identify('default', photo, { limit: 5 });
+    assert.equal(inDefault.referencesSearched, 3);
+    assert.ok(inDefault.faces[0].matches!.every(({ key }) => key !== 'key4'));
+    const inDoor = await service.identify('door', photo, { limit: 5, groupBy: 'subject' });
+    assert.deepEqual(inDoor.faces[0].subjects, []);
+    assert.equal(inDoor.peopleSearched, 0);
+  });
+
   it('should not read metadata for a search by reference', async () => {
     engine.faces = [fakeFace(unit(1), { box: box(20) })];
     await service.identify('default', photo, { limit: 2 });

@@ -30,6 +30,35 @@ describe('ReferenceIndex', () => {
     assert.equal(closest(1), 1);
   });
 
+  it('should search each collection apart, and size each by its own references', async () => {
+    store.insertByOtherReplica(1, MODEL, undefined, 'shop');
+    store.insertByOtherReplica(2, MODEL, undefined, 'shop');
+    store.insertByOtherReplica(3);
+    await index.onApplicationBootstrap();
+    assert.equal(index.sizeOf('shop'), 2);
+    assert.equal(index.sizeOf('default'), 1);
+    assert.equal(index.sizeOf('door'), 0);
+    // The face of shop's reference 1, searched in default, finds default's one reference only.
+    assert.deepEqual(
+      index.nearest('default', unit(1), 5).map((n) => n.entry.id),
+      [3],
+    );
+    assert.deepEqual(
+      index.nearest('shop', unit(1), 5).map((n) => n.entry.id),
+      [1, 2],
+    );
+    assert.deepEqual([...index.people('shop').keys()].sort(), [
+      'subject:person1',
+      'subject:person2',
+    ]);
+    assert.deepEqual(index.nearest('door', unit(1), 5), []);
+    store.deleteByOtherReplica(1);
+    store.deleteByOtherReplica(2);
+    await index.refresh();
+    assert.equal(index.sizeOf('shop'), 0);
+    assert.equal(index.size, 1);
+  });
+
   it("should apply another replica's uploads and deletes on refresh", async () => {
     store.insertByOtherReplica(1);
     await index.onApplicationBootstrap();
