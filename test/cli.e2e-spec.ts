@@ -1,23 +1,13 @@
 // `npm run cli`: the commands as an operator runs them, each in a process of its own.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { projectRoot } from '../src/common/project-root.js';
+import { cli } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-
-/** The CLI in `cwd`: by default a folder without a `.env`, so a developer's cannot change it. */
-function cli(args: string[], env: Record<string, string> = {}, cwd = tmpdir()) {
-  return spawnSync(process.execPath, [join(projectRoot(), 'build', 'src', 'cli.js'), ...args], {
-    cwd,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-}
 
 describe('the command line', () => {
   let database: TestDatabase;
@@ -44,10 +34,11 @@ describe('the command line', () => {
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+, AuditLog\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+, AuditLog\d+, Collections\d+/,
     );
     assert.deepEqual(await tables(), [
       'audit_log',
+      'collections',
       'face_references',
       'idempotency_keys',
       'migrations',
@@ -62,19 +53,19 @@ describe('the command line', () => {
 
     const revert = cli(['migrate', '--revert'], env);
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
-    assert.match(revert.stdout, /Reverted AuditLog\d+/);
-    assert.ok(!(await tables()).includes('audit_log'), 'the last migration undone');
+    assert.match(revert.stdout, /Reverted Collections\d+/);
+    assert.ok(!(await tables()).includes('collections'), 'the last migration undone');
     const before = cli(['migrate', '--revert'], env);
     assert.equal(before.status, 0, before.stderr + before.stdout);
-    assert.match(before.stdout, /Reverted ImageDigest\d+/);
+    assert.match(before.stdout, /Reverted AuditLog\d+/);
+    assert.ok(!(await tables()).includes('audit_log'), 'the one before undone too');
+    const third = cli(['migrate', '--revert'], env);
+    assert.equal(third.status, 0, third.stderr + third.stdout);
+    assert.match(third.stdout, /Reverted ImageDigest\d+/);
     const [columns] = await sql.query<RowDataPacket[]>(
       "SHOW COLUMNS FROM face_references LIKE 'image_sha256'",
     );
-    assert.equal(columns.length, 0, 'the one before undone too');
-    const third = cli(['migrate', '--revert'], env);
-    assert.equal(third.status, 0, third.stderr + third.stdout);
-    assert.match(third.stdout, /Reverted IdempotencyKeys\d+/);
-    assert.ok(!(await tables()).includes('idempotency_keys'), 'and the one before that');
+    assert.equal(columns.length, 0, 'and the one before that');
   });
 
   it('should export the audit trail as JSON lines on stdout, filtered, with the log on stderr', async () => {
