@@ -81,6 +81,8 @@ describe('collections', () => {
         { references: counted?.references, persons: counted?.persons },
         { references: 3, persons: 1 },
       );
+      const metrics = await request(server).get('/metrics').expect(200);
+      assert.match(metrics.text, /^face_collection_references\{collection="counted"\} 3$/m);
     });
 
     it('should not delete default (409), nor one that does not exist (404)', async () => {

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn, type EntityManager } from 'typeorm';
 import { CollectionNotFoundError } from '../../common/errors.js';
+import { DEFAULT_COLLECTION } from '../../collections/collection-name.js';
 import { isMysql } from '../dialect.js';
 
 /** One application's people: every reference, person and idempotency record belongs to one. */
@@ -20,6 +21,8 @@ export class CollectionEntity {
  * could leave a reference in a collection that no longer exists.
  */
 export async function holdCollection(manager: EntityManager, name: string): Promise<void> {
+  // Never deleted (DefaultCollectionError): a write into it, as every one was before, costs nothing.
+  if (name === DEFAULT_COLLECTION) return;
   const lock = isMysql(manager.connection) ? ' LOCK IN SHARE MODE' : '';
   const rows = await manager.query<unknown[]>(
     `SELECT name FROM collections WHERE name = ?${lock}`,
