@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module.js';
+import { CalibrationModule } from './calibration/calibration.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { FailedAttempts } from './auth/failed-attempts.js';
 import { ConfigModule } from './config/config.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         MetricsModule,
         IdentificationModule,
         SubjectsModule,
+        CalibrationModule,
         CollectionsModule,
       ],
       providers: [

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Application } from 'express';
 import type { Server } from 'node:http';
 import { AppConfig } from './config/app-config.js';
+import { serveConsole } from './console/console-assets.js';
 import { parseTrustProxy } from './config/trust-proxy.js';
 import { createLogger } from './logging/logger.js';
 import { requestLogging } from './logging/request-logging.js';
@@ -94,6 +95,7 @@ export function configureApp(app: INestApplication, logger?: Logger): void {
   // No upgrade-insecure-requests: on plain HTTP (a LAN host, a container) it would send the
   // browser to https:// for Swagger UI's own scripts and break the page.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  serveConsole(app);
   const origins = config.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
   // A browser client reads these only if exposed: whether an answer is a replay, and when to retry.
   if (origins?.length) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
+import sharp from 'sharp';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { projectRoot } from '../src/common/project-root.js';
@@ -13,7 +14,7 @@ import { ENVELOPE_MAGIC, envelopeFormat, keyIdOf } from '../src/store/image-ciph
 import { fixture, startApp, type EnvOverrides } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { sealFormat1 } from './support/format1-envelope.js';
-import { downloadImage, enrolFixture } from './support/round-trip.js';
+import { downloadBytes, downloadImage, enrolFixture } from './support/round-trip.js';
 
 const OLD_KEY = randomBytes(32);
 const NEW_KEY = randomBytes(32);
@@ -99,6 +100,15 @@ describe('encryption at rest on MariaDB', () => {
     await assertDownloadsAsUploaded(plainKey, 'person-b-1.jpg');
     await assertDownloadsAsUploaded(sealedKey, 'person-a-1.jpg');
     await restart({ ENCRYPTION_KEY: OLD_KEY.toString('base64') });
+  });
+
+  it('should crop the face thumbnail from the sealed photo, and refuse the plaintext row as the download does', async () => {
+    const face = await downloadBytes(server, `/references/${sealedKey}/face?size=64`).expect(200);
+    const { width, format } = await sharp(face.body as Buffer).metadata();
+    assert.deepEqual([format, width], ['jpeg', 64]);
+    await request(server).get(`/references/${plainKey}/face`).expect(500, {
+      detail: 'Stored image failed its integrity check',
+    });
   });
 
   it("should refuse an envelope moved into another reference's row", async () => {

@@ -9,7 +9,12 @@ import * as calls from './support/calls.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { pngDeclaring } from './support/png.js';
-import { runRoundTrip } from './support/round-trip.js';
+import { downloadBytes, runRoundTrip } from './support/round-trip.js';
+
+interface VerifyResult {
+  verified: boolean;
+  facial_areas: { img1: { w: number } };
+}
 
 const NO_FACE = 'No face detected in the image. Please upload an image with a clear face.';
 
@@ -113,6 +118,27 @@ describe('the four documented endpoints on MariaDB', () => {
     it('should answer 400 when the new photo has no face', async () => {
       await compare('no-face.png', key).expect(400, { detail: NO_FACE });
     });
+  });
+
+  describe('GET /references/{key}/face', () => {
+    for (const name of ['person-a-1.jpg', 'person-a-1-exif6.jpg']) {
+      it(`should crop the enrolled face of ${name}: the thumbnail is the same person, the face filling it`, async () => {
+        const key = await enrol(name);
+        const thumbnail = await downloadBytes(server, `/references/${key}/face?size=160`).expect(
+          200,
+        );
+        const verdict = await request(server)
+          .post('/verify')
+          .attach('image1', thumbnail.body as Buffer, 'face.jpg')
+          .attach('image2', fixture('person-a-2.jpg'), 'a2.jpg')
+          .expect(200);
+        const body = verdict.body as { result: VerifyResult };
+        const { verified, facial_areas } = body.result;
+        assert.equal(verified, true);
+        // The crop leaves a quarter of the face's side on each side: the face is about 2/3 of it.
+        assert.ok(facial_areas.img1.w > 80 && facial_areas.img1.w < 150, JSON.stringify(body));
+      });
+    }
   });
 
   describe('DELETE /delete_reference/{key}', () => {

@@ -1,23 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { projectRoot } from '../src/common/project-root.js';
 import { startApp } from './support/app.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/**
- * Without a browser the spec is reported as skipped, with the reason, so that a newcomer's
- * `npm test` passes; CI, which installs Chromium, sets REQUIRE_CHROMIUM and fails instead.
- */
-const noBrowser =
-  existsSync(CHROMIUM) || process.env.REQUIRE_CHROMIUM
-    ? false
-    : `no Chromium at ${CHROMIUM}: install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH`;
+import { launchChromium, noBrowser } from './support/browser.js';
 
 describe('Swagger UI in a real browser', { skip: noBrowser }, () => {
   let app: INestApplication;
@@ -25,27 +16,11 @@ describe('Swagger UI in a real browser', { skip: noBrowser }, () => {
   let baseUrl: string;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set ` +
-          'CHROMIUM_PATH. .ci/run installs it.',
-      );
-    }
     app = await startApp();
     await app.listen(0, '127.0.0.1');
     const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

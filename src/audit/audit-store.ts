@@ -9,6 +9,8 @@ export const AUDIT_ACTIONS = [
   'identify',
   'reference-read',
   'photo-download',
+  /** A face thumbnail (`GET /references/{key}/face`): a crop of the photo, as telling as it. */
+  'face-download',
   'reference-delete',
   'person-read',
   'person-metadata-write',

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { errorReplyRule } from '../common/error-replies.js';
 import { AuditUnavailableError, DomainError } from '../common/errors.js';
@@ -74,10 +74,13 @@ export class AuditInterceptor implements NestInterceptor {
       throw error;
     }
     if (!joined) {
+      // A conditional read answered 304 (a thumbnail the browser holds) is recorded as such.
+      const answered =
+        context.switchToHttp().getResponse<Response>().statusCode === 304 ? 304 : status;
       const entry = this.trail.entryOf(
         request,
         route.action,
-        status,
+        answered,
         touchedByRequest(request),
         route.fromAnswer?.(answer) ?? {},
       );

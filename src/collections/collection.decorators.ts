@@ -5,9 +5,9 @@ import { resolvedCollection } from './request-collection.js';
 export const ACROSS_COLLECTIONS = 'facegate:across-collections';
 
 /**
- * Marks a controller or handler that works across collections rather than in the request's one
- * (the collections themselves, the audit trail): the CollectionGuard leaves it alone. These are
- * the admin routes.
+ * Marks a controller or handler that works across collections, or on none, rather than in the
+ * request's one (the collections themselves, the audit trail, the calibration table): the
+ * CollectionGuard leaves it alone, and X-Collection means nothing there.
  */
 export const AcrossCollections = () => SetMetadata(ACROSS_COLLECTIONS, true);
 

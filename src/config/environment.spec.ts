@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { describe, it } from 'node:test';
-import { InvalidEnvironmentError, validateEnvironment } from './environment.js';
+import {
+  DEFAULT_MATCH_THRESHOLDS,
+  InvalidEnvironmentError,
+  validateEnvironment,
+} from './environment.js';
 
 describe('validateEnvironment', () => {
   it('should give laptop-friendly defaults for an empty environment', () => {
@@ -16,6 +20,30 @@ describe('validateEnvironment', () => {
     assert.equal(env.DB_RUN_MIGRATIONS, true);
     assert.equal(env.AUDIT_RETENTION_DAYS, 365);
     assert.ok(isAbsolute(env.DATA_DIR) && isAbsolute(env.MODELS_DIR));
+  });
+
+  it('should give each FACE_MODEL its own default threshold, and let a set one win', () => {
+    assert.equal(validateEnvironment({}).FACE_MODEL, 'dlib');
+    assert.equal(validateEnvironment({}).FACE_MATCH_THRESHOLD, 0.079);
+    for (const model of ['mobilefacenet', 'fusion'] as const) {
+      const env = validateEnvironment({ FACE_MODEL: model, MOBILEFACENET_TFLITE: 'm.tflite' });
+      assert.equal(env.FACE_MATCH_THRESHOLD, DEFAULT_MATCH_THRESHOLDS[model]);
+      assert.ok(isAbsolute(env.MOBILEFACENET_TFLITE!));
+    }
+    const chosen = validateEnvironment({ FACE_MODEL: 'fusion', FACE_MATCH_THRESHOLD: '0.2' });
+    assert.equal(chosen.FACE_MATCH_THRESHOLD, 0.2);
+  });
+
+  it('should refuse an unknown FACE_MODEL, and one its FACE_BACKEND cannot run', () => {
+    assert.throws(() => validateEnvironment({ FACE_MODEL: 'arcface' }), /FACE_MODEL="arcface"/);
+    assert.throws(
+      () => validateEnvironment({ FACE_MODEL: 'mobilefacenet', FACE_BACKEND: 'tensorflow' }),
+      /FACE_MODEL="mobilefacenet": .*FACE_BACKEND to auto or onnx/,
+    );
+    assert.equal(
+      validateEnvironment({ FACE_MODEL: 'fusion', FACE_BACKEND: 'onnx' }).FACE_MODEL,
+      'fusion',
+    );
   });
 
   it('should read numbers and booleans from their string form, and treat empty as unset', () => {

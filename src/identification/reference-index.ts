@@ -7,6 +7,7 @@ import {
 import { describeCause } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
+import { embeddingDimension } from '../face-engine/face-models.js';
 import {
   ReferenceChangeFeed,
   type CommittedChange,
@@ -15,7 +16,6 @@ import {
 } from '../store/reference-change-feed.js';
 import { EmbeddingMatrix, type MatrixGroup, type Neighbour } from './embedding-matrix.js';
 
-const EMBEDDING_DIMENSION = 128;
 /** Change log entries read per query while catching up. */
 const CHANGE_BATCH = 5_000;
 /**
@@ -39,6 +39,8 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
   private readonly partitions = new Map<string, EmbeddingMatrix>();
   /** The partition each indexed reference is in: a delete carries its id only. */
   private readonly partitionOf = new Map<number, string>();
+  /** The running model's embedding length: every partition's rows. */
+  private readonly dimension: number;
   /** References of another model: never searched, remembered so they are not fetched again. */
   private readonly otherModel = new Set<number>();
   /** Change log ids applied lately, with when: the recent ones are read again on every refresh. */
@@ -56,6 +58,7 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
   ) {
+    this.dimension = embeddingDimension(config.env.FACE_MODEL);
     feed.onCommitted((change) => this.applyCommitted(change));
   }
 
@@ -215,8 +218,7 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     if (reference.model === this.engine.model) {
       const { id, collection, key, filename, subject } = reference;
       let matrix = this.partitions.get(collection);
-      if (!matrix)
-        this.partitions.set(collection, (matrix = new EmbeddingMatrix(EMBEDDING_DIMENSION)));
+      if (!matrix) this.partitions.set(collection, (matrix = new EmbeddingMatrix(this.dimension)));
       matrix.add({ id, key, filename, subject }, reference.embedding);
       this.partitionOf.set(id, collection);
     } else {

@@ -4,12 +4,15 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Param,
   Post,
   Query,
+  Res,
   StreamableFile,
 } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -19,6 +22,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import {
@@ -36,6 +40,7 @@ import { InferenceRoute } from '../rate-limit/inference-route.decorator.js';
 import { parsedFields } from '../common/validation.js';
 import {
   CompareWithReferenceDto,
+  FaceQueryDto,
   ListReferencesQueryDto,
   UploadReferenceDto,
   VerifyDto,
@@ -55,6 +60,7 @@ import {
   UploadReferenceResponseDto,
   VerifyResponseDto,
 } from './dto/responses.dto.js';
+import { FACE_SIZE_DEFAULT, FaceThumbnails } from './face-thumbnails.service.js';
 import { ReferencesService } from './references.service.js';
 import { InCollection } from '../collections/collection.decorators.js';
 
@@ -63,7 +69,10 @@ import { InCollection } from '../collections/collection.decorators.js';
 @ApiInCollection()
 @Controller()
 export class ReferencesController {
-  constructor(private readonly references: ReferencesService) {}
+  constructor(
+    private readonly references: ReferencesService,
+    private readonly faces: FaceThumbnails,
+  ) {}
 
   @Post('upload_reference')
   @Audited('enrol')
@@ -239,6 +248,41 @@ export class ReferencesController {
       length: image.bytes.length,
       disposition: `inline; filename*=UTF-8''${encodeURIComponent(image.filename)}`,
     });
+  }
+
+  @Get('references/:key/face')
+  @Audited('face-download')
+  @ApiAuditedRead()
+  @ApiOperation({
+    summary: 'The enrolled face, cropped from the photo and scaled to a square JPEG',
+    description:
+      'With an ETag; send it back as If-None-Match for a 304. `Cache-Control: no-cache`: the ' +
+      'browser asks again on every view, so each look at a face is in the audit trail.',
+  })
+  @ApiProduces('image/jpeg')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 304, description: 'If-None-Match names the current ETag' })
+  @ApiReferenceByKey('Error reading reference', 'size not an integer from 16 to 512')
+  async getReferenceFace(
+    @InCollection() collection: string,
+    @Param('key') key: string,
+    @Query(parsedFields) query: FaceQueryDto,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile | undefined> {
+    const face = await this.faces.face(
+      collection,
+      key,
+      query.size ?? FACE_SIZE_DEFAULT,
+      ifNoneMatch,
+    );
+    response.setHeader('ETag', face.etag);
+    response.setHeader('Cache-Control', 'private, no-cache');
+    if (face.notModified) {
+      response.status(304);
+      return undefined;
+    }
+    return new StreamableFile(face.bytes, { type: 'image/jpeg', length: face.bytes.length });
   }
 
   @Delete('delete_reference/:key')

@@ -5,12 +5,13 @@ import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { PersonVerificationController } from './person-verification.controller.js';
 import { ReferencesController } from './references.controller.js';
+import { FaceThumbnails } from './face-thumbnails.service.js';
 import { ReferencesService } from './references.service.js';
 
 @Module({
   imports: [FaceEngineModule, ReferenceStoreModule, UploadsModule, IdempotencyModule],
   controllers: [ReferencesController, PersonVerificationController],
-  providers: [ReferencesService],
+  providers: [ReferencesService, FaceThumbnails],
   // For bulk enrolment's direct mode, which enrols as an upload does.
   exports: [ReferencesService],
 })

@@ -131,6 +131,11 @@ describe('the audit trail, without API_KEYS', () => {
         { reference_keys: [key] },
       ],
       [
+        'face-download',
+        () => request(server).get(`/references/${key}/face?size=48`),
+        { reference_keys: [key] },
+      ],
+      [
         'reference-read',
         () => request(server).get(`/references/${key}`),
         { reference_keys: [key], subjects: ['bob'] },

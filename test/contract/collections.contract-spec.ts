@@ -144,6 +144,7 @@ describe('collections', () => {
         request(server).get('/subjects'),
         request(server).get('/references/abc'),
         request(server).get('/references/abc/image'),
+        request(server).get('/references/abc/face'),
         request(server).delete('/delete_reference/abc'),
         identify(server, 'person-a-1.jpg'),
         request(server).get('/subjects/amy'),
@@ -193,6 +194,7 @@ describe('collections', () => {
         (key) => compare(server, 'person-a-1.jpg', key),
         (key) => request(server).get(`/references/${key}`),
         (key) => request(server).get(`/references/${key}/image`),
+        (key) => request(server).get(`/references/${key}/face?size=48`),
         (key) => request(server).delete(`/delete_reference/${key}`),
         (key) => request(server).delete(`/delete_reference/${key}`).set('Idempotency-Key', key),
       ];

@@ -17,8 +17,13 @@ export async function enrolFixture(server: App, name: string): Promise<string> {
 
 /** GET /references/{key}/image with the body kept as bytes. */
 export function downloadImage(server: App, key: string) {
+  return downloadBytes(server, `/references/${key}/image`);
+}
+
+/** GET `path` with the body kept as bytes (supertest parses only text and JSON by itself). */
+export function downloadBytes(server: App, path: string) {
   return request(server)
-    .get(`/references/${key}/image`)
+    .get(path)
     .buffer(true)
     .parse((response, done) => {
       const chunks: Buffer[] = [];

@@ -21,10 +21,10 @@ import { EngineStatus } from '../../src/face-engine/engine-status.js';
 import { FaceAnalyser } from '../../src/face-engine/face-analyser.js';
 import type { FaceBox, FaceQuality } from '../../src/face-engine/face-engine.types.js';
 import { SECURITY_LEVELS } from '../../src/common/operating-point.js';
-import { CALIBRATION_FILE, type CalibrationTable } from '../../src/face-engine/calibration.js';
+import { calibrationFile, type CalibrationTable } from '../../src/face-engine/calibration.js';
 import { selectFaces, subjectFace } from '../../src/face-engine/face-selection-rule.js';
 import type { ProbeFaces } from '../../src/references/verdict.js';
-import { writeCalibration } from './calibration-file.js';
+import { modelCacheFile, readCalibration, writeCalibration } from './calibration-file.js';
 import { distanceChart } from './distance-chart.js';
 import {
   deepFaceMaster,
@@ -64,6 +64,7 @@ interface CachedPhoto {
 const { values: args } = parseArgs({
   options: {
     faces: { type: 'string', default: '../shared/faces' },
+    /** Where the summary goes; FACE_MODEL's name is added for a model other than dlib. */
     out: { type: 'string', default: 'docs/calibration' },
     cache: { type: 'string' },
     /** The previous default, reported beside the new one. */
@@ -73,8 +74,6 @@ const { values: args } = parseArgs({
 });
 
 const facesDir = resolve(args.faces);
-const outDir = resolve(args.out);
-mkdirSync(outDir, { recursive: true });
 
 /** The real-world set: it sets the operating points. */
 const REAL_WORLD = 'lfw-dev';
@@ -92,7 +91,9 @@ const context = await createServiceContext([FaceEngineModule], {
 });
 const engine = context.get(FaceAnalyser);
 const { env } = context.get(AppConfig);
-const cacheFile = args.cache ? resolve(args.cache) : undefined;
+const outDir = resolve(env.FACE_MODEL === 'dlib' ? args.out : join(args.out, env.FACE_MODEL));
+mkdirSync(outDir, { recursive: true });
+const cacheFile = args.cache ? resolve(modelCacheFile(args.cache, env.FACE_MODEL)) : undefined;
 // Analyses of another model, pipeline or detector size are not reused.
 const cacheKey = `${engine.model} detector ${env.FACE_DETECTOR_SIZE} v2`;
 const cached =
@@ -321,7 +322,14 @@ for (const entry of probeRules) {
  * The real-world set's operating curve: at each threshold from the `high` level to those its folds
  * choose, the protocol pairs' verdicts beside the rate over all impostor pairs.
  */
-const ROC_THRESHOLDS = [0.0576, 0.065, 0.0714, 0.075, 0.078, 0.079, 0.08, 0.082, 0.085, 0.09];
+const ROC_THRESHOLDS = [
+  ...new Set([
+    ...Object.values(levels),
+    ...[0.82, 0.9, 0.95, 0.99, 1, 1.01, 1.04, 1.08, 1.14].map(
+      (factor) => Math.round(threshold * factor * 1e4) / 1e4,
+    ),
+  ]),
+].sort((a, b) => a - b);
 const roc = ROC_THRESHOLDS.map((at) => ({
   ...evaluate(realWorld.pairs, at),
   allPairsFar: countAtOrBelow(impostors, at) / impostors.length,
@@ -338,10 +346,16 @@ console.log(
     (nonFaceFound.length > 0 ? `; a face found in ${nonFaceFound.join(', ')}` : ''),
 );
 
-/** FAR at each distance up to the low level's threshold and a little beyond, for the response. */
+/**
+ * FAR at each distance in 501 steps, well beyond the low level's threshold, for the response: of
+ * 0.001 where that reaches the distance at which a tenth of the impostor pairs match (dlib's
+ * 0.12), else of the smallest round step that does.
+ */
 function farTable(): [number, number][] {
-  return Array.from({ length: 501 }, (_, step) => {
-    const distance = Number((step * 0.001).toFixed(3));
+  const tenth = thresholdForFar(impostors, 0.1);
+  const step = [0.001, 0.002, 0.004, 0.005, 0.01].find((size) => size * 500 >= tenth) ?? 0.01;
+  return Array.from({ length: 501 }, (_, index) => {
+    const distance = Number((index * step).toFixed(3));
     const accepted = countAtOrBelow(impostors, distance);
     // Never 0: with N pairs measured, a rate under 1/N cannot be told from it.
     return [distance, Number((Math.max(accepted, 1) / impostors.length).toPrecision(4))];
@@ -391,7 +405,15 @@ console.log(`\nwrote ${relative(process.cwd(), join(outDir, 'summary.json'))} an
 // derived for a target FPIR read the shipped table, not one --write-table may be writing.
 
 const REAL_WORLD_ALIASES = new Set(REAL_WORLD_SECOND_SPELLINGS.keys());
-const shipped = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+const shippedTable = readCalibration(env.FACE_MODEL);
+// A model's first run has no table yet: its FPIR-derived thresholds are read off its own.
+const shipped: CalibrationTable = shippedTable ?? {
+  model,
+  measuredOn: 'this run',
+  impostorPairs: impostors.length,
+  thresholds: levels,
+  far: farTable(),
+};
 const protocol = openSetProtocol(
   realWorldPeople,
   (path) => enrolled(path) !== undefined,
@@ -469,6 +491,9 @@ if (args['write-table']) {
     far: farTable(),
   };
   // The person-level tables (npm run person-level) are kept: they are measured apart.
-  writeCalibration(shipped.person ? { ...table, person: shipped.person } : table);
-  console.log(`wrote ${relative(process.cwd(), CALIBRATION_FILE)}`);
+  writeCalibration(
+    shippedTable?.person ? { ...table, person: shippedTable.person } : table,
+    env.FACE_MODEL,
+  );
+  console.log(`wrote ${relative(process.cwd(), calibrationFile(env.FACE_MODEL))}`);
 }

@@ -14,7 +14,7 @@ import { SECURITY_LEVELS } from '../../src/common/operating-point.js';
 import { createServiceContext } from '../../src/cli/context.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import {
-  CALIBRATION_FILE,
+  calibrationFile,
   falseAcceptRate,
   PERSON_REFERENCE_COUNTS,
   type CalibrationTable,
@@ -24,7 +24,7 @@ import { subjectFace } from '../../src/face-engine/pipeline/selection.js';
 import type { FaceBox } from '../../src/face-engine/face-engine.types.js';
 import { centroid, PERSON_RULES, type PersonRule } from '../../src/face-engine/person-rule.js';
 import { table } from '../bench/table.js';
-import { writeCalibration } from './calibration-file.js';
+import { modelCacheFile, readCalibration, writeCalibration } from './calibration-file.js';
 import { identityPhotos, REAL_WORLD_SECOND_SPELLINGS } from './labelled-sets.js';
 import { searchFigures, type MatedOutcome } from './open-set.js';
 import { countAtOrBelow } from './verdicts.js';
@@ -57,8 +57,14 @@ const context = await createServiceContext([], {
 const { env } = context.get(AppConfig);
 await context.close();
 
-const shipped = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
-const cacheFile = resolve(args.cache);
+const shippedTable = readCalibration(env.FACE_MODEL);
+if (!shippedTable) {
+  throw new Error(
+    `No ${calibrationFile(env.FACE_MODEL)}: npm run calibrate -- --write-table first`,
+  );
+}
+const shipped: CalibrationTable = shippedTable;
+const cacheFile = resolve(modelCacheFile(args.cache, env.FACE_MODEL));
 if (!existsSync(cacheFile)) {
   throw new Error(`${cacheFile} is missing: npm run calibrate builds it`);
 }
@@ -293,8 +299,9 @@ const chosen = (args.rule ?? 'centroid') as PersonRule;
 if (!PERSON_RULES.includes(chosen)) throw new Error(`--rule: one of ${PERSON_RULES.join(', ')}`);
 console.log(`\nrule: ${chosen}`);
 
-mkdirSync(resolve(args.out), { recursive: true });
-const summaryFile = join(resolve(args.out), 'person-level.json');
+const outDir = resolve(env.FACE_MODEL === 'dlib' ? args.out : join(args.out, env.FACE_MODEL));
+mkdirSync(outDir, { recursive: true });
+const summaryFile = join(outDir, 'person-level.json');
 writeFileSync(
   summaryFile,
   `${JSON.stringify(
@@ -332,15 +339,15 @@ if (args['write-person-table']) {
             Number(thresholdAt(sorted, rate).toFixed(4)),
           ]),
         ) as PersonCalibration['tables'][number]['thresholds'],
-        // As the pair table: never 0, since a rate under 1/N cannot be told from it.
-        far: Array.from({ length: 501 }, (_, step): [number, number] => {
-          const distance = Number((step * 0.001).toFixed(3));
+        // As the pair table, in its steps: never 0, since a rate under 1/N cannot be told from it.
+        far: shipped.far.map(([at]): [number, number] => {
+          const distance = at;
           const accepted = countAtOrBelow(sorted, distance);
           return [distance, Number((Math.max(accepted, 1) / sorted.length).toPrecision(4))];
         }),
       };
     }),
   };
-  writeCalibration({ ...shipped, person });
-  console.log(`wrote ${relative(process.cwd(), CALIBRATION_FILE)}`);
+  writeCalibration({ ...shipped, person }, env.FACE_MODEL);
+  console.log(`wrote ${relative(process.cwd(), calibrationFile(env.FACE_MODEL))}`);
 }

@@ -1,7 +1,7 @@
 /**
- * A small builder of ONNX graphs: just the operators face-api's three nets need, each a typed
- * method that returns the name of its output. Tensors are NCHW inside the graph, as ONNX's Conv
- * wants; filters are taken in TensorFlow's layout and transposed here, once.
+ * A small builder of ONNX graphs: just the operators face-api's three nets and MobileFaceNet
+ * need, each a typed method that returns the name of its output. Tensors are NCHW inside the
+ * graph, as ONNX's Conv wants; filters are taken in TensorFlow's layout and transposed here, once.
  */
 import onnxProto from 'onnx-proto';
 
@@ -116,6 +116,10 @@ export class OnnxGraph {
 
   div(a: string, b: string): string {
     return this.op('Div', [a, b]);
+  }
+
+  abs(x: string): string {
+    return this.op('Abs', [x]);
   }
 
   exp(x: string): string {

@@ -30,9 +30,11 @@ export interface OnnxModelFiles {
   ssdAnchors: string;
   landmarks: string;
   recognition: string;
+  /** MobileFaceNet's, built from its `.tflite` where FACE_MODEL needs it (mobilefacenet-model.ts). */
+  mobileFaceNet?: string;
 }
 
-type Artifact = keyof OnnxModelFiles;
+type Artifact = Exclude<keyof OnnxModelFiles, 'mobileFaceNet'>;
 
 const NAMES: Record<Artifact, string> = {
   ssd: 'ssd_mobilenetv1.onnx',
@@ -52,12 +54,12 @@ export function onnxModelFiles(modelsDir: string): OnnxModelFiles {
   };
 }
 
-function sha256(bytes: Uint8Array): string {
+export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Whether `path` exists and matches the sha256 written beside it. */
-async function intact(path: string): Promise<boolean> {
+export async function intact(path: string): Promise<boolean> {
   try {
     const [bytes, sum] = await Promise.all([readFile(path), readFile(`${path}.sha256`, 'utf8')]);
     return sum.split(/\s+/)[0] === sha256(bytes);
@@ -67,7 +69,7 @@ async function intact(path: string): Promise<boolean> {
 }
 
 /** Written beside and renamed into place, so a reader never sees half a model. */
-async function writeModel(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeModel(path: string, bytes: Uint8Array): Promise<void> {
   const partial = `${path}.${process.pid}.partial`;
   await writeFile(partial, bytes);
   await writeFile(`${path}.sha256`, `${sha256(bytes)}  ${basename(path)}\n`);
@@ -119,7 +121,7 @@ export async function ensureOnnxModels(
   loadFaceApi: () => Promise<typeof FaceApi>,
 ): Promise<{ files: OnnxModelFiles; built: boolean }> {
   const files = onnxModelFiles(modelsDir);
-  const artifacts = Object.keys(files) as Artifact[];
+  const artifacts = Object.keys(NAMES) as Artifact[];
   const missing = (
     await Promise.all(artifacts.map(async (name) => ((await intact(files[name])) ? [] : [name])))
   ).flat();

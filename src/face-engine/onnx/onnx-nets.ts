@@ -9,6 +9,7 @@ import { ssdAnchors } from '../pipeline/fused-ssd.js';
 import type { FaceNets } from '../pipeline/nets.js';
 import type { DetectorFrame, Point, RgbImage } from '../pipeline/raster.js';
 import { detectorInput } from '../pipeline/raster.js';
+import { MOBILEFACENET_CHIP_SIDE } from '../pipeline/mobilefacenet.js';
 import { LANDMARK_INPUT_SIDE } from './face-api-graphs.js';
 import type { OnnxModelFiles } from './onnx-models.js';
 
@@ -43,11 +44,13 @@ export async function loadOnnxNets(
   threads = 1,
 ): Promise<OnnxNets> {
   const { InferenceSession, Tensor } = runtime;
-  const [ssd, landmark, recognition] = await Promise.all(
-    [files.ssd, files.landmarks, files.recognition].map((path) =>
-      InferenceSession.create(path, sessionOptions(threads)),
-    ),
-  );
+  const session = (path: string) => InferenceSession.create(path, sessionOptions(threads));
+  const [ssd, landmark, recognition, mobileFaceNet] = await Promise.all([
+    session(files.ssd),
+    session(files.landmarks),
+    session(files.recognition),
+    files.mobileFaceNet === undefined ? undefined : session(files.mobileFaceNet),
+  ]);
   const anchorBytes = await readFile(files.ssdAnchors);
   const shipped = new Float32Array(
     anchorBytes.buffer,
@@ -73,21 +76,44 @@ export async function loadOnnxNets(
       return landmarkPoints(float('landmarks', result), crop);
     },
     async describe(chips) {
-      const length = chips[0].length;
-      const side = Math.sqrt(length / 3);
-      const batch = new Float32Array(chips.length * length);
-      chips.forEach((chip, index) => batch.set(chip, index * length));
+      const side = Math.sqrt(chips[0].length / 3);
       const result = await recognition.run({
-        chips: new Tensor('float32', batch, [chips.length, side, side, 3]),
+        chips: new Tensor('float32', batchOf(chips), [chips.length, side, side, 3]),
       });
-      const rows = float('descriptors', result);
-      const size = rows.length / chips.length;
-      return chips.map((_, index) => rows.slice(index * size, (index + 1) * size));
+      return rowsOf(float('descriptors', result), chips.length);
     },
+    ...(mobileFaceNet && {
+      async mobileFaceNet(chips: ArrayLike<number>[]) {
+        const side = MOBILEFACENET_CHIP_SIDE;
+        const result = await mobileFaceNet.run({
+          faces: new Tensor('float32', batchOf(chips), [chips.length, side, side, 3]),
+        });
+        return rowsOf(float('embeddings', result), chips.length);
+      },
+    }),
     async release() {
-      await Promise.all([ssd.release(), landmark.release(), recognition.release()]);
+      await Promise.all([
+        ssd.release(),
+        landmark.release(),
+        recognition.release(),
+        mobileFaceNet?.release(),
+      ]);
     },
   };
+}
+
+/** The chips laid end to end: one batch. */
+function batchOf(chips: ArrayLike<number>[]): Float32Array {
+  const length = chips[0].length;
+  const batch = new Float32Array(chips.length * length);
+  chips.forEach((chip, index) => batch.set(chip, index * length));
+  return batch;
+}
+
+/** A batch's output split into its `count` rows. */
+function rowsOf(rows: Float32Array, count: number): Float32Array[] {
+  const size = rows.length / count;
+  return Array.from({ length: count }, (_, index) => rows.slice(index * size, (index + 1) * size));
 }
 
 /** The stride-2 layers from the input to each of the SSD's six feature maps. */

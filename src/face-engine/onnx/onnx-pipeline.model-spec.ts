@@ -22,6 +22,7 @@ const options: Omit<WorkerOptions, 'backend'> = {
   detectorSize: 448,
   maxImagePixels: 40_000_000,
   onnxModels: onnxModelFiles(modelsDir),
+  faceModel: 'dlib',
   onnxThreads: 1,
 };
 const PHOTOS = [

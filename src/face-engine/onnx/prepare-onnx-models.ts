@@ -30,15 +30,20 @@ function workerExecArgv(): string[] | undefined {
 }
 
 /**
- * The ONNX models in `modelsDir`, built from its weights first where one is missing or altered:
- * in a worker thread of its own, which exits when done.
+ * The ONNX models in `modelsDir`, built from its weights first where one is missing or altered
+ * (and MobileFaceNet's from `mobileFaceNetTflite` where given): in a worker thread of its own,
+ * which exits when done.
  */
 export async function prepareOnnxModels(
   modelsDir: string,
+  mobileFaceNetTflite?: string,
 ): Promise<{ files: OnnxModelFiles; built: boolean }> {
   const file = fileURLToPath(new URL('./build-worker.js', import.meta.url));
   if (!existsSync(file)) throw new Error(`ONNX model builder not found at ${file}; run the build`);
-  const worker = new Worker(file, { workerData: { modelsDir }, execArgv: workerExecArgv() });
+  const worker = new Worker(file, {
+    workerData: { modelsDir, mobileFaceNetTflite },
+    execArgv: workerExecArgv(),
+  });
   return new Promise((resolve, reject) => {
     let result: { files: OnnxModelFiles; built: boolean } | undefined;
     worker.once('message', (message: { files: OnnxModelFiles; built: boolean }) => {

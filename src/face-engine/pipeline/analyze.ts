@@ -11,7 +11,7 @@
  * 3. selection.ts: the faces the caller needs (the subject, or the largest few), each confirmed
  *    by its 68 landmarks and features only when the choice rests on it.
  * 4. embed.ts: the mean of two L2-normalised descriptors, dlib's own aligned chip and its mirror
- *    image, in one batch.
+ *    image, in one batch; or MobileFaceNet's of its own chip, or both fused (FACE_MODEL).
  */
 import type {
   DetectedFace,
@@ -22,7 +22,7 @@ import type {
 import { backendHeapBytes } from './backend.js';
 import { decode, decodeRegion, type Photo, type PixelRegion } from './decode.js';
 import { detect, detectTurned, liesOnItsSide } from './detect.js';
-import { chipSource, embed } from './embed.js';
+import { embedFace } from './embed.js';
 import type { ReadyEngine } from './models.js';
 import { angleBeforeTurn, boxBeforeTurn, turnRgb, type QuarterTurns } from './raster.js';
 import type { FaceSelection } from '../face-selection.js';
@@ -92,12 +92,17 @@ export async function analyze(
   for (const detection of selected) {
     const face = await detection.inspect();
     if (!face) continue;
-    const source = await chipSource(analysed, face.landmarks, timedRegionDecode);
     faces.push({
       box: boxBeforeTurn(detection.box, turns, photo),
       score: detection.score,
       quality: { ...face.quality, roll: angleBeforeTurn(face.quality.roll, turns) },
-      embedding: await embed(engine, source.image, source.geometry),
+      embedding: await embedFace(
+        engine,
+        options.faceModel,
+        analysed,
+        face.landmarks,
+        timedRegionDecode,
+      ),
     });
   }
   const done = performance.now();

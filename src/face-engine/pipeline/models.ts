@@ -21,8 +21,13 @@ export async function loadModels(
     modelsDir,
     onnxModels,
     onnxThreads,
-  }: Pick<WorkerOptions, 'modelsDir' | 'onnxModels' | 'onnxThreads'>,
+    faceModel = 'dlib',
+  }: Pick<WorkerOptions, 'modelsDir' | 'onnxModels' | 'onnxThreads'> &
+    Partial<Pick<WorkerOptions, 'faceModel'>>,
 ): Promise<ReadyEngine> {
+  if (faceModel !== 'dlib' && !(engine.onnxRuntime && onnxModels?.mobileFaceNet)) {
+    throw new Error(`FACE_MODEL=${faceModel} runs on onnxruntime, with the model built at start`);
+  }
   if (engine.onnxRuntime) {
     if (!onnxModels) throw new Error('The onnx backend started without its models');
     return { ...engine, nets: await loadOnnxNets(engine.onnxRuntime, onnxModels, onnxThreads) };

@@ -98,25 +98,21 @@ const CHIP_LANDMARKS = Array.from({ length: 68 - 27 }, (_, index) => index + 27)
 );
 
 /**
- * dlib's `get_face_chip_details(shape, side, padding)`: the least-squares similarity transform
- * (rotation, uniform scale, translation) that carries the mean face shape, padded by `padding` of
- * its size on every side and scaled to `side`, onto the face's landmarks. The chip the dlib
- * ResNet (face-api's recognition net) was trained on is this one at side 150, padding 0.25.
+ * The least-squares similarity transform (rotation, uniform scale, translation) that carries the
+ * points `from` onto `to`: with both sets centred on their centroids, `q = [[a, -b], [b, a]] p`.
  */
-export function dlibChipGeometry(landmarks: Point[], side = 150, padding = 0.25): FaceGeometry {
-  const from = CHIP_LANDMARKS.map((index): Point => [
-    ((padding + MEAN_FACE_X[index - 17]) / (2 * padding + 1)) * side,
-    ((padding + MEAN_FACE_Y[index - 17]) / (2 * padding + 1)) * side,
-  ]);
-  const to = CHIP_LANDMARKS.map((index) => landmarks[index]);
+export function fitSimilarity(
+  from: Point[],
+  to: Point[],
+): { a: number; b: number; fromCentroid: Point; toCentroid: Point } {
   const centroid = (points: Point[]): Point => {
     const sum = points.reduce<Point>((total, [x, y]) => [total[0] + x, total[1] + y], [0, 0]);
     return [sum[0] / points.length, sum[1] / points.length];
   };
   const [fromX, fromY] = centroid(from);
   const [toX, toY] = centroid(to);
-  // With both point sets centred, the best map q = [[a, -b], [b, a]] p has the closed form
-  // a = sum(p . q) / sum|p|^2 and b = sum(p x q) / sum|p|^2 (Umeyama's solution in two dimensions).
+  // The closed form a = sum(p . q) / sum|p|^2 and b = sum(p x q) / sum|p|^2 (Umeyama's solution
+  // in two dimensions).
   let dot = 0;
   let cross = 0;
   let norm = 0;
@@ -129,8 +125,27 @@ export function dlibChipGeometry(landmarks: Point[], side = 150, padding = 0.25)
     cross += px * qy - py * qx;
     norm += px * px + py * py;
   }
-  const a = dot / norm;
-  const b = cross / norm;
+  return { a: dot / norm, b: cross / norm, fromCentroid: [fromX, fromY], toCentroid: [toX, toY] };
+}
+
+/**
+ * dlib's `get_face_chip_details(shape, side, padding)`: the least-squares similarity transform
+ * (rotation, uniform scale, translation) that carries the mean face shape, padded by `padding` of
+ * its size on every side and scaled to `side`, onto the face's landmarks. The chip the dlib
+ * ResNet (face-api's recognition net) was trained on is this one at side 150, padding 0.25.
+ */
+export function dlibChipGeometry(landmarks: Point[], side = 150, padding = 0.25): FaceGeometry {
+  const from = CHIP_LANDMARKS.map((index): Point => [
+    ((padding + MEAN_FACE_X[index - 17]) / (2 * padding + 1)) * side,
+    ((padding + MEAN_FACE_Y[index - 17]) / (2 * padding + 1)) * side,
+  ]);
+  const to = CHIP_LANDMARKS.map((index) => landmarks[index]);
+  const {
+    a,
+    b,
+    fromCentroid: [fromX, fromY],
+    toCentroid: [toX, toY],
+  } = fitSimilarity(from, to);
   // Where the chip's centre lands: the transform applied to (side / 2, side / 2).
   const dx = side / 2 - fromX;
   const dy = side / 2 - fromY;

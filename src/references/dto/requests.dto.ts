@@ -6,6 +6,7 @@ import type { MultiFacePolicy } from '../../face-engine/face-selection.js';
 import { DecimalInteger, MaxCodePoints, PRINTABLE_TEXT } from '../../common/validation.js';
 import { SUBJECT_MAX_LENGTH } from '../../store/reference-store.js';
 import { PROBE_FACES, type ProbeFaces } from '../verdict.js';
+import { FACE_SIZE_DEFAULT, FACE_SIZE_MAX, FACE_SIZE_MIN } from '../face-thumbnails.service.js';
 
 /** Multipart form of `POST /upload_reference`; the file itself arrives through multer. */
 export class UploadReferenceDto {
@@ -68,6 +69,20 @@ export class ListReferencesQueryDto {
   @IsString()
   @MaxCodePoints(SUBJECT_MAX_LENGTH)
   subject?: string;
+}
+
+/** Query of `GET /references/{key}/face`. */
+export class FaceQueryDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'The side of the square thumbnail, in pixels',
+    minimum: FACE_SIZE_MIN,
+    maximum: FACE_SIZE_MAX,
+    default: FACE_SIZE_DEFAULT,
+  })
+  @IsOptional()
+  @DecimalInteger({ min: FACE_SIZE_MIN, max: FACE_SIZE_MAX })
+  size?: number;
 }
 
 /** What compare and verify take beside their photos: the operating point, and which faces count. */
