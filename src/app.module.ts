@@ -18,6 +18,8 @@ import {
 } from './rate-limit/client-rate-limit.guard.js';
 import { ReferencesModule } from './references/references.module.js';
 import { SubjectsModule } from './subjects/subjects.module.js';
+import { CollectionGuard } from './collections/collection.guard.js';
+import { CollectionsModule } from './collections/collections.module.js';
 
 @Module({})
 export class AppModule {
@@ -35,6 +37,7 @@ export class AppModule {
         SubjectsModule,
         KeysModule,
         CalibrationModule,
+        CollectionsModule,
       ],
       providers: [
         FailedAttempts,
@@ -43,6 +46,8 @@ export class AppModule {
         ...(anyRateLimit(rateLimits(env))
           ? [{ provide: APP_GUARD, useClass: ClientRateLimitGuard }]
           : []),
+        // Then the collection the request works on: 403 and 404 only for a client let in.
+        { provide: APP_GUARD, useExisting: CollectionGuard },
       ],
     };
   }

@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiProtected } from '../common/api-docs.js';
+import { AcrossCollections } from '../collections/collection.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { parsedFields } from '../common/validation.js';
 import { AuditService } from './audit.service.js';
@@ -15,6 +16,7 @@ import { AUDIT_PAGE_DEFAULT, AuditPageDto, AuditQueryDto, toAuditEntry } from '.
 
 @ApiTags('audit')
 @ApiProtected()
+@AcrossCollections()
 @Controller('audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditStoreModule } from '../audit/audit-store.module.js';
-import { AuditTrail, DEFAULT_COLLECTION } from '../audit/audit-trail.js';
+import { AuditTrail } from '../audit/audit-trail.js';
+import { DEFAULT_COLLECTION } from '../collections/collection-name.js';
 import type { AuditAction } from '../audit/audit-store.js';
 import { SCOPES, type Scope } from '../auth/scopes.js';
 import { AppConfig } from '../config/app-config.js';

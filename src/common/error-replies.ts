@@ -56,6 +56,7 @@ export const ERROR_REPLIES: {
   InvalidImageError: { status: HttpStatus.BAD_REQUEST },
   InvalidSubjectError: { status: HttpStatus.BAD_REQUEST },
   InvalidSubjectMetadataError: { status: HttpStatus.BAD_REQUEST },
+  InvalidCollectionNameError: { status: HttpStatus.BAD_REQUEST },
 
   NotAuthenticatedError: {
     status: HttpStatus.UNAUTHORIZED,
@@ -70,6 +71,10 @@ export const ERROR_REPLIES: {
   KeysNotCheckedError: { status: HttpStatus.CONFLICT },
   ReferenceNotFoundError: { status: HttpStatus.NOT_FOUND },
   SubjectNotFoundError: { status: HttpStatus.NOT_FOUND },
+  CollectionNotFoundError: { status: HttpStatus.NOT_FOUND },
+  CollectionNotAllowedError: { status: HttpStatus.FORBIDDEN },
+  CollectionExistsError: { status: HttpStatus.CONFLICT },
+  DefaultCollectionError: { status: HttpStatus.CONFLICT },
   IdempotentRequestInProgressError: { status: HttpStatus.CONFLICT, headers: RETRY_AFTER },
   IdempotentAnswerLostError: { status: HttpStatus.CONFLICT },
   IdempotencyKeyReusedError: { status: HttpStatus.UNPROCESSABLE_ENTITY },

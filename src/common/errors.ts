@@ -112,6 +112,50 @@ export class SubjectNotFoundError extends DomainError {
   }
 }
 
+/** The request names a collection (X-Collection, or a path) that does not exist. */
+export class CollectionNotFoundError extends DomainError {
+  constructor(readonly collection: string) {
+    super(`Collection '${collection}' not found`);
+  }
+}
+
+/** An X-Collection header that no collection could be named: refused, not looked up. */
+export class InvalidCollectionNameError extends DomainError {
+  constructor() {
+    super(
+      'Invalid collection name: 1 to 64 letters, digits, underscores, dots or hyphens, ' +
+        'beginning with a letter or a digit',
+    );
+  }
+}
+
+/** `POST /collections` with a name that is taken. */
+export class CollectionExistsError extends DomainError {
+  constructor(readonly collection: string) {
+    super(`Collection '${collection}' already exists`);
+  }
+}
+
+/** `DELETE /collections/default`: the collection requests without X-Collection work on stays. */
+export class DefaultCollectionError extends DomainError {
+  constructor() {
+    super(
+      "The collection 'default' cannot be deleted: requests without X-Collection work on it; " +
+        'erase its people with DELETE /subjects/{subject} or DELETE /delete_reference/{key}',
+    );
+  }
+}
+
+/**
+ * A key bound to one collection named another in X-Collection: only an admin key may. Said before
+ * the named collection is looked up, so that the answer tells nothing of whether it exists.
+ */
+export class CollectionNotAllowedError extends DomainError {
+  constructor(readonly collection: string) {
+    super("This key may not work on another collection: it lacks the scope 'admin'");
+  }
+}
+
 /**
  * The body of `PUT /subjects/{subject}` is not a flat object of strings, numbers and booleans
  * within the size limit; `detail` names the field or key at fault.

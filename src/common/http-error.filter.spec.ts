@@ -220,6 +220,46 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
     new errors.SubjectNotFoundError('amy'),
     { status: 404, body: { detail: 'No reference found with subject: amy' }, headers: {} },
   ],
+  CollectionNotFoundError: [
+    new errors.CollectionNotFoundError('shop'),
+    { status: 404, body: { detail: "Collection 'shop' not found" }, headers: {} },
+  ],
+  InvalidCollectionNameError: [
+    new errors.InvalidCollectionNameError(),
+    {
+      status: 400,
+      body: {
+        detail:
+          'Invalid collection name: 1 to 64 letters, digits, underscores, dots or hyphens, ' +
+          'beginning with a letter or a digit',
+      },
+      headers: {},
+    },
+  ],
+  CollectionExistsError: [
+    new errors.CollectionExistsError('shop'),
+    { status: 409, body: { detail: "Collection 'shop' already exists" }, headers: {} },
+  ],
+  DefaultCollectionError: [
+    new errors.DefaultCollectionError(),
+    {
+      status: 409,
+      body: {
+        detail:
+          "The collection 'default' cannot be deleted: requests without X-Collection work on " +
+          'it; erase its people with DELETE /subjects/{subject} or DELETE /delete_reference/{key}',
+      },
+      headers: {},
+    },
+  ],
+  CollectionNotAllowedError: [
+    new errors.CollectionNotAllowedError('shop'),
+    {
+      status: 403,
+      body: { detail: "This key may not work on another collection: it lacks the scope 'admin'" },
+      headers: {},
+    },
+  ],
   InvalidIdempotencyKeyError: [
     new errors.InvalidIdempotencyKeyError(),
     {

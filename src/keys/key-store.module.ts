@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CollectionStoreModule } from '../collections/collection-store.module.js';
 import { KeyRing } from './key-ring.js';
 import { KeyLookup, KeyStore } from './key-store.js';
 import { KeysService } from './keys.service.js';
@@ -6,6 +7,7 @@ import { TypeOrmKeyStore } from './typeorm-key.store.js';
 
 /** The keys without HTTP: for the service's module and the CLI's `keys` command. */
 @Module({
+  imports: [CollectionStoreModule],
   providers: [
     TypeOrmKeyStore,
     { provide: KeyStore, useExisting: TypeOrmKeyStore },

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MemoryCollectionStore } from '../../test/support/memory-collection-store.js';
 import { MemoryKeyStore } from '../../test/support/memory-key-store.js';
+import { KnownCollections } from '../collections/known-collections.js';
 import type { RequestKey } from '../auth/key-identity.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentVariables } from '../config/environment.js';
@@ -14,7 +16,10 @@ function setUp() {
   const store = new MemoryKeyStore();
   const config: AppConfig = { env: { API_KEYS: 'admin-key-0123456789' } as EnvironmentVariables };
   const ring = new KeyRing(config, store);
-  return { store, ring, keys: new KeysService(store, ring) };
+  const collections = new MemoryCollectionStore();
+  collections.names.add('kiosks');
+  const known = new KnownCollections(collections);
+  return { store, ring, keys: new KeysService(store, ring, known) };
 }
 
 /** A stored admin key of the default collection that may also read, and nothing else. */
@@ -65,9 +70,11 @@ describe('KeysService', () => {
 
   it('should refuse a collection that does not exist, and an expiry not in the future', async () => {
     const { keys } = setUp();
-    await assert.rejects(keys.create(OPERATOR, { ...kiosk, collection: 'kiosks' }, NOW), {
+    await assert.rejects(keys.create(OPERATOR, { ...kiosk, collection: 'lobby' }, NOW), {
       name: 'UnknownCollectionError',
     });
+    const { key } = await keys.create(OPERATOR, { ...kiosk, collection: 'kiosks' }, NOW);
+    assert.equal(key.collection, 'kiosks');
     await assert.rejects(keys.create(OPERATOR, { ...kiosk, expiresAt: NOW }, NOW), {
       name: 'KeyExpiryInPastError',
     });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DEFAULT_COLLECTION } from '../audit/audit-trail.js';
 import type { RequestKey } from '../auth/key-identity.js';
 import { SCOPES, type Scope } from '../auth/scopes.js';
+import { KnownCollections } from '../collections/known-collections.js';
 import {
   KeyExpiryInPastError,
   KeyGrantRefusedError,
@@ -41,6 +41,7 @@ export class KeysService {
   constructor(
     private readonly store: KeyStore,
     private readonly ring: KeyRing,
+    private readonly collections: KnownCollections,
   ) {}
 
   /** A new key and its secret, which exists only in this answer. */
@@ -55,8 +56,7 @@ export class KeysService {
     }
     const lacking = wanted.scopes.find((scope) => !by.scopes.includes(scope));
     if (lacking !== undefined) throw new KeyGrantRefusedError({ scope: lacking });
-    // Until collections can be made, every key works on the one there is.
-    if (wanted.collection !== DEFAULT_COLLECTION) {
+    if (!(await this.collections.exists(wanted.collection))) {
       throw new UnknownCollectionError(wanted.collection);
     }
     if (wanted.expiresAt !== undefined && wanted.expiresAt.getTime() <= now.getTime()) {

@@ -10,7 +10,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
+import { ApiPhotoForm, ApiInCollection, ApiProtected } from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
 import { parsedFields } from '../common/validation.js';
@@ -18,10 +18,12 @@ import { InferenceRoute } from '../rate-limit/inference-route.decorator.js';
 import { SubjectVerifyDto } from './dto/requests.dto.js';
 import { SubjectVerifyResponseDto, toPersonVerificationResult } from './dto/responses.dto.js';
 import { ReferencesService } from './references.service.js';
+import { InCollection } from '../collections/collection.decorators.js';
 
 /** Verdicts on a person (a subject) from all their references at once, not one photo. */
 @ApiTags('subjects')
 @ApiProtected()
+@ApiInCollection()
 @Controller()
 export class PersonVerificationController {
   constructor(private readonly references: ReferencesService) {}
@@ -57,11 +59,15 @@ export class PersonVerificationController {
     missingFields: 'No image field',
   })
   async verifySubject(
+    @InCollection() collection: string,
     @Param('subject') subject: string,
     @Photo('image') image: UploadedImage,
     @Body(parsedFields) { threshold, security }: SubjectVerifyDto,
   ): Promise<SubjectVerifyResponseDto> {
-    const verdict = await this.references.verifySubject(image, subject, { threshold, security });
+    const verdict = await this.references.verifySubject(collection, image, subject, {
+      threshold,
+      security,
+    });
     return { subject, result: toPersonVerificationResult(verdict) };
   }
 }

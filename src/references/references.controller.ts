@@ -29,6 +29,7 @@ import {
 import {
   ApiAuditedRead,
   ApiPhotoForm,
+  ApiInCollection,
   ApiProtected,
   ApiReferenceByKey,
   ApiStoreWrite,
@@ -62,9 +63,11 @@ import {
 } from './dto/responses.dto.js';
 import { FACE_SIZE_DEFAULT, FaceThumbnails } from './face-thumbnails.service.js';
 import { ReferencesService } from './references.service.js';
+import { InCollection } from '../collections/collection.decorators.js';
 
 @ApiTags('references')
 @ApiProtected()
+@ApiInCollection()
 @Controller()
 export class ReferencesController {
   constructor(
@@ -92,11 +95,13 @@ export class ReferencesController {
   })
   @ApiStoreWrite()
   async uploadReference(
+    @InCollection() collection: string,
     @Photo('image') image: UploadedImage,
     @Body() body: UploadReferenceDto,
     @ClientGoneSignal() clientGone: AbortSignal,
   ): Promise<UploadReferenceResponseDto> {
     const enrolment = await this.references.upload(
+      collection,
       image,
       {
         subject: body.subject?.trim() || null,
@@ -127,11 +132,12 @@ export class ReferencesController {
     missingFields: 'No image or no reference_key field',
   })
   async compareWithReference(
+    @InCollection() collection: string,
     @Photo('image') image: UploadedImage,
     @Body(parsedFields) body: CompareWithReferenceDto,
   ): Promise<CompareWithReferenceResponseDto> {
     const { reference_key: referenceKey, threshold, security, probe_faces: probeFaces } = body;
-    const verdict = await this.references.compare(image, referenceKey, {
+    const verdict = await this.references.compare(collection, image, referenceKey, {
       threshold,
       security,
       probeFaces,
@@ -186,9 +192,10 @@ export class ReferencesController {
     description: 'Error listing embeddings: ...',
   })
   async listReferences(
+    @InCollection() collection: string,
     @Query(parsedFields) query: ListReferencesQueryDto,
   ): Promise<ListReferencesResponseDto> {
-    const { total, items } = await this.references.list({
+    const { total, items } = await this.references.list(collection, {
       limit: query.limit,
       offset: query.offset ?? 0,
       subject: query.subject,
@@ -210,8 +217,8 @@ export class ReferencesController {
     type: ErrorResponseDto,
     description: 'Error listing subjects: ...',
   })
-  async listSubjects(): Promise<ListSubjectsResponseDto> {
-    const subjects = await this.references.subjects();
+  async listSubjects(@InCollection() collection: string): Promise<ListSubjectsResponseDto> {
+    const subjects = await this.references.subjects(collection);
     return { count: subjects.length, subjects };
   }
 
@@ -224,8 +231,11 @@ export class ReferencesController {
   @ApiOperation({ summary: 'What is stored about a reference (no image bytes, no embedding)' })
   @ApiOkResponse({ type: ReferenceMetadataDto })
   @ApiReferenceByKey('Error reading reference')
-  async getReference(@Param('key') key: string): Promise<ReferenceMetadataDto> {
-    return toReferenceMetadata(await this.references.describe(key));
+  async getReference(
+    @InCollection() collection: string,
+    @Param('key') key: string,
+  ): Promise<ReferenceMetadataDto> {
+    return toReferenceMetadata(await this.references.describe(collection, key));
   }
 
   @Get('references/:key/image')
@@ -236,8 +246,11 @@ export class ReferencesController {
   @ApiProduces('image/jpeg', 'image/png')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
   @ApiReferenceByKey('Error reading reference')
-  async getReferenceImage(@Param('key') key: string): Promise<StreamableFile> {
-    const image = await this.references.image(key);
+  async getReferenceImage(
+    @InCollection() collection: string,
+    @Param('key') key: string,
+  ): Promise<StreamableFile> {
+    const image = await this.references.image(collection, key);
     return new StreamableFile(image.bytes, {
       type: image.contentType,
       length: image.bytes.length,
@@ -260,12 +273,18 @@ export class ReferencesController {
   @ApiResponse({ status: 304, description: 'If-None-Match names the current ETag' })
   @ApiReferenceByKey('Error reading reference', 'size not an integer from 16 to 512')
   async getReferenceFace(
+    @InCollection() collection: string,
     @Param('key') key: string,
     @Query(parsedFields) query: FaceQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile | undefined> {
-    const face = await this.faces.face(key, query.size ?? FACE_SIZE_DEFAULT, ifNoneMatch);
+    const face = await this.faces.face(
+      collection,
+      key,
+      query.size ?? FACE_SIZE_DEFAULT,
+      ifNoneMatch,
+    );
     response.setHeader('ETag', face.etag);
     response.setHeader('Cache-Control', 'private, no-cache');
     if (face.notModified) {
@@ -283,12 +302,15 @@ export class ReferencesController {
   @ApiOkResponse({ type: DeleteReferenceResponseDto })
   @ApiReferenceByKey('Error deleting embedding', IDEMPOTENCY_KEY_INVALID)
   @ApiStoreWrite()
-  async deleteReference(@Param('key') key: string): Promise<DeleteReferenceResponseDto> {
+  async deleteReference(
+    @InCollection() collection: string,
+    @Param('key') key: string,
+  ): Promise<DeleteReferenceResponseDto> {
     const answer = answerBeforeCommit({
       success: true as const,
       message: `Reference embedding with key '${key}' has been deleted`,
     });
-    await this.references.delete(key);
+    await this.references.delete(collection, key);
     return answer;
   }
 }

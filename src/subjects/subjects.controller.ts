@@ -11,7 +11,13 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiAuditedRead, ApiProtected, ApiStoreWrite } from '../common/api-docs.js';
+import {
+  ApiAuditedRead,
+  ApiInCollection,
+  ApiProtected,
+  ApiStoreWrite,
+} from '../common/api-docs.js';
+import { InCollection } from '../collections/collection.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import {
@@ -34,6 +40,7 @@ const NOT_FOUND = 'No reference found with subject: <subject>';
 
 @ApiTags('subjects')
 @ApiProtected()
+@ApiInCollection()
 @Controller('subjects')
 export class SubjectsController {
   constructor(private readonly subjects: SubjectsService) {}
@@ -53,8 +60,11 @@ export class SubjectsController {
     type: ErrorResponseDto,
     description: 'Error reading subject: ...',
   })
-  async get(@Param('subject') subject: string): Promise<SubjectResponseDto> {
-    return toSubjectResponse(await this.subjects.describe(subject));
+  async get(
+    @InCollection() collection: string,
+    @Param('subject') subject: string,
+  ): Promise<SubjectResponseDto> {
+    return toSubjectResponse(await this.subjects.describe(collection, subject));
   }
 
   @Put(':subject')
@@ -82,8 +92,12 @@ export class SubjectsController {
   })
   @ApiStoreWrite()
   @Idempotent()
-  async put(@Param('subject') subject: string, @Body() body: unknown): Promise<SubjectResponseDto> {
-    const person = await this.subjects.setMetadata(subject, parseSubjectMetadata(body));
+  async put(
+    @InCollection() collection: string,
+    @Param('subject') subject: string,
+    @Body() body: unknown,
+  ): Promise<SubjectResponseDto> {
+    const person = await this.subjects.setMetadata(collection, subject, parseSubjectMetadata(body));
     return toSubjectResponse(person);
   }
 
@@ -106,7 +120,10 @@ export class SubjectsController {
   })
   @ApiStoreWrite()
   @Idempotent()
-  async erase(@Param('subject') subject: string): Promise<EraseSubjectResponseDto> {
-    return { success: true, deleted: await this.subjects.erase(subject) };
+  async erase(
+    @InCollection() collection: string,
+    @Param('subject') subject: string,
+  ): Promise<EraseSubjectResponseDto> {
+    return { success: true, deleted: await this.subjects.erase(collection, subject) };
   }
 }

@@ -39,6 +39,9 @@ const ROUTE_SCOPES: [route: string, scope: Scope, action: string][] = [
   ['POST /keys', 'admin', 'create keys'],
   ['GET /keys', 'admin', 'list keys'],
   ['DELETE /keys/:id', 'admin', 'revoke keys'],
+  ['POST /collections', 'admin', 'create collections'],
+  ['GET /collections', 'admin', 'list collections'],
+  ['DELETE /collections/:collection', 'admin', 'erase collections'],
 ];
 
 interface Route {
@@ -83,7 +86,8 @@ function call(server: App, route: string, key: string) {
   const url = path
     .replace(':subject', 'amy')
     .replace(':key', '0123456789abcdef0123456789abcdef')
-    .replace(':id', 'q3VxY2Fk9LmZ');
+    .replace(':id', 'q3VxY2Fk9LmZ')
+    .replace(':collection', 'kiosks');
   const verb = method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
   return request(server)[verb](url).set('X-API-Key', key);
 }
@@ -315,7 +319,7 @@ describe('scoped keys', () => {
     await refused({ ...valid, name: 'tab\there' }, /name must be printable text/);
     await refused({ ...valid, name: 'n'.repeat(129) }, /name must be shorter/);
     await refused({ ...valid, collection: undefined }, /collection/);
-    await refused({ ...valid, collection: 'kiosks' }, /^No collection named: kiosks$/);
+    await refused({ ...valid, collection: 'lobby' }, /^No collection named: lobby$/);
     await refused({ ...valid, scopes: [] }, /scopes should not be empty/);
     await refused({ ...valid, scopes: 'verify' }, /scopes must be an array/);
     await refused({ ...valid, scopes: ['verify', 'fly'] }, /each scope must be one of enrol/);
