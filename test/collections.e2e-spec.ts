@@ -254,6 +254,12 @@ describe('the Collections migration with data', () => {
     run: (text: string, parameters?: unknown[]) => Promise<Record<string, unknown>[]>,
   ) => {
     assert.equal(cli(['migrate'], env).status, 0);
+    // ApiKeys came after Collections: undone first each time.
+    const revertKeys = () => {
+      const keys = cli(['migrate', '--revert'], env);
+      assert.match(keys.stdout, /Reverted ApiKeys\d+/, keys.stderr);
+    };
+    revertKeys();
     const back = cli(['migrate', '--revert'], env);
     assert.match(back.stdout, /Reverted Collections\d+/, back.stderr);
     await seedBefore(run);
@@ -284,6 +290,7 @@ describe('the Collections migration with data', () => {
         "'2026-12-02 10:00:00.000', 'amy')",
       [Buffer.alloc(512)],
     );
+    revertKeys();
     const refused = cli(['migrate', '--revert'], env);
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr + refused.stdout, /delete those collections first/);
