@@ -9,6 +9,7 @@ import type { EnvironmentVariables } from './config/environment.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentificationModule } from './identification/identification.module.js';
+import { KeysModule } from './keys/keys.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import {
   anyRateLimit,
@@ -17,6 +18,8 @@ import {
 } from './rate-limit/client-rate-limit.guard.js';
 import { ReferencesModule } from './references/references.module.js';
 import { SubjectsModule } from './subjects/subjects.module.js';
+import { CollectionGuard } from './collections/collection.guard.js';
+import { CollectionsModule } from './collections/collections.module.js';
 
 @Module({})
 export class AppModule {
@@ -32,7 +35,9 @@ export class AppModule {
         MetricsModule,
         IdentificationModule,
         SubjectsModule,
+        KeysModule,
         CalibrationModule,
+        CollectionsModule,
       ],
       providers: [
         FailedAttempts,
@@ -41,6 +46,8 @@ export class AppModule {
         ...(anyRateLimit(rateLimits(env))
           ? [{ provide: APP_GUARD, useClass: ClientRateLimitGuard }]
           : []),
+        // Then the collection the request works on: 403 and 404 only for a client let in.
+        { provide: APP_GUARD, useExisting: CollectionGuard },
       ],
     };
   }

@@ -51,7 +51,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         type: 'apiKey',
         name: 'X-API-Key',
         in: 'header',
-        description: 'One of the keys in API_KEYS',
+        description: KEY_DESCRIPTION,
       },
       'api-key',
     )
@@ -59,10 +59,32 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addSecurity('bearer', {
       type: 'http',
       scheme: 'bearer',
-      description: 'One of the keys in API_KEYS, as Authorization: Bearer <key>',
+      description: `${KEY_DESCRIPTION}, as Authorization: Bearer <key>`,
     })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return withScopesDescribed(SwaggerModule.createDocument(app, config));
+}
+
+const KEY_DESCRIPTION =
+  'A key of API_KEYS (every scope) or the secret of a scoped key made with POST /keys';
+
+/**
+ * OpenAPI 3.0's apiKey scheme has no scopes: each protected operation names the one it needs in
+ * `x-required-scope` (from `@RequiresScope`), and its description says so for a human reader.
+ */
+function withScopesDescribed(document: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path) as unknown[]) {
+      const described = operation as { description?: string; 'x-required-scope'?: string };
+      const scope = described?.['x-required-scope'];
+      if (typeof scope !== 'string') continue;
+      const needs = `Needs a key with the scope \`${scope}\` (when API_KEYS is set).`;
+      described.description = described.description
+        ? `${described.description}\n\n${needs}`
+        : needs;
+    }
+  }
+  return document;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Command } from './cli/command.js';
 import { EXIT_UNAVAILABLE, UsageError } from './cli/command.js';
 import { createServiceContext } from './cli/context.js';
 import { enrolCommand } from './cli/enrol.command.js';
+import { keysCommand } from './cli/keys.command.js';
 import { migrateCommand } from './cli/migrate.command.js';
 import { onnxModelsCommand } from './cli/onnx-models.command.js';
 import { openApiCommand } from './cli/openapi.command.js';
@@ -21,6 +22,7 @@ const COMMANDS = new Map<string, Command<unknown>>([
   ['onnx-models', onnxModelsCommand],
   ['enrol', enrolCommand],
   ['audit', auditCommand],
+  ['keys', keysCommand],
 ]);
 
 function usage(): string {

@@ -20,8 +20,11 @@ interface Row {
 }
 
 /** Runs the benchmark script of this build with `args`; resolves with its exit code and output. */
-function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
-  const script = join(projectRoot(), 'build', 'tools', 'bench', 'bench.js');
+function runBench(
+  args: string[],
+  tool = 'bench.js',
+): Promise<{ code: number | null; output: string }> {
+  const script = join(projectRoot(), 'build', 'tools', 'bench', tool);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...args], {
       env: { ...process.env, DATABASE_URL: '', FACE_BACKEND: 'wasm' },
@@ -89,5 +92,13 @@ describe('benchmark smoke run', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('should keep bench:keys running: a compare and a read with a scoped key beside none', async () => {
+    const { code, output } = await runBench(['--count', '2'], 'key-check.js');
+    assert.equal(code, 0, output);
+    assert.match(output, /scoped key \(verify\)\s*: p50 [\d.]+ ms/);
+    assert.match(output, /GET \/references\/\{key\}, scoped key\s*: p50 [\d.]+ ms/);
+    assert.match(output, /key check alone \(stored key in memory\): p50 [\d.]+ µs/);
   });
 });

@@ -1,23 +1,13 @@
 // `npm run cli`: the commands as an operator runs them, each in a process of its own.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { projectRoot } from '../src/common/project-root.js';
+import { cli } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-
-/** The CLI in `cwd`: by default a folder without a `.env`, so a developer's cannot change it. */
-function cli(args: string[], env: Record<string, string> = {}, cwd = tmpdir()) {
-  return spawnSync(process.execPath, [join(projectRoot(), 'build', 'src', 'cli.js'), ...args], {
-    cwd,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-}
 
 describe('the command line', () => {
   let database: TestDatabase;
@@ -44,10 +34,12 @@ describe('the command line', () => {
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(
       first.stdout,
-      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+, AuditLog\d+/,
+      /Applied CreateReferences\d+, SubjectsAndChanges\d+, EnrolmentQuality\d+, SubjectMetadata\d+, IdempotencyKeys\d+, ImageDigest\d+, AuditLog\d+, Collections\d+, ApiKeys\d+/,
     );
     assert.deepEqual(await tables(), [
+      'api_keys',
       'audit_log',
+      'collections',
       'face_references',
       'idempotency_keys',
       'migrations',
@@ -60,21 +52,57 @@ describe('the command line', () => {
     assert.equal(again.status, 0, again.stderr + again.stdout);
     assert.match(again.stdout, /No pending migrations/);
 
+    const keys = cli(['migrate', '--revert'], env);
+    assert.equal(keys.status, 0, keys.stderr + keys.stdout);
+    assert.match(keys.stdout, /Reverted ApiKeys\d+/);
+    assert.ok(!(await tables()).includes('api_keys'), 'the last migration undone');
     const revert = cli(['migrate', '--revert'], env);
     assert.equal(revert.status, 0, revert.stderr + revert.stdout);
-    assert.match(revert.stdout, /Reverted AuditLog\d+/);
-    assert.ok(!(await tables()).includes('audit_log'), 'the last migration undone');
+    assert.match(revert.stdout, /Reverted Collections\d+/);
+    assert.ok(!(await tables()).includes('collections'), 'the one before undone');
     const before = cli(['migrate', '--revert'], env);
     assert.equal(before.status, 0, before.stderr + before.stdout);
-    assert.match(before.stdout, /Reverted ImageDigest\d+/);
+    assert.match(before.stdout, /Reverted AuditLog\d+/);
+    assert.ok(!(await tables()).includes('audit_log'), 'the one before undone too');
+    const third = cli(['migrate', '--revert'], env);
+    assert.equal(third.status, 0, third.stderr + third.stdout);
+    assert.match(third.stdout, /Reverted ImageDigest\d+/);
     const [columns] = await sql.query<RowDataPacket[]>(
       "SHOW COLUMNS FROM face_references LIKE 'image_sha256'",
     );
-    assert.equal(columns.length, 0, 'the one before undone too');
-    const third = cli(['migrate', '--revert'], env);
-    assert.equal(third.status, 0, third.stderr + third.stdout);
-    assert.match(third.stdout, /Reverted IdempotencyKeys\d+/);
-    assert.ok(!(await tables()).includes('idempotency_keys'), 'and the one before that');
+    assert.equal(columns.length, 0, 'and the one before that');
+  });
+
+  it('should make, list and revoke scoped keys, printing the secret once, and record each change', async () => {
+    const env = { DATABASE_URL: database.url, API_KEYS: 'cli-admin-key-0123456789' };
+    assert.equal(cli(['migrate'], env).status, 0);
+    const made = cli(['keys', 'create', '--name', 'kiosk', '--scopes', 'verify,read'], env);
+    assert.equal(made.status, 0, made.stderr);
+    const created = JSON.parse(made.stdout) as { id: string; secret: string; scopes: string[] };
+    assert.match(created.secret, /^fg_[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(created.scopes, ['verify', 'read']);
+    const listed = cli(['keys', 'list'], env);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(listed.stdout.includes(created.id));
+    assert.ok(!listed.stdout.includes(created.secret.slice(3)), 'a listing shows a secret');
+    const revoked = cli(['keys', 'revoke', created.id], env);
+    assert.equal(revoked.status, 0, revoked.stderr);
+    assert.ok((JSON.parse(revoked.stdout) as { revoked_at: string | null }).revoked_at);
+    const unknown = cli(['keys', 'revoke', 'nosuchkey000'], env);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /No API key found with id: nosuchkey000/);
+    const wrong = cli(['keys', 'create', '--name', 'x', '--scopes', 'fly'], env);
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /--scopes takes a comma-separated list of enrol, verify/);
+    const [entries] = await sql.query<RowDataPacket[]>(
+      "SELECT action, key_id FROM audit_log WHERE action LIKE 'key-%' ORDER BY id",
+    );
+    assert.deepEqual(
+      entries.map((row) => `${String(row.action)} by ${String(row.key_id)}`),
+      ['key-create by cli', 'key-revoke by cli'],
+    );
+    const [rows] = await sql.query<RowDataPacket[]>('SELECT * FROM api_keys');
+    assert.ok(!JSON.stringify(rows).includes(created.secret.slice(3)), 'a secret is stored');
   });
 
   it('should export the audit trail as JSON lines on stdout, filtered, with the log on stderr', async () => {

@@ -156,7 +156,11 @@ describe('bulk enrolment (enrol)', () => {
     });
 
     it('should fill the digest of plaintext images when migrating, and leave sealed ones null', async () => {
-      // AuditLog came after ImageDigest: undone first, and applied again below.
+      // ApiKeys, Collections and AuditLog came after ImageDigest: undone first, applied again below.
+      const keys = cli(['migrate', '--revert'], { DATABASE_URL: database.url });
+      assert.match(keys.stdout, /Reverted ApiKeys\d+/, keys.stderr);
+      const last = cli(['migrate', '--revert'], { DATABASE_URL: database.url });
+      assert.match(last.stdout, /Reverted Collections\d+/, last.stderr);
       const later = cli(['migrate', '--revert'], { DATABASE_URL: database.url });
       assert.match(later.stdout, /Reverted AuditLog\d+/, later.stderr);
       const revert = cli(['migrate', '--revert'], { DATABASE_URL: database.url });
@@ -168,7 +172,11 @@ describe('bulk enrolment (enrol)', () => {
         [Buffer.concat([Buffer.from('FGE\x00\x02', 'latin1'), Buffer.alloc(64, 7)])],
       );
       const migrate = cli(['migrate'], { DATABASE_URL: database.url });
-      assert.match(migrate.stdout, /Applied ImageDigest\d+, AuditLog\d+/, migrate.stderr);
+      assert.match(
+        migrate.stdout,
+        /Applied ImageDigest\d+, AuditLog\d+, Collections\d+, ApiKeys\d+/,
+        migrate.stderr,
+      );
       assert.deepEqual(await references(), [...expected.slice(0, 2), 'bob person-b-1.jpg null']);
     });
   });

@@ -65,23 +65,23 @@ describe('SQLite store after SQLite rolled a failed transaction back by itself',
   });
 
   it('should commit every write acknowledged after it, as a fresh connection reads them', async () => {
-    await store.insert(reference('kept-then-deleted'));
+    await store.insert('default', reference('kept-then-deleted'));
     // What a COMMIT refused for lack of space does: SQLite ends the whole transaction itself.
     await dataSource.query(
       `CREATE TRIGGER refuse BEFORE INSERT ON reference_images BEGIN SELECT RAISE(ROLLBACK, 'no room'); END`,
     );
-    await assert.rejects(store.insert(reference('refused-1')), /no room/);
+    await assert.rejects(store.insert('default', reference('refused-1')), /no room/);
     // Then a statement that fails on its own, as the next write on a full disk does.
     await dataSource.query('DROP TRIGGER refuse');
     await dataSource.query(
       `CREATE TRIGGER refuse BEFORE INSERT ON reference_images BEGIN SELECT RAISE(ABORT, 'no room'); END`,
     );
-    await assert.rejects(store.insert(reference('refused-2')), /no room/);
+    await assert.rejects(store.insert('default', reference('refused-2')), /no room/);
     await dataSource.query('DROP TRIGGER refuse');
 
-    await store.insert(reference('acknowledged-1'));
-    await store.insert(reference('acknowledged-2'));
-    assert.notEqual(await store.delete('kept-then-deleted'), null);
+    await store.insert('default', reference('acknowledged-1'));
+    await store.insert('default', reference('acknowledged-2'));
+    assert.notEqual(await store.delete('default', 'kept-then-deleted'), null);
 
     assert.deepEqual(await keysOnDisk(dataDir), ['acknowledged-1', 'acknowledged-2']);
   });

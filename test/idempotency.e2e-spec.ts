@@ -251,7 +251,10 @@ for (const database of ['MariaDB', 'SQLite'] as const) {
       const references = app.get(ReferenceStore);
       const idempotency = app.get(IdempotencyStore);
       const now = new Date();
-      const claim = await idempotency.claim({ scope: '', key: 'atomic-1', fingerprint: 'f' }, now);
+      const claim = await idempotency.claim(
+        { scope: '', collection: 'default', key: 'atomic-1', fingerprint: 'f' },
+        now,
+      );
       assert.equal(claim.outcome, 'held');
       if (claim.outcome !== 'held') return;
       const answer = { status: 200, body: { key: 'atomic1' } };
@@ -261,41 +264,51 @@ for (const database of ['MariaDB', 'SQLite'] as const) {
 
       const failing = { join: () => Promise.reject(new Error('participant failed')) };
       await assert.rejects(
-        withWriteParticipant(failing, () => references.insert(newReference('atomic0', 100))),
+        withWriteParticipant(failing, () =>
+          references.insert('default', newReference('atomic0', 100)),
+        ),
         /participant failed/,
       );
-      assert.equal(await references.findMetadata('atomic0'), null, 'the write rolled back with it');
+      assert.equal(
+        await references.findMetadata('default', 'atomic0'),
+        null,
+        'the write rolled back with it',
+      );
 
       // A retry took the key over after this request's lease ran out: its write must not land.
       await keys().update({ key: 'atomic-1' }, { holder: 'someone-else' });
       await assert.rejects(
-        withWriteParticipant(recordAnswer, () => references.insert(newReference('atomic1', 100))),
+        withWriteParticipant(recordAnswer, () =>
+          references.insert('default', newReference('atomic1', 100)),
+        ),
         IdempotencyKeyLostError,
       );
-      assert.equal(await references.findMetadata('atomic1'), null);
+      assert.equal(await references.findMetadata('default', 'atomic1'), null);
 
       await keys().update({ key: 'atomic-1' }, { holder: claim.key.holder });
       await withWriteParticipant(recordAnswer, () =>
-        references.insert(newReference('atomic1', 100)),
+        references.insert('default', newReference('atomic1', 100)),
       );
-      assert.notEqual(await references.findMetadata('atomic1'), null);
+      assert.notEqual(await references.findMetadata('default', 'atomic1'), null);
       const row = await keys().findOneByOrFail({ key: 'atomic-1' });
       assert.equal(row.state, 'done');
       assert.deepEqual(JSON.parse(row.responseBody ?? ''), answer.body);
-      await references.delete('atomic1');
+      await references.delete('default', 'atomic1');
     });
 
     it('should write once for a route that names its answer only after its write, and say so if the answer was lost', async () => {
       const references = app.get(ReferenceStore);
       const idempotency = app.get(IdempotencyStore);
-      const request = { scope: '', key: 'late-answer-1', fingerprint: 'f' };
+      const request = { scope: '', collection: 'default', key: 'late-answer-1', fingerprint: 'f' };
       const claim = await idempotency.claim(request, new Date());
       assert.equal(claim.outcome, 'held');
       if (claim.outcome !== 'held') return;
       const written = {
         join: (manager: EntityManager) => idempotency.answerWithin(manager, claim.key, null),
       };
-      await withWriteParticipant(written, () => references.insert(newReference('late1', 100)));
+      await withWriteParticipant(written, () =>
+        references.insert('default', newReference('late1', 100)),
+      );
       assert.equal((await keys().findOneByOrFail({ key: 'late-answer-1' })).state, 'committed');
       // Written, answer not yet recorded: a retry waits, and is never run a second time.
       const meanwhile = await idempotency.claim(request, new Date());
@@ -308,7 +321,7 @@ for (const database of ['MariaDB', 'SQLite'] as const) {
         outcome: 'answered',
         answer: { status: 200, body: { late: true } },
       });
-      await references.delete('late1');
+      await references.delete('default', 'late1');
 
       // Over HTTP: a write whose process died before its answer followed is a 409 that says so.
       const subject = newSubject();

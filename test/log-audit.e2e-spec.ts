@@ -45,7 +45,7 @@ const LEAK_SHAPES: [string, RegExp][] = [
 ];
 
 describe('what the service logs', () => {
-  it("should never print keys, the database password, image bytes, embeddings or a person's name, even at verbose", async (t) => {
+  it("should never print keys (scoped ones too), the database password, image bytes, embeddings or a person's name, even at verbose", async (t) => {
     const database = await createTestDatabase();
     const url = new URL(database.url);
     const admin = await createConnection({ uri: database.url });
@@ -144,6 +144,20 @@ describe('what the service logs', () => {
       await expect(400, call(person, { ...json({}), body: '{"metadata": ' }));
       await expect(200, call(person, { method: 'DELETE' }));
       await expect(404, call(person));
+      // A scoped key: made, used, refused a scope, revoked, refused.
+      const made = await expect(
+        201,
+        call('/keys', {
+          ...json({ name: 'log audit', collection: 'default', scopes: ['read'] }),
+          method: 'POST',
+        }),
+      );
+      const scoped = JSON.parse(made) as { id: string; secret: string };
+      await expect(200, call('/list_references', {}, scoped.secret));
+      await expect(403, call(`/references/${key}/image`, {}, scoped.secret));
+      await expect(200, call('/keys'));
+      await expect(200, call(`/keys/${scoped.id}`, { method: 'DELETE' }));
+      await expect(401, call('/list_references', {}, scoped.secret));
 
       child.kill('SIGTERM');
       const output = service.output();
@@ -155,7 +169,10 @@ describe('what the service logs', () => {
       assert.match(output, /Encryption at rest on/);
       assert.match(output, /\/subjects\/\[redacted\]/);
 
-      for (const [what, value] of secrets(image)) {
+      for (const [what, value] of [
+        ...secrets(image),
+        ['a scoped key', scoped.secret] as [string, string],
+      ]) {
         assert.ok(!output.includes(value), `the output contains ${what}`);
       }
       for (const [what, shape] of LEAK_SHAPES) {

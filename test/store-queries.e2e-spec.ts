@@ -22,7 +22,7 @@ describe('reference store queries on MariaDB', () => {
     const settings = { DATABASE_URL: database.url, DATA_DIR: '', DB_RUN_MIGRATIONS: true };
     const setup = new DataSource(dataSourceOptions(settings));
     await setup.initialize();
-    await storeOn(setup).insert(newReference(key, 200_000));
+    await storeOn(setup).insert('default', newReference(key, 200_000));
     const [index] = await setup.query<{ INDEX_NAME: string }[]>(
       'SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ' +
         "AND TABLE_NAME = 'face_references' AND COLUMN_NAME = 'ref_key' AND NON_UNIQUE = 0",

@@ -47,25 +47,27 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
 
     it('should commit every one of twenty inserts started together', async () => {
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, index) => store.insert(reference(index))),
+        Array.from({ length: 20 }, (_, index) => store.insert('default', reference(index))),
       );
       const failed = results.filter((result) => result.status === 'rejected');
       assert.deepEqual(failed, []);
-      assert.equal((await store.list({ offset: 0 })).total, 20);
-      const stored = await store.findEmbedding('concurrent-7');
+      assert.equal((await store.list('default', { offset: 0 })).total, 20);
+      const stored = await store.findEmbedding('default', 'concurrent-7');
       assert.equal(stored?.embedding[0], 7 / 128);
     });
 
     it('should apply deletes and inserts racing each other, each exactly once', async () => {
       const results = await Promise.allSettled([
-        ...Array.from({ length: 10 }, (_, index) => store.delete(`concurrent-${index}`)),
-        ...Array.from({ length: 10 }, (_, index) => store.insert(reference(20 + index))),
+        ...Array.from({ length: 10 }, (_, index) => store.delete('default', `concurrent-${index}`)),
+        ...Array.from({ length: 10 }, (_, index) => store.insert('default', reference(20 + index))),
       ]);
       assert.deepEqual(
         results.filter((result) => result.status === 'rejected'),
         [],
       );
-      const keys = (await store.list({ offset: 0 })).items.map((item) => item.key).sort();
+      const keys = (await store.list('default', { offset: 0 })).items
+        .map((item) => item.key)
+        .sort();
       const expected = Array.from({ length: 20 }, (_, index) => `concurrent-${10 + index}`).sort();
       assert.deepEqual(keys, expected);
     });
@@ -76,8 +78,10 @@ for (const database of ['SQLite', 'MariaDB'] as const) {
       const reencrypt = new ReencryptService(new TypeOrmSealedImages(dataSource), cipher);
       const [run, ...writes] = await Promise.allSettled([
         reencrypt.reencrypt({ batchSize: 3 }),
-        ...Array.from({ length: 10 }, (_, index) => store.delete(`concurrent-${10 + index}`)),
-        ...Array.from({ length: 10 }, (_, index) => store.insert(reference(40 + index))),
+        ...Array.from({ length: 10 }, (_, index) =>
+          store.delete('default', `concurrent-${10 + index}`),
+        ),
+        ...Array.from({ length: 10 }, (_, index) => store.insert('default', reference(40 + index))),
       ]);
       assert.deepEqual(
         [run, ...writes].filter((result) => result.status === 'rejected'),

@@ -15,6 +15,10 @@ export const AUDIT_ACTIONS = [
   'person-read',
   'person-metadata-write',
   'person-erase',
+  'collection-create',
+  'collection-delete',
+  'key-create',
+  'key-revoke',
   /** A refused attempt at a route that is not itself audited (e.g. a listing). */
   'other',
 ] as const;
@@ -59,12 +63,23 @@ export abstract class AuditStore {
   /** Appends `entry`, inside `manager`'s transaction (a write's own) or, without one, on its own. */
   abstract append(entry: AuditEntry, manager?: EntityManager): Promise<void>;
   /**
-   * Inside an erasure's transaction: every older entry naming `subjects` or `referenceKeys` names
-   * `anonymise(value)` instead.
+   * Inside an erasure's transaction: every older entry of `collection` naming `subjects` or
+   * `referenceKeys` names `anonymise(value)` instead (the same name in another collection is
+   * another person).
    */
   abstract anonymise(
     manager: EntityManager,
+    collection: string,
     names: { subjects: string[]; referenceKeys: string[] },
+    anonymise: (value: string) => string,
+  ): Promise<number>;
+  /**
+   * Inside a collection's erasure's transaction: every name in every entry of `collection`
+   * becomes `anonymise(name)`; how many entries changed.
+   */
+  abstract anonymiseCollection(
+    manager: EntityManager,
+    collection: string,
     anonymise: (value: string) => string,
   ): Promise<number>;
   /** Entries matching `filter`, newest first. */

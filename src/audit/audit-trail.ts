@@ -3,11 +3,9 @@ import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { requestKey } from '../auth/key-identity.js';
+import { collectionForAudit } from '../collections/request-collection.js';
 import { AuditStore, type AuditAction, type AuditEntry } from './audit-store.js';
 import type { Touched } from './audited.decorator.js';
-
-/** Until collections exist (issue 23, item 1) every request works on this one. */
-export const DEFAULT_COLLECTION = 'default';
 
 /**
  * What an erased person's names become in the trail: a digest lets whoever already knows the name
@@ -25,7 +23,9 @@ const unique = (values: (string | undefined)[]): string[] => [
  * The names in a request's path and fields: `:key`, `:subject`, `reference_key`, `subject` (a
  * multipart form's fields only once multer has read it, i.e. not yet in a guard).
  */
-export function touchedByRequest(request: Request): Required<Touched> {
+export function touchedByRequest(
+  request: Request,
+): Required<Pick<Touched, 'referenceKeys' | 'subjects'>> {
   const params = (request.params ?? {}) as Record<string, string | undefined>;
   const body = (request.body ?? {}) as Record<string, unknown>;
   const text = (value: unknown) => (typeof value === 'string' ? value.trim() : undefined);
@@ -58,7 +58,9 @@ export class AuditTrail {
     return {
       time: new Date(),
       key: key && { id: key.id, name: key.name },
-      collection: DEFAULT_COLLECTION,
+      collection:
+        touched.find((names) => names.collection !== undefined)?.collection ??
+        collectionForAudit(request),
       action,
       referenceKeys: unique(touched.flatMap((names) => names.referenceKeys ?? [])),
       subjects: unique(touched.flatMap((names) => names.subjects ?? [])),
@@ -83,7 +85,7 @@ export class AuditTrail {
     entry: AuditEntry,
     erased: { subjects: string[]; referenceKeys: string[] },
   ): Promise<void> {
-    await this.store.anonymise(manager, erased, anonymised);
+    await this.store.anonymise(manager, entry.collection, erased, anonymised);
     const keys = new Set(erased.referenceKeys);
     const subjects = new Set(erased.subjects);
     await this.store.append(
@@ -94,6 +96,15 @@ export class AuditTrail {
       },
       manager,
     );
+  }
+
+  /**
+   * In a collection's erasure's transaction: every name in the collection's older entries becomes
+   * a digest. `entry`, the erasure's own, names nobody and stays as the record that it happened.
+   */
+  async appendCollectionErasure(manager: EntityManager, entry: AuditEntry): Promise<void> {
+    await this.store.anonymiseCollection(manager, entry.collection, anonymised);
+    await this.store.append(entry, manager);
   }
 
   /**

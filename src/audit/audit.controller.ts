@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Controller, Get, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -7,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiProtected } from '../common/api-docs.js';
+import { AcrossCollections } from '../collections/collection.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { parsedFields } from '../common/validation.js';
 import { AuditService } from './audit.service.js';
@@ -14,16 +16,16 @@ import { AUDIT_PAGE_DEFAULT, AuditPageDto, AuditQueryDto, toAuditEntry } from '.
 
 @ApiTags('audit')
 @ApiProtected()
+@AcrossCollections()
 @Controller('audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
+  @RequiresScope('admin', 'read the audit trail')
   @ApiOperation({
     summary: 'The audit trail: who enrolled, compared, identified, downloaded or erased whom',
-    description:
-      'Newest first; `next_cursor` pages on. With API_KEYS set, any configured key may read it ' +
-      '(an admin scope comes with scoped keys).',
+    description: 'Newest first; `next_cursor` pages on.',
   })
   @ApiOkResponse({ type: AuditPageDto })
   @ApiBadRequestResponse({

@@ -56,8 +56,10 @@ export class AuditInterceptor implements NestInterceptor {
           touchedByRequest(request),
           touch,
         );
-        if (touch.erasure) await this.trail.appendErasure(manager, entry, touch);
-        else await this.trail.append(entry, manager);
+        if (touch.erasure === 'person') await this.trail.appendErasure(manager, entry, touch);
+        else if (touch.erasure === 'collection') {
+          await this.trail.appendCollectionErasure(manager, entry);
+        } else await this.trail.append(entry, manager);
         joined = true;
       },
     };

@@ -5,6 +5,8 @@ import type { AuditAction } from './audit-store.js';
 export interface Touched {
   referenceKeys?: string[];
   subjects?: string[];
+  /** The collection written, where it is not the request's own (a collection made). */
+  collection?: string;
 }
 
 export interface AuditedRoute {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, LessThan, type EntityManager } from 'typeorm';
+import { Brackets, DataSource, LessThan, MoreThan, type EntityManager } from 'typeorm';
 import { deleteBatch } from '../store/dialect.js';
 import { runTransaction } from '../store/transactions.js';
 import { AuditEntryEntity } from './audit-entry.entity.js';
@@ -17,6 +17,9 @@ import {
  * LIKE ignores case, and subjects are case-sensitive (the columns are binary on MySQL).
  */
 const member = (value: string): string => JSON.stringify(value);
+
+/** Entries read at a time while a collection's erasure makes their names digests. */
+const ANONYMISE_BATCH = 500;
 
 const toRow = (entry: AuditEntry): Omit<AuditEntryEntity, 'id'> => ({
   occurredAt: entry.time,
@@ -62,12 +65,16 @@ export class TypeOrmAuditStore extends AuditStore {
 
   async anonymise(
     manager: EntityManager,
+    collection: string,
     names: { subjects: string[]; referenceKeys: string[] },
     anonymise: (value: string) => string,
   ): Promise<number> {
     if (names.subjects.length + names.referenceKeys.length === 0) return 0;
     const entries = manager.getRepository(AuditEntryEntity);
-    const query = entries.createQueryBuilder('entry').where(
+    const query = entries.createQueryBuilder('entry').where('entry.collection = :collection', {
+      collection,
+    });
+    query.andWhere(
       new Brackets((where) => {
         names.subjects.forEach((subject, i) =>
           where.orWhere(`INSTR(entry.subjects, :subject${i}) > 0`, {
@@ -99,6 +106,41 @@ export class TypeOrmAuditStore extends AuditStore {
       );
     }
     return rows.length;
+  }
+
+  async anonymiseCollection(
+    manager: EntityManager,
+    collection: string,
+    anonymise: (value: string) => string,
+  ): Promise<number> {
+    const entries = manager.getRepository(AuditEntryEntity);
+    // A name already a digest (an earlier erasure's) stays as it is.
+    const digest = (name: string) => (name.startsWith('sha256:') ? name : anonymise(name));
+    let changed = 0;
+    // A page at a time: a year of a busy collection's entries need not fit in memory.
+    for (let after = 0; ;) {
+      const rows = await entries.find({
+        select: { id: true, subjects: true, referenceKeys: true },
+        where: { collection, id: MoreThan(after) },
+        order: { id: 'ASC' },
+        take: ANONYMISE_BATCH,
+      });
+      if (rows.length === 0) return changed;
+      for (const row of rows) {
+        const subjects = JSON.parse(row.subjects) as string[];
+        const referenceKeys = JSON.parse(row.referenceKeys) as string[];
+        if (subjects.length + referenceKeys.length === 0) continue;
+        await entries.update(
+          { id: row.id },
+          {
+            subjects: JSON.stringify(subjects.map(digest)),
+            referenceKeys: JSON.stringify(referenceKeys.map(digest)),
+          },
+        );
+        changed++;
+      }
+      after = rows[rows.length - 1].id;
+    }
   }
 
   async page(filter: AuditFilter): Promise<StoredAuditEntry[]> {

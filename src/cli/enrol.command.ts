@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BulkEnrolment } from '../enrolment/bulk-enrolment.service.js';
+import { DEFAULT_COLLECTION, isCollectionName } from '../collections/collection-name.js';
 import { EnrolmentModule } from '../enrolment/enrolment.module.js';
 import { enrolmentProgress } from '../enrolment/enrolment-progress.js';
 import { countOutcomes, summary, writeReport } from '../enrolment/enrolment-report.js';
@@ -23,6 +24,8 @@ interface EnrolArguments {
   photos: PhotoToEnrol[];
   url?: string;
   apiKey?: string;
+  /** Named with --collection; otherwise `default` (or, over HTTP, the API key's own). */
+  collection?: string;
   concurrency?: number;
   report?: string;
 }
@@ -54,16 +57,20 @@ export class EnrolCommand implements CommandRunner<EnrolArguments> {
 }
 
 export const enrolCommand: Command<EnrolArguments> = {
-  synopsis: 'enrol DIR|MANIFEST.csv [--url URL] [--api-key KEY] [--concurrency N] [--report FILE]',
+  synopsis:
+    'enrol DIR|MANIFEST.csv [--collection NAME] [--url URL] [--api-key KEY] [--concurrency N] ' +
+    '[--report FILE]',
   summary:
-    'enrol a folder of photos (one sub-folder per person) or a CSV manifest (path,subject), ' +
-    'skipping those already enrolled; exit 1 when some are refused',
+    'enrol a folder of photos (one sub-folder per person) or a CSV manifest (path,subject) into ' +
+    'a collection (default: default), skipping those already enrolled there; exit 1 when some ' +
+    'are refused',
   parse(args) {
     const { values, positionals } = parseOptions(args, {
       allowPositionals: true,
       options: {
         url: { type: 'string' },
         'api-key': { type: 'string' },
+        collection: { type: 'string' },
         concurrency: { type: 'string' },
         report: { type: 'string' },
       },
@@ -71,7 +78,12 @@ export const enrolCommand: Command<EnrolArguments> = {
     if (positionals.length !== 1) {
       throw new UsageError('enrol takes one folder or manifest');
     }
-    const { url, 'api-key': apiKey, report } = values;
+    const { url, 'api-key': apiKey, report, collection } = values;
+    if (collection !== undefined && !isCollectionName(collection)) {
+      throw new UsageError(
+        `--collection: ${collection} is no collection name (1-64 of A-Z a-z 0-9 _ . -)`,
+      );
+    }
     if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) {
       throw new UsageError(`--url must be an http:// or https:// address, not ${url}`);
     }
@@ -92,6 +104,7 @@ export const enrolCommand: Command<EnrolArguments> = {
       photos,
       url,
       apiKey,
+      collection,
       concurrency:
         values.concurrency === undefined
           ? undefined
@@ -101,8 +114,10 @@ export const enrolCommand: Command<EnrolArguments> = {
   },
   imports: [],
   // Over HTTP nothing of the service is loaded here: no database, no models.
-  importsFor: ({ url, apiKey }) =>
-    url === undefined ? [EnrolmentModule.direct()] : [EnrolmentModule.overHttp(url, apiKey)],
+  importsFor: ({ url, apiKey, collection }) =>
+    url === undefined
+      ? [EnrolmentModule.direct(collection ?? DEFAULT_COLLECTION)]
+      : [EnrolmentModule.overHttp(url, apiKey, collection)],
   // Migrations are the migrate command's to run (the runner checks none is pending).
   env: { DB_RUN_MIGRATIONS: 'false' },
   runner: EnrolCommand,

@@ -5,6 +5,7 @@ import {
   ApiConflictResponse,
   ApiConsumes,
   ApiExtraModels,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiInternalServerErrorResponse,
   ApiNotFoundResponse,
@@ -38,6 +39,36 @@ export function ApiProtected(): ClassDecorator {
       description:
         'Over RATE_LIMIT_PER_MINUTE (all routes), RATE_LIMIT_INFERENCE_PER_MINUTE (routes that ' +
         'analyse a photo) or AUTH_FAILURES_PER_MINUTE (failed API keys from the address)',
+    }),
+  );
+}
+
+/**
+ * A controller whose routes work in the request's collection: the X-Collection header, the 403
+ * of a key bound to another collection, and the 404 of a collection that does not exist.
+ */
+export function ApiInCollection(): ClassDecorator {
+  return applyDecorators(
+    ApiHeader({
+      name: 'X-Collection',
+      required: false,
+      description:
+        'The collection to work in: absent, the API key’s own, or `default` for a key that may ' +
+        'name any (every key of API_KEYS, and every request with API_KEYS unset). 404 `Collection ' +
+        "'x' not found` when it does not exist; 400 when it is no collection name (1 to 64 " +
+        'letters, digits, `_`, `.` or `-`, beginning with a letter or a digit).',
+      schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', example: 'default' },
+    }),
+    ApiForbiddenResponse({
+      type: ErrorResponseDto,
+      description:
+        "This key may not work on another collection: it lacks the scope 'admin' (a key bound " +
+        'to one collection named another in X-Collection)',
+    }),
+    // A route's own 404 replaces this one in the document; the answer stays possible there too.
+    ApiNotFoundResponse({
+      type: ErrorResponseDto,
+      description: "Collection 'x' not found (X-Collection names none)",
     }),
   );
 }

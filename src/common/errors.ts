@@ -112,6 +112,50 @@ export class SubjectNotFoundError extends DomainError {
   }
 }
 
+/** The request names a collection (X-Collection, or a path) that does not exist. */
+export class CollectionNotFoundError extends DomainError {
+  constructor(readonly collection: string) {
+    super(`Collection '${collection}' not found`);
+  }
+}
+
+/** An X-Collection header that no collection could be named: refused, not looked up. */
+export class InvalidCollectionNameError extends DomainError {
+  constructor() {
+    super(
+      'Invalid collection name: 1 to 64 letters, digits, underscores, dots or hyphens, ' +
+        'beginning with a letter or a digit',
+    );
+  }
+}
+
+/** `POST /collections` with a name that is taken. */
+export class CollectionExistsError extends DomainError {
+  constructor(readonly collection: string) {
+    super(`Collection '${collection}' already exists`);
+  }
+}
+
+/** `DELETE /collections/default`: the collection requests without X-Collection work on stays. */
+export class DefaultCollectionError extends DomainError {
+  constructor() {
+    super(
+      "The collection 'default' cannot be deleted: requests without X-Collection work on it; " +
+        'erase its people with DELETE /subjects/{subject} or DELETE /delete_reference/{key}',
+    );
+  }
+}
+
+/**
+ * A key bound to one collection named another in X-Collection: only an admin key may. Said before
+ * the named collection is looked up, so that the answer tells nothing of whether it exists.
+ */
+export class CollectionNotAllowedError extends DomainError {
+  constructor(readonly collection: string) {
+    super("This key may not work on another collection: it lacks the scope 'admin'");
+  }
+}
+
 /**
  * The body of `PUT /subjects/{subject}` is not a flat object of strings, numbers and booleans
  * within the size limit; `detail` names the field or key at fault.
@@ -204,6 +248,62 @@ export class MultipleFacesError extends DomainError {
 export class NotAuthenticatedError extends DomainError {
   constructor() {
     super('Not authenticated');
+  }
+}
+
+/** The request's key is valid but lacks the scope the route needs. */
+export class ScopeMissingError extends DomainError {
+  constructor(
+    readonly action: string,
+    readonly scope: string,
+  ) {
+    super(`This key may not ${action}: it lacks the scope '${scope}'`);
+  }
+}
+
+/** A key may hand on only scopes it holds itself, and only for its own collection. */
+export class KeyGrantRefusedError extends DomainError {
+  constructor(readonly refusal: { scope: string } | { collection: string }) {
+    super(
+      'scope' in refusal
+        ? `This key may not grant the scope '${refusal.scope}': it lacks it itself`
+        : `This key may not create keys for the collection '${refusal.collection}': it works ` +
+            'on another one',
+    );
+  }
+}
+
+/** No API key has the id (or it belongs to another collection than the caller's). */
+export class KeyNotFoundError extends DomainError {
+  constructor(readonly id: string) {
+    super(`No API key found with id: ${id}`);
+  }
+}
+
+/** A new key's expires_at is not in the future. */
+export class KeyExpiryInPastError extends DomainError {
+  constructor() {
+    super('expires_at must be in the future');
+  }
+}
+
+/** A key asked for a collection that does not exist. */
+export class UnknownCollectionError extends DomainError {
+  constructor(readonly collection: string) {
+    super(`No collection named: ${collection}`);
+  }
+}
+
+/**
+ * `/keys` with API_KEYS unset: nothing checks keys then, and a key minted anyway would give its
+ * holder the illusion of a limit that does not exist.
+ */
+export class KeysNotCheckedError extends DomainError {
+  constructor() {
+    super(
+      'API keys are not checked: API_KEYS is unset, so every request is let in. Set API_KEYS ' +
+        '(an admin key) to manage scoped keys',
+    );
   }
 }
 

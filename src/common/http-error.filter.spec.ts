@@ -180,6 +180,38 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
       headers: { 'WWW-Authenticate': 'Bearer' },
     },
   ],
+  ScopeMissingError: [
+    new errors.ScopeMissingError('compare faces', 'verify'),
+    {
+      status: 403,
+      body: { detail: "This key may not compare faces: it lacks the scope 'verify'" },
+      headers: {},
+    },
+  ],
+  KeyGrantRefusedError: [
+    new errors.KeyGrantRefusedError({ scope: 'images' }),
+    {
+      status: 403,
+      body: { detail: "This key may not grant the scope 'images': it lacks it itself" },
+      headers: {},
+    },
+  ],
+  KeyNotFoundError: [
+    new errors.KeyNotFoundError('q3VxY2Fk9LmZ'),
+    { status: 404, body: { detail: 'No API key found with id: q3VxY2Fk9LmZ' }, headers: {} },
+  ],
+  KeyExpiryInPastError: [
+    new errors.KeyExpiryInPastError(),
+    { status: 400, body: { detail: 'expires_at must be in the future' }, headers: {} },
+  ],
+  UnknownCollectionError: [
+    new errors.UnknownCollectionError('kiosks'),
+    { status: 400, body: { detail: 'No collection named: kiosks' }, headers: {} },
+  ],
+  KeysNotCheckedError: [
+    new errors.KeysNotCheckedError(),
+    { status: 409, body: { detail: new errors.KeysNotCheckedError().message }, headers: {} },
+  ],
   ReferenceNotFoundError: [
     new errors.ReferenceNotFoundError('abc', 'image'),
     { status: 404, body: { detail: 'No reference image found with key: abc' }, headers: {} },
@@ -187,6 +219,46 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
   SubjectNotFoundError: [
     new errors.SubjectNotFoundError('amy'),
     { status: 404, body: { detail: 'No reference found with subject: amy' }, headers: {} },
+  ],
+  CollectionNotFoundError: [
+    new errors.CollectionNotFoundError('shop'),
+    { status: 404, body: { detail: "Collection 'shop' not found" }, headers: {} },
+  ],
+  InvalidCollectionNameError: [
+    new errors.InvalidCollectionNameError(),
+    {
+      status: 400,
+      body: {
+        detail:
+          'Invalid collection name: 1 to 64 letters, digits, underscores, dots or hyphens, ' +
+          'beginning with a letter or a digit',
+      },
+      headers: {},
+    },
+  ],
+  CollectionExistsError: [
+    new errors.CollectionExistsError('shop'),
+    { status: 409, body: { detail: "Collection 'shop' already exists" }, headers: {} },
+  ],
+  DefaultCollectionError: [
+    new errors.DefaultCollectionError(),
+    {
+      status: 409,
+      body: {
+        detail:
+          "The collection 'default' cannot be deleted: requests without X-Collection work on " +
+          'it; erase its people with DELETE /subjects/{subject} or DELETE /delete_reference/{key}',
+      },
+      headers: {},
+    },
+  ],
+  CollectionNotAllowedError: [
+    new errors.CollectionNotAllowedError('shop'),
+    {
+      status: 403,
+      body: { detail: "This key may not work on another collection: it lacks the scope 'admin'" },
+      headers: {},
+    },
   ],
   InvalidIdempotencyKeyError: [
     new errors.InvalidIdempotencyKeyError(),

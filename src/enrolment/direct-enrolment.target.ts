@@ -10,6 +10,7 @@ import { describeDatabase } from '../database/data-source-options.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
 import { EnrolledPhotos, type EnrolledPhoto } from '../store/enrolled-photos.js';
 import { ReferencesService } from '../references/references.service.js';
+import { KnownCollections } from '../collections/known-collections.js';
 import {
   EnrolmentAborted,
   EnrolmentTarget,
@@ -17,6 +18,11 @@ import {
   type EnrolAnswer,
   type PhotoUpload,
 } from './enrolment-target.js';
+
+/** The collection a direct enrolment enrols into. */
+export class EnrolmentCollection {
+  constructor(readonly name: string) {}
+}
 
 /**
  * Enrols into the configured database through the service's own ReferencesService: the checks,
@@ -33,9 +39,11 @@ export class DirectEnrolmentTarget extends EnrolmentTarget {
     private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly collection: EnrolmentCollection,
+    private readonly collections: KnownCollections,
   ) {
     super();
-    this.description = describeDatabase(config.env);
+    this.description = `${describeDatabase(config.env)}, collection ${collection.name}`;
   }
 
   async connect(): Promise<{ workers: number }> {
@@ -46,11 +54,19 @@ export class DirectEnrolmentTarget extends EnrolmentTarget {
         'the database has migrations pending: run `npm run cli -- migrate` first',
       );
     }
+    if (!(await this.collections.exists(this.collection.name))) {
+      throw new EnrolmentAborted(
+        `no collection ${this.collection.name}: make it with POST /collections first`,
+      );
+    }
     return { workers: this.engine.workers };
   }
 
   enrolled(photos: Pick<PhotoUpload, 'sha256'>[]): Promise<EnrolledPhoto[]> {
-    return this.enrolledPhotos.find(photos.map(({ sha256 }) => sha256));
+    return this.enrolledPhotos.find(
+      this.collection.name,
+      photos.map(({ sha256 }) => sha256),
+    );
   }
 
   async enrol({ filename, subject, bytes }: PhotoUpload): Promise<EnrolAnswer> {
@@ -59,7 +75,11 @@ export class DirectEnrolmentTarget extends EnrolmentTarget {
       const { MAX_UPLOAD_BYTES } = this.config.env;
       if (bytes.length > MAX_UPLOAD_BYTES) throw new UploadTooLargeError(MAX_UPLOAD_BYTES);
       const contentType = await imageTypeOf(bytes);
-      const { key } = await this.references.upload({ filename, contentType, bytes }, { subject });
+      const { key } = await this.references.upload(
+        this.collection.name,
+        { filename, contentType, bytes },
+        { subject },
+      );
       return { outcome: 'enrolled', key };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

@@ -4,7 +4,8 @@ import { FaceEngineModule } from '../face-engine/face-engine.module.js';
 import { ReferenceStoreModule } from '../store/reference-store.module.js';
 import { ReferencesModule } from '../references/references.module.js';
 import { BulkEnrolment } from './bulk-enrolment.service.js';
-import { DirectEnrolmentTarget } from './direct-enrolment.target.js';
+import { DirectEnrolmentTarget, EnrolmentCollection } from './direct-enrolment.target.js';
+import { CollectionStoreModule } from '../collections/collection-store.module.js';
 import { EnrolmentTarget } from './enrolment-target.js';
 import { HttpEnrolmentSettings, HttpEnrolmentTarget } from './http-enrolment.target.js';
 
@@ -15,20 +16,33 @@ import { HttpEnrolmentSettings, HttpEnrolmentTarget } from './http-enrolment.tar
  */
 @Module({})
 export class EnrolmentModule {
-  static direct(): DynamicModule {
+  static direct(collection: string): DynamicModule {
     return {
       module: EnrolmentModule,
-      imports: [DatabaseModule, FaceEngineModule, ReferenceStoreModule, ReferencesModule],
-      providers: [{ provide: EnrolmentTarget, useClass: DirectEnrolmentTarget }, BulkEnrolment],
+      imports: [
+        DatabaseModule,
+        FaceEngineModule,
+        ReferenceStoreModule,
+        ReferencesModule,
+        CollectionStoreModule,
+      ],
+      providers: [
+        { provide: EnrolmentCollection, useValue: new EnrolmentCollection(collection) },
+        { provide: EnrolmentTarget, useClass: DirectEnrolmentTarget },
+        BulkEnrolment,
+      ],
       exports: [BulkEnrolment],
     };
   }
 
-  static overHttp(url: string, apiKey?: string): DynamicModule {
+  static overHttp(url: string, apiKey?: string, collection?: string): DynamicModule {
     return {
       module: EnrolmentModule,
       providers: [
-        { provide: HttpEnrolmentSettings, useValue: new HttpEnrolmentSettings(url, apiKey) },
+        {
+          provide: HttpEnrolmentSettings,
+          useValue: new HttpEnrolmentSettings(url, apiKey, collection),
+        },
         { provide: EnrolmentTarget, useClass: HttpEnrolmentTarget },
         BulkEnrolment,
       ],

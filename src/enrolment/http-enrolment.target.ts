@@ -10,11 +10,15 @@ import {
   type PhotoUpload,
 } from './enrolment-target.js';
 
-/** The running service to enrol into, and the API key it asks for, if any. */
+/**
+ * The running service to enrol into, the API key it asks for, if any, and the collection named in
+ * X-Collection, if any (none: the key's own, or `default`).
+ */
 export class HttpEnrolmentSettings {
   constructor(
     readonly url: string,
     readonly apiKey?: string,
+    readonly collection?: string,
   ) {}
 }
 
@@ -131,12 +135,16 @@ export class HttpEnrolmentTarget extends EnrolmentTarget {
     body?: FormData,
     headers: Record<string, string> = {},
   ): Promise<Response> {
-    const { url, apiKey } = this.settings;
+    const { url, apiKey, collection } = this.settings;
     try {
       return await fetch(new URL(path, url.endsWith('/') ? url : `${url}/`), {
         method,
         body,
-        headers: { ...headers, ...(apiKey === undefined ? {} : { 'X-API-Key': apiKey }) },
+        headers: {
+          ...headers,
+          ...(apiKey === undefined ? {} : { 'X-API-Key': apiKey }),
+          ...(collection === undefined ? {} : { 'X-Collection': collection }),
+        },
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {

@@ -16,6 +16,10 @@ export class IdempotencyKeyEntity {
   @Column({ type: 'varchar', length: 64 })
   scope!: string;
 
+  /** A retry replays only in the collection the key was first used in. */
+  @Column({ type: 'varchar', length: 64 })
+  collection!: string;
+
   @Column({ name: 'idempotency_key', type: 'varchar', length: 255 })
   key!: string;
 

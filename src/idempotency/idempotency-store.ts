@@ -4,6 +4,8 @@ import type { EntityManager } from 'typeorm';
 export interface IdempotentRequestKey {
   /** `scopeOf` the API key. */
   scope: string;
+  /** The request's collection: the same key replays only there. */
+  collection: string;
   key: string;
   fingerprint: string;
 }

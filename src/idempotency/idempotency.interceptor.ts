@@ -10,6 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { presentedKey } from '../auth/api-key.guard.js';
+import { resolvedCollection } from '../collections/request-collection.js';
 import {
   IdempotencyKeyReusedError,
   IdempotentAnswerLostError,
@@ -72,6 +73,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.store.claim(
         {
           scope: scopeOf(this.keysOn ? presentedKey(request) : undefined),
+          // Every @Idempotent route works in a collection; '' would be one that does not.
+          collection: resolvedCollection(request) ?? '',
           key,
           fingerprint: fingerprint({
             method: request.method,

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, LessThanOrEqual, QueryFailedError, type EntityManager } from 'typeorm';
+import { DataSource, In, LessThanOrEqual, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { deleteBatch } from '../store/dialect.js';
+import { deleteBatch, isUniqueViolation } from '../store/dialect.js';
 import { runTransaction } from '../store/transactions.js';
 import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
 import {
@@ -59,13 +59,13 @@ export class TypeOrmIdempotencyStore extends IdempotencyStore {
 
   private async claimWithin(
     manager: EntityManager,
-    { scope, key, fingerprint }: IdempotentRequestKey,
+    { scope, collection, key, fingerprint }: IdempotentRequestKey,
     now: Date,
   ): Promise<Claim> {
     const keys = manager.getRepository(IdempotencyKeyEntity);
     const holder = randomUUID().replaceAll('-', '');
     const leaseUntil = new Date(now.getTime() + this.leaseMs);
-    const existing = await keys.findOne({ where: { scope, key } });
+    const existing = await keys.findOne({ where: { scope, collection, key } });
     if (existing && existing.expiresAt <= now) {
       await keys.delete({ id: existing.id });
     } else if (existing) {
@@ -100,6 +100,7 @@ export class TypeOrmIdempotencyStore extends IdempotencyStore {
     }
     const row = await keys.save({
       scope,
+      collection,
       key,
       fingerprint,
       state: 'running',
@@ -156,11 +157,4 @@ export class TypeOrmIdempotencyStore extends IdempotencyStore {
       ),
     );
   }
-}
-
-/** MySQL/MariaDB's and SQLite's refusal of a second row under a unique index. */
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const code = (error.driverError as { code?: unknown } | undefined)?.code;
-  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -1,24 +1,28 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import type { Touched } from '../audit/audited.decorator.js';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
+import { ApiPhotoForm, ApiInCollection, ApiProtected } from '../common/api-docs.js';
 import { toFacialArea } from '../common/dto/facial-area.dto.js';
 import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
 import { InferenceRoute } from '../rate-limit/inference-route.decorator.js';
 import { parsedFields } from '../common/validation.js';
 import { IdentifyDto, IdentifyResponseDto } from './dto/identify.dto.js';
 import { IdentificationService } from './identification.service.js';
+import { InCollection } from '../collections/collection.decorators.js';
 
 const DEFAULT_LIMIT = 5;
 
 @ApiTags('identification')
 @ApiProtected()
+@ApiInCollection()
 @Controller()
 export class IdentificationController {
   constructor(private readonly identification: IdentificationService) {}
 
   @Post('identify')
+  @RequiresScope('identify', 'identify faces')
   @Audited('identify', namesFound)
   @HttpCode(200)
   @InferenceRoute()
@@ -34,10 +38,11 @@ export class IdentificationController {
     missingFields: 'No image field',
   })
   async identify(
+    @InCollection() collection: string,
     @Photo('image') image: UploadedImage,
     @Body(parsedFields) body: IdentifyDto,
   ): Promise<IdentifyResponseDto> {
-    const found = await this.identification.identify(image, {
+    const found = await this.identification.identify(collection, image, {
       limit: body.limit ?? DEFAULT_LIMIT,
       threshold: body.threshold,
       security: body.security,

@@ -63,7 +63,7 @@ describe('IdentificationService', () => {
   it('should give each person found by group_by=subject the metadata stored on them, read once', async () => {
     people.kept.set('person1', { badge: 17, staff: true });
     engine.faces = [fakeFace(unit(1), { box: box(20) }), fakeFace(unit(2), { box: box(200) })];
-    const result = await service.identify(photo, { limit: 2, groupBy: 'subject' });
+    const result = await service.identify('default', photo, { limit: 2, groupBy: 'subject' });
     const found = result.faces.map(({ subjects }) =>
       subjects!.map(({ subject, metadata }) => ({ subject, metadata })),
     );
@@ -72,16 +72,34 @@ describe('IdentificationService', () => {
     assert.equal(people.metadataReads, 1);
   });
 
+  it("should search only the request's collection, sized by its own references", async () => {
+    store.insertByOtherReplica(4, MODEL, undefined, 'shop');
+    await index.refresh();
+    engine.faces = [fakeFace(unit(4), { box: box(20) })];
+    const inShop = await service.identify('shop', photo, { limit: 5 });
+    assert.equal(inShop.referencesSearched, 1);
+    assert.deepEqual(
+      inShop.faces[0].matches!.map(({ key, verified }) => ({ key, verified })),
+      [{ key: 'key4', verified: true }],
+    );
+    const inDefault = await service.identify('default', photo, { limit: 5 });
+    assert.equal(inDefault.referencesSearched, 3);
+    assert.ok(inDefault.faces[0].matches!.every(({ key }) => key !== 'key4'));
+    const inDoor = await service.identify('door', photo, { limit: 5, groupBy: 'subject' });
+    assert.deepEqual(inDoor.faces[0].subjects, []);
+    assert.equal(inDoor.peopleSearched, 0);
+  });
+
   it('should not read metadata for a search by reference', async () => {
     engine.faces = [fakeFace(unit(1), { box: box(20) })];
-    await service.identify(photo, { limit: 2 });
+    await service.identify('default', photo, { limit: 2 });
     assert.equal(people.metadataReads, 0);
   });
   afterEach(() => index.onApplicationShutdown());
 
   it('should answer each face left to right with its nearest references, verified within the threshold', async () => {
     engine.faces = [fakeFace(unit(2), { box: box(200) }), fakeFace(unit(1), { box: box(20) })];
-    const result = await service.identify(photo, { limit: 2 });
+    const result = await service.identify('default', photo, { limit: 2 });
     assert.deepEqual(
       result.faces.map((face) => face.box.x),
       [20, 200],
@@ -103,7 +121,7 @@ describe('IdentificationService', () => {
 
   it('should take a threshold from the caller, and count the faces over MAX_FACES_PER_IDENTIFY as skipped', async () => {
     engine.faces = [box(0), box(100), box(200)].map((at, n) => fakeFace(unit(n + 1), { box: at }));
-    const result = await service.identify(photo, { limit: 1, threshold: 1.5 });
+    const result = await service.identify('default', photo, { limit: 1, threshold: 1.5 });
     assert.equal(result.faces.length, 2);
     assert.equal(result.facesSkipped, 1);
     assert.equal(result.threshold, 1.5);
@@ -112,12 +130,12 @@ describe('IdentificationService', () => {
 
   it('should answer NoFaceDetectedError for a photo without a face', async () => {
     engine.facesIn = 0;
-    await assert.rejects(service.identify(photo, { limit: 3 }), NoFaceDetectedError);
+    await assert.rejects(service.identify('default', photo, { limit: 3 }), NoFaceDetectedError);
   });
 
   it('should refuse a security level for an uncalibrated model before analysing the photo', async () => {
     await assert.rejects(
-      service.identify(photo, { limit: 3, security: 'high' }),
+      service.identify('default', photo, { limit: 3, security: 'high' }),
       InvalidOperatingPointError,
     );
     assert.equal(engine.calls, 0);
@@ -125,13 +143,16 @@ describe('IdentificationService', () => {
 
   it("should pass the engine's domain errors on, and make anything else an operation failure", async () => {
     engine.failWith = new EngineBusyError();
-    await assert.rejects(service.identify(photo, { limit: 3 }), EngineBusyError);
+    await assert.rejects(service.identify('default', photo, { limit: 3 }), EngineBusyError);
     engine.failWith = new TypeError('a bug');
-    await assert.rejects(service.identify(photo, { limit: 3 }), (error: OperationFailedError) => {
-      assert.ok(error instanceof OperationFailedError);
-      assert.match(error.message, /^Error processing image/);
-      return true;
-    });
+    await assert.rejects(
+      service.identify('default', photo, { limit: 3 }),
+      (error: OperationFailedError) => {
+        assert.ok(error instanceof OperationFailedError);
+        assert.match(error.message, /^Error processing image/);
+        return true;
+      },
+    );
   });
 });
 
@@ -167,7 +188,11 @@ describe('IdentificationService by person under the cohort rule (the shipped cal
         new SubjectsService(new MemorySubjectStore()),
       );
       engine.faces = [fakeFace(at(0, 127), { box: box(20) })];
-      const result = await service.identify(photo, { limit: 1, groupBy: 'subject', ...point });
+      const result = await service.identify('default', photo, {
+        limit: 1,
+        groupBy: 'subject',
+        ...point,
+      });
       return { result, person: result.faces[0].subjects![0], calibration };
     } finally {
       index.onApplicationShutdown();

@@ -92,7 +92,12 @@ export class IdentificationService {
     private readonly subjects: SubjectsService,
   ) {}
 
-  async identify(image: UploadedImage, options: IdentifyOptions): Promise<Identification> {
+  /** Searches only `collection`: its references, and a threshold for its size. */
+  async identify(
+    collection: string,
+    image: UploadedImage,
+    options: IdentifyOptions,
+  ): Promise<Identification> {
     const { IDENTIFY_TARGET_FPIR, FACE_MATCH_THRESHOLD } = this.config.env;
     // Refused before any work; the threshold itself is chosen for the gallery as the search runs.
     this.calibration.check(options);
@@ -103,8 +108,8 @@ export class IdentificationService {
         max: this.config.env.MAX_FACES_PER_IDENTIFY,
       });
       if (faces.length === 0) throw new NoFaceDetectedError();
-      const searched = this.index.size;
-      const people = options.groupBy === 'subject' ? this.index.people() : undefined;
+      const searched = this.index.sizeOf(collection);
+      const people = options.groupBy === 'subject' ? this.index.people(collection) : undefined;
       // By person, the calibrated cohort rule's score threshold where the model has one.
       const cohortPoint =
         people &&
@@ -130,7 +135,7 @@ export class IdentificationService {
             : {
                 box: face.box,
                 matches: this.index
-                  .nearest(face.embedding, options.limit)
+                  .nearest(collection, face.embedding, options.limit)
                   .map(({ entry, distance }) => ({
                     key: entry.key,
                     filename: entry.filename,
@@ -144,7 +149,7 @@ export class IdentificationService {
         // A search over a large index takes milliseconds: let other requests in between faces.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      if (people) await this.withMetadata(identified);
+      if (people) await this.withMetadata(collection, identified);
       return {
         faces: identified,
         threshold,
@@ -261,10 +266,10 @@ export class IdentificationService {
   }
 
   /** Each person found carries what is stored about them (`PUT /subjects/{subject}`). */
-  private async withMetadata(faces: IdentifiedFace[]): Promise<void> {
+  private async withMetadata(collection: string, faces: IdentifiedFace[]): Promise<void> {
     const found = faces.flatMap(({ subjects }) => subjects ?? []);
     const named = found.flatMap(({ subject }) => (subject === null ? [] : [subject]));
-    const metadata = await this.subjects.metadataOf(named);
+    const metadata = await this.subjects.metadataOf(collection, named);
     for (const person of found) {
       if (person.subject !== null) person.metadata = metadata.get(person.subject) ?? {};
     }

@@ -20,7 +20,7 @@ describe('ReferenceIndex', () => {
   });
   afterEach(() => index.onApplicationShutdown());
 
-  const closest = (position: number) => index.nearest(unit(position), 1)[0]?.entry.id;
+  const closest = (position: number) => index.nearest('default', unit(position), 1)[0]?.entry.id;
 
   it('should load every reference of the running model at start, and only those', async () => {
     store.insertByOtherReplica(1);
@@ -28,6 +28,35 @@ describe('ReferenceIndex', () => {
     await index.onApplicationBootstrap();
     assert.equal(index.size, 1);
     assert.equal(closest(1), 1);
+  });
+
+  it('should search each collection apart, and size each by its own references', async () => {
+    store.insertByOtherReplica(1, MODEL, undefined, 'shop');
+    store.insertByOtherReplica(2, MODEL, undefined, 'shop');
+    store.insertByOtherReplica(3);
+    await index.onApplicationBootstrap();
+    assert.equal(index.sizeOf('shop'), 2);
+    assert.equal(index.sizeOf('default'), 1);
+    assert.equal(index.sizeOf('door'), 0);
+    // The face of shop's reference 1, searched in default, finds default's one reference only.
+    assert.deepEqual(
+      index.nearest('default', unit(1), 5).map((n) => n.entry.id),
+      [3],
+    );
+    assert.deepEqual(
+      index.nearest('shop', unit(1), 5).map((n) => n.entry.id),
+      [1, 2],
+    );
+    assert.deepEqual([...index.people('shop').keys()].sort(), [
+      'subject:person1',
+      'subject:person2',
+    ]);
+    assert.deepEqual(index.nearest('door', unit(1), 5), []);
+    store.deleteByOtherReplica(1);
+    store.deleteByOtherReplica(2);
+    await index.refresh();
+    assert.equal(index.sizeOf('shop'), 0);
+    assert.equal(index.size, 1);
   });
 
   it("should apply another replica's uploads and deletes on refresh", async () => {
@@ -41,7 +70,7 @@ describe('ReferenceIndex', () => {
     assert.equal(index.size, 2);
     assert.equal(closest(2), 2);
     assert.equal(closest(3), 3);
-    assert.ok(index.nearest(unit(1), 5).every((n) => n.entry.id !== 1));
+    assert.ok(index.nearest('default', unit(1), 5).every((n) => n.entry.id !== 1));
   });
 
   it('should not lose a change that commits after a later one was read', async () => {

@@ -30,13 +30,17 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 
 /**
  * The in-memory index that `/identify` searches: every reference made by the running model, as
- * unit vectors. Loaded at start; this replica's own uploads and deletes apply at once, other
+ * unit vectors, one partition per collection (a search never reads another's rows). Loaded at start; this replica's own uploads and deletes apply at once, other
  * replicas' within INDEX_REFRESH_MS, by reading the change log past a watermark.
  */
 @Injectable()
 export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReferenceIndex.name);
-  private readonly matrix: EmbeddingMatrix;
+  private readonly partitions = new Map<string, EmbeddingMatrix>();
+  /** The partition each indexed reference is in: a delete carries its id only. */
+  private readonly partitionOf = new Map<number, string>();
+  /** The running model's embedding length: every partition's rows. */
+  private readonly dimension: number;
   /** References of another model: never searched, remembered so they are not fetched again. */
   private readonly otherModel = new Set<number>();
   /** Change log ids applied lately, with when: the recent ones are read again on every refresh. */
@@ -54,7 +58,7 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     private readonly engine: FaceAnalyser,
     private readonly config: AppConfig,
   ) {
-    this.matrix = new EmbeddingMatrix(embeddingDimension(config.env.FACE_MODEL));
+    this.dimension = embeddingDimension(config.env.FACE_MODEL);
     feed.onCommitted((change) => this.applyCommitted(change));
   }
 
@@ -62,7 +66,8 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     const started = performance.now();
     await this.reload();
     this.logger.log(
-      `Identification index loaded: ${this.matrix.size} reference(s)` +
+      `Identification index loaded: ${this.size} reference(s) in ${this.partitions.size} ` +
+        'collection(s)' +
         (this.otherModel.size > 0 ? `, ${this.otherModel.size} of another model left out` : '') +
         ` in ${Math.round(performance.now() - started)} ms`,
     );
@@ -74,22 +79,29 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     this.timer = undefined;
   }
 
-  /** References searched by `nearest`. */
+  /** References indexed, in every collection. */
   get size(): number {
-    return this.matrix.size;
+    return this.partitionOf.size;
   }
 
-  /** The `limit` references closest to `embedding`, closest first. */
-  nearest(embedding: Float32Array, limit: number): Neighbour[] {
-    return this.matrix.nearest(embedding, limit);
+  /** References `nearest` searches in `collection`. */
+  sizeOf(collection: string): number {
+    return this.partitions.get(collection)?.size ?? 0;
+  }
+
+  /** The `limit` references of `collection` closest to `embedding`, closest first. */
+  nearest(collection: string, embedding: Float32Array, limit: number): Neighbour[] {
+    return this.partitions.get(collection)?.nearest(embedding, limit) ?? [];
   }
 
   /**
-   * Every reference searched, by person: its subject, or for a reference without one the
+   * Every reference of `collection`, by person: its subject, or for a reference without one the
    * reference itself (keyed `key:<key>`, which no subject can collide with as a map key here).
    */
-  people(): Map<string, MatrixGroup> {
-    return this.matrix.groups((entry) =>
+  people(collection: string): Map<string, MatrixGroup> {
+    const matrix = this.partitions.get(collection);
+    if (!matrix) return new Map();
+    return matrix.groups((entry) =>
       entry.subject === null ? `key:${entry.key}` : `subject:${entry.subject}`,
     );
   }
@@ -101,7 +113,14 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private removed(id: number): void {
-    this.matrix.remove(id);
+    const collection = this.partitionOf.get(id);
+    if (collection !== undefined) {
+      const matrix = this.partitions.get(collection);
+      matrix?.remove(id);
+      // An erased collection leaves no empty partition behind.
+      if (matrix?.size === 0) this.partitions.delete(collection);
+      this.partitionOf.delete(id);
+    }
     this.otherModel.delete(id);
   }
 
@@ -185,7 +204,8 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
 
   private async reload(): Promise<void> {
     const snapshot = await this.feed.snapshot();
-    this.matrix.clear();
+    this.partitions.clear();
+    this.partitionOf.clear();
     this.otherModel.clear();
     for (const reference of snapshot.references) this.put(reference);
     this.watermark = snapshot.watermark;
@@ -196,8 +216,11 @@ export class ReferenceIndex implements OnApplicationBootstrap, OnApplicationShut
     // A re-embedded reference may move between the running model and another.
     this.removed(reference.id);
     if (reference.model === this.engine.model) {
-      const { id, key, filename, subject } = reference;
-      this.matrix.add({ id, key, filename, subject }, reference.embedding);
+      const { id, collection, key, filename, subject } = reference;
+      let matrix = this.partitions.get(collection);
+      if (!matrix) this.partitions.set(collection, (matrix = new EmbeddingMatrix(this.dimension)));
+      matrix.add({ id, key, filename, subject }, reference.embedding);
+      this.partitionOf.set(id, collection);
     } else {
       this.otherModel.add(reference.id);
     }

@@ -78,13 +78,26 @@ export class MetricsService {
         this.set({ backend: engine.backend }, 1);
       },
     });
-    const countReferences = () => this.countReferences();
+    const countReferences = () => this.askStore(() => this.store.count(), Number.NaN);
     new Gauge({
       name: 'face_references',
       help: 'Stored references (NaN when the database did not answer)',
       registers: [this.registry],
       async collect(this: Gauge) {
         this.set(await countReferences());
+      },
+    });
+    const countByCollection = () =>
+      this.askStore(() => this.store.countByCollection(), new Map<string, number>());
+    new Gauge({
+      name: 'face_collection_references',
+      help: 'Stored references per collection (none when the database did not answer)',
+      labelNames: ['collection'] as const,
+      registers: [this.registry],
+      async collect(this: Gauge<'collection'>) {
+        const counts = await countByCollection();
+        this.reset();
+        for (const [collection, count] of counts) this.set({ collection }, count);
       },
     });
   }
@@ -105,14 +118,14 @@ export class MetricsService {
     return this.registry.metrics();
   }
 
-  private async countReferences(): Promise<number> {
+  private async askStore<T>(count: () => Promise<T>, failed: T): Promise<T> {
     try {
-      const count = await within(this.store.count(), COUNT_TIMEOUT_MS);
-      if (count === TIMED_OUT) throw new Error('no answer');
-      return count;
+      const answer = await within(count(), COUNT_TIMEOUT_MS);
+      if (answer === TIMED_OUT) throw new Error('no answer');
+      return answer;
     } catch (error) {
       this.logger.warn(`Reference count for /metrics failed: ${String(error)}`);
-      return Number.NaN;
+      return failed;
     }
   }
 }

@@ -29,9 +29,15 @@ export class FaceThumbnails {
 
   constructor(private readonly references: ReferencesService) {}
 
-  async face(key: string, size: number, ifNoneMatch?: string): Promise<FaceThumbnail> {
-    const { box, model } = await this.references.describe(key);
-    const etag = etagOf(key, size, box, model);
+  async face(
+    collection: string,
+    key: string,
+    size: number,
+    ifNoneMatch?: string,
+  ): Promise<FaceThumbnail> {
+    const { box, model } = await this.references.describe(collection, key);
+    // The collection too: the cache is this replica's, shared by every collection.
+    const etag = etagOf(collection, key, size, box, model);
     if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag)) return { notModified: true, etag };
     const cached = this.cache.get(etag);
     if (cached) {
@@ -40,7 +46,7 @@ export class FaceThumbnails {
       this.cache.set(etag, cached);
       return { notModified: false, etag, bytes: cached };
     }
-    const { bytes: photo } = await this.references.image(key);
+    const { bytes: photo } = await this.references.image(collection, key);
     const bytes = await asOperation('Error reading reference', () => crop(photo, box, size));
     this.cache.set(etag, bytes);
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
@@ -48,9 +54,15 @@ export class FaceThumbnails {
   }
 }
 
-function etagOf(key: string, size: number, box: FaceBox, model: string): string {
+function etagOf(
+  collection: string,
+  key: string,
+  size: number,
+  box: FaceBox,
+  model: string,
+): string {
   const digest = createHash('sha256')
-    .update(JSON.stringify([key, size, box.x, box.y, box.width, box.height, model]))
+    .update(JSON.stringify([collection, key, size, box.x, box.y, box.width, box.height, model]))
     .digest('base64url');
   return `"${digest.slice(0, 27)}"`;
 }

@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import {
@@ -9,7 +10,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiPhotoForm, ApiProtected } from '../common/api-docs.js';
+import { ApiPhotoForm, ApiInCollection, ApiProtected } from '../common/api-docs.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Photo, PhotoForm, type UploadedImage } from '../common/photo-form.js';
 import { parsedFields } from '../common/validation.js';
@@ -17,15 +18,18 @@ import { InferenceRoute } from '../rate-limit/inference-route.decorator.js';
 import { SubjectVerifyDto } from './dto/requests.dto.js';
 import { SubjectVerifyResponseDto, toPersonVerificationResult } from './dto/responses.dto.js';
 import { ReferencesService } from './references.service.js';
+import { InCollection } from '../collections/collection.decorators.js';
 
 /** Verdicts on a person (a subject) from all their references at once, not one photo. */
 @ApiTags('subjects')
 @ApiProtected()
+@ApiInCollection()
 @Controller()
 export class PersonVerificationController {
   constructor(private readonly references: ReferencesService) {}
 
   @Post('subjects/:subject/verify')
+  @RequiresScope('verify', 'verify persons')
   @Audited('person-verify')
   @HttpCode(200)
   @InferenceRoute()
@@ -55,11 +59,15 @@ export class PersonVerificationController {
     missingFields: 'No image field',
   })
   async verifySubject(
+    @InCollection() collection: string,
     @Param('subject') subject: string,
     @Photo('image') image: UploadedImage,
     @Body(parsedFields) { threshold, security }: SubjectVerifyDto,
   ): Promise<SubjectVerifyResponseDto> {
-    const verdict = await this.references.verifySubject(image, subject, { threshold, security });
+    const verdict = await this.references.verifySubject(collection, image, subject, {
+      threshold,
+      security,
+    });
     return { subject, result: toPersonVerificationResult(verdict) };
   }
 }

@@ -21,6 +21,7 @@ describe('ReembedService', () => {
   const enrolled = (key: string, model: string, photo = key) =>
     void store.rows.push({
       id: store.nextId++,
+      collection: 'default',
       key,
       filename: `${key}.jpg`,
       subject: null,

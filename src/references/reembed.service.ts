@@ -76,14 +76,14 @@ export class ReembedService {
   }
 
   private async reembedOne(
-    { key, model }: ReferenceModel,
+    { collection, key, model }: ReferenceModel,
     all: boolean,
     log: (line: string) => void,
   ): Promise<Outcome> {
     if (!all && model === this.engine.model) return 'current';
     let faces;
     try {
-      const image = await this.store.readImage(key);
+      const image = await this.store.readImage(collection, key);
       if (!image) return 'gone';
       // The same face as at enrolment, by the same rule.
       ({ faces } = await this.engine.analyze(image.bytes, {
@@ -100,7 +100,7 @@ export class ReembedService {
     }
     // Only if unchanged since it was read: not deleted, not re-embedded by another run.
     const [{ embedding, box }] = faces;
-    const replaced = await this.store.replaceEmbedding(key, model, {
+    const replaced = await this.store.replaceEmbedding(collection, key, model, {
       embedding,
       box,
       model: this.engine.model,

@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import {
   Body,
@@ -28,6 +29,7 @@ import {
 import {
   ApiAuditedRead,
   ApiPhotoForm,
+  ApiInCollection,
   ApiProtected,
   ApiReferenceByKey,
   ApiStoreWrite,
@@ -61,9 +63,11 @@ import {
 } from './dto/responses.dto.js';
 import { FACE_SIZE_DEFAULT, FaceThumbnails } from './face-thumbnails.service.js';
 import { ReferencesService } from './references.service.js';
+import { InCollection } from '../collections/collection.decorators.js';
 
 @ApiTags('references')
 @ApiProtected()
+@ApiInCollection()
 @Controller()
 export class ReferencesController {
   constructor(
@@ -72,6 +76,7 @@ export class ReferencesController {
   ) {}
 
   @Post('upload_reference')
+  @RequiresScope('enrol', 'enrol faces')
   @Audited('enrol')
   @HttpCode(200)
   @InferenceRoute()
@@ -90,11 +95,13 @@ export class ReferencesController {
   })
   @ApiStoreWrite()
   async uploadReference(
+    @InCollection() collection: string,
     @Photo('image') image: UploadedImage,
     @Body() body: UploadReferenceDto,
     @ClientGoneSignal() clientGone: AbortSignal,
   ): Promise<UploadReferenceResponseDto> {
     const enrolment = await this.references.upload(
+      collection,
       image,
       {
         subject: body.subject?.trim() || null,
@@ -107,6 +114,7 @@ export class ReferencesController {
   }
 
   @Post('compare_with_reference')
+  @RequiresScope('verify', 'compare faces')
   @Audited('compare')
   @HttpCode(200)
   @InferenceRoute()
@@ -124,11 +132,12 @@ export class ReferencesController {
     missingFields: 'No image or no reference_key field',
   })
   async compareWithReference(
+    @InCollection() collection: string,
     @Photo('image') image: UploadedImage,
     @Body(parsedFields) body: CompareWithReferenceDto,
   ): Promise<CompareWithReferenceResponseDto> {
     const { reference_key: referenceKey, threshold, security, probe_faces: probeFaces } = body;
-    const verdict = await this.references.compare(image, referenceKey, {
+    const verdict = await this.references.compare(collection, image, referenceKey, {
       threshold,
       security,
       probeFaces,
@@ -137,6 +146,7 @@ export class ReferencesController {
   }
 
   @Post('verify')
+  @RequiresScope('verify', 'verify faces')
   @Audited('verify')
   @HttpCode(200)
   @InferenceRoute()
@@ -164,6 +174,7 @@ export class ReferencesController {
   }
 
   @Get('list_references')
+  @RequiresScope('read', 'list references')
   @ApiOperation({
     summary: 'List stored references, oldest first',
     description:
@@ -181,9 +192,10 @@ export class ReferencesController {
     description: 'Error listing embeddings: ...',
   })
   async listReferences(
+    @InCollection() collection: string,
     @Query(parsedFields) query: ListReferencesQueryDto,
   ): Promise<ListReferencesResponseDto> {
-    const { total, items } = await this.references.list({
+    const { total, items } = await this.references.list(collection, {
       limit: query.limit,
       offset: query.offset ?? 0,
       subject: query.subject,
@@ -198,18 +210,20 @@ export class ReferencesController {
   }
 
   @Get('subjects')
+  @RequiresScope('read', 'list subjects')
   @ApiOperation({ summary: 'Every subject with its number of references' })
   @ApiOkResponse({ type: ListSubjectsResponseDto })
   @ApiInternalServerErrorResponse({
     type: ErrorResponseDto,
     description: 'Error listing subjects: ...',
   })
-  async listSubjects(): Promise<ListSubjectsResponseDto> {
-    const subjects = await this.references.subjects();
+  async listSubjects(@InCollection() collection: string): Promise<ListSubjectsResponseDto> {
+    const subjects = await this.references.subjects(collection);
     return { count: subjects.length, subjects };
   }
 
   @Get('references/:key')
+  @RequiresScope('read', 'read references')
   @ApiAuditedRead()
   @Audited('reference-read', (answer) => ({
     subjects: [(answer as ReferenceMetadataDto).subject ?? ''],
@@ -217,19 +231,26 @@ export class ReferencesController {
   @ApiOperation({ summary: 'What is stored about a reference (no image bytes, no embedding)' })
   @ApiOkResponse({ type: ReferenceMetadataDto })
   @ApiReferenceByKey('Error reading reference')
-  async getReference(@Param('key') key: string): Promise<ReferenceMetadataDto> {
-    return toReferenceMetadata(await this.references.describe(key));
+  async getReference(
+    @InCollection() collection: string,
+    @Param('key') key: string,
+  ): Promise<ReferenceMetadataDto> {
+    return toReferenceMetadata(await this.references.describe(collection, key));
   }
 
   @Get('references/:key/image')
+  @RequiresScope('images', 'download photos')
   @Audited('photo-download')
   @ApiAuditedRead()
   @ApiOperation({ summary: 'The uploaded photo, byte for byte, with its content type' })
   @ApiProduces('image/jpeg', 'image/png')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
   @ApiReferenceByKey('Error reading reference')
-  async getReferenceImage(@Param('key') key: string): Promise<StreamableFile> {
-    const image = await this.references.image(key);
+  async getReferenceImage(
+    @InCollection() collection: string,
+    @Param('key') key: string,
+  ): Promise<StreamableFile> {
+    const image = await this.references.image(collection, key);
     return new StreamableFile(image.bytes, {
       type: image.contentType,
       length: image.bytes.length,
@@ -238,6 +259,7 @@ export class ReferencesController {
   }
 
   @Get('references/:key/face')
+  @RequiresScope('images', 'download faces')
   @Audited('face-download')
   @ApiAuditedRead()
   @ApiOperation({
@@ -251,12 +273,18 @@ export class ReferencesController {
   @ApiResponse({ status: 304, description: 'If-None-Match names the current ETag' })
   @ApiReferenceByKey('Error reading reference', 'size not an integer from 16 to 512')
   async getReferenceFace(
+    @InCollection() collection: string,
     @Param('key') key: string,
     @Query(parsedFields) query: FaceQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile | undefined> {
-    const face = await this.faces.face(key, query.size ?? FACE_SIZE_DEFAULT, ifNoneMatch);
+    const face = await this.faces.face(
+      collection,
+      key,
+      query.size ?? FACE_SIZE_DEFAULT,
+      ifNoneMatch,
+    );
     response.setHeader('ETag', face.etag);
     response.setHeader('Cache-Control', 'private, no-cache');
     if (face.notModified) {
@@ -267,18 +295,22 @@ export class ReferencesController {
   }
 
   @Delete('delete_reference/:key')
+  @RequiresScope('delete', 'delete references')
   @Audited('reference-delete')
   @Idempotent()
   @ApiOperation({ summary: 'Delete a reference: its image and embedding together' })
   @ApiOkResponse({ type: DeleteReferenceResponseDto })
   @ApiReferenceByKey('Error deleting embedding', IDEMPOTENCY_KEY_INVALID)
   @ApiStoreWrite()
-  async deleteReference(@Param('key') key: string): Promise<DeleteReferenceResponseDto> {
+  async deleteReference(
+    @InCollection() collection: string,
+    @Param('key') key: string,
+  ): Promise<DeleteReferenceResponseDto> {
     const answer = answerBeforeCommit({
       success: true as const,
       message: `Reference embedding with key '${key}' has been deleted`,
     });
-    await this.references.delete(key);
+    await this.references.delete(collection, key);
     return answer;
   }
 }

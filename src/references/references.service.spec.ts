@@ -70,25 +70,28 @@ describe('ReferencesService', () => {
 
   it('should refuse to enrol a photo with several faces, naming how many', async () => {
     engine.faces = [face([1, 0], 0.6), face([0, 1], 0.95, 7)];
-    await assert.rejects(service.upload(image('us.png')), (error: MultipleFacesError) => {
-      assert.equal(
-        error.message,
-        'Multiple faces detected in the image (2). Please upload an image with a single face.',
-      );
-      return true;
-    });
+    await assert.rejects(
+      service.upload('default', image('us.png')),
+      (error: MultipleFacesError) => {
+        assert.equal(
+          error.message,
+          'Multiple faces detected in the image (2). Please upload an image with a single face.',
+        );
+        return true;
+      },
+    );
     assert.equal(store.rows.length, 0);
   });
 
   it('should enrol the face a photo is about, unless the policy is reject', async () => {
     // A large central face and a small one at the edge, as in a news photo.
     engine.faces = [face([1, 0], 0.99, 85, 15), face([0, 1], 0.9, 25, 50, 25)];
-    const enrolment = await service.upload(image('news.jpg'));
+    const enrolment = await service.upload('default', image('news.jpg'));
     assert.deepEqual(enrolment.box, { x: 25, y: 25, width: 50, height: 50 });
     assert.equal(enrolment.facesDetected, 2);
     assert.deepEqual(Array.from(store.rows[0].embedding), [0, 1]);
     await assert.rejects(
-      service.upload(image('news.jpg'), { multiFacePolicy: 'reject' }),
+      service.upload('default', image('news.jpg'), { multiFacePolicy: 'reject' }),
       MultipleFacesError,
     );
     assert.equal(store.rows.length, 1);
@@ -96,11 +99,11 @@ describe('ReferencesService', () => {
 
   it('should compare only the largest MAX_FACES_PER_IMAGE faces, and say how many it skipped', async () => {
     engine.faces = [face([1, 0])];
-    const { key } = await service.upload(image('me.jpg'));
+    const { key } = await service.upload('default', image('me.jpg'));
     engine.faces = Array.from({ length: 12 }, (_, index) =>
       face([0, 1], 0.9, index * 8, 5 + index),
     );
-    const verdict = await service.compare(image('crowd.jpg'), key);
+    const verdict = await service.compare('default', image('crowd.jpg'), key);
     assert.equal(verdict.facesSkipped, 2);
   });
 
@@ -111,12 +114,12 @@ describe('ReferencesService', () => {
       [0, 1],
     ]) {
       engine.faces = [face(direction, 0.9, direction[0] * 10)];
-      await service.upload(image('s.png'), { subject: 'sam' });
+      await service.upload('default', image('s.png'), { subject: 'sam' });
     }
     engine.faces = [face([0, 1])];
-    await service.upload(image('other.png'), { subject: 'other' });
+    await service.upload('default', image('other.png'), { subject: 'other' });
     engine.faces = [face([0.62, 0.78], 0.9, 3)];
-    const verdict = await service.verifySubject(image('probe.png'), 'sam');
+    const verdict = await service.verifySubject('default', image('probe.png'), 'sam');
     assert.equal(verdict.referencesUsed, 3);
     // The closest rule (the fake calibration's): [0.6, 0.8] decides, and its box is shown.
     assert.ok(verdict.distance < 0.001);
@@ -129,11 +132,14 @@ describe('ReferencesService', () => {
 
   it('should refuse a subject no reference has, before looking at the photo', async () => {
     engine.faces = [face([1, 0])];
-    await service.upload(image('s.png'), { subject: 'sam' });
+    await service.upload('default', image('s.png'), { subject: 'sam' });
     const calls = engine.calls;
-    await assert.rejects(service.verifySubject(image('probe.png'), 'Sam'), SubjectNotFoundError);
     await assert.rejects(
-      service.verifySubject(image('probe.png'), 's'.repeat(101)),
+      service.verifySubject('default', image('probe.png'), 'Sam'),
+      SubjectNotFoundError,
+    );
+    await assert.rejects(
+      service.verifySubject('default', image('probe.png'), 's'.repeat(101)),
       SubjectNotFoundError,
     );
     assert.equal(engine.calls, calls);
@@ -141,17 +147,17 @@ describe('ReferencesService', () => {
 
   it('should refuse a person with a reference of another model, naming it', async () => {
     engine.faces = [face([1, 0])];
-    const { key } = await service.upload(image('s.png'), { subject: 'sam' });
+    const { key } = await service.upload('default', image('s.png'), { subject: 'sam' });
     store.rows[0].model = 'old-model@0';
     await assert.rejects(
-      service.verifySubject(image('probe.png'), 'sam'),
+      service.verifySubject('default', image('probe.png'), 'sam'),
       (error: ModelMismatchError) => error.key === key,
     );
   });
 
   it('should enrol the one face under a 32-hex-character key', async () => {
     engine.faces = [face([0, 1], 0.95, 7)];
-    const { key } = await service.upload(image('me.png'));
+    const { key } = await service.upload('default', image('me.png'));
     assert.match(key, /^[0-9a-f]{32}$/);
     assert.deepEqual(Array.from(store.rows[0].embedding), [0, 1]);
     assert.equal(store.rows[0].box.x, 7);
@@ -161,7 +167,7 @@ describe('ReferencesService', () => {
 
   it('should store the subject with the photo, its name and its type', async () => {
     engine.faces = [face([0, 1])];
-    const { key } = await service.upload(image('amy.png'), { subject: 'amy' });
+    const { key } = await service.upload('default', image('amy.png'), { subject: 'amy' });
     const [row] = store.rows;
     assert.deepEqual(
       { key: row.key, subject: row.subject, filename: row.filename, type: row.contentType },
@@ -174,28 +180,33 @@ describe('ReferencesService', () => {
     engine.faces = [face([0, 1])];
     const gone = new AbortController();
     gone.abort(new ClientDisconnectedError());
-    await assert.rejects(service.upload(image('me.png'), {}, gone.signal), ClientDisconnectedError);
+    await assert.rejects(
+      service.upload('default', image('me.png'), {}, gone.signal),
+      ClientDisconnectedError,
+    );
     assert.equal(engine.calls, 0);
     const open = new AbortController().signal;
-    await service.upload(image('me.png'), {}, open);
+    await service.upload('default', image('me.png'), {}, open);
     assert.equal(store.signals[0], open);
   });
 
   it('should refuse a photo without a face', async () => {
-    await assert.rejects(service.upload(image('me.jpg')), NoFaceDetectedError);
+    await assert.rejects(service.upload('default', image('me.jpg')), NoFaceDetectedError);
     assert.equal(store.rows.length, 0);
   });
 
   it('should judge the face the new photo is about, the others only counted as skipped', async () => {
     engine.faces = [face([1, 0])];
-    const { key } = await service.upload(image('me.jpg'));
+    const { key } = await service.upload('default', image('me.jpg'));
     // The wearer, large and central, and the reference's face printed small on his shirt.
     engine.faces = [face([0, 1], 0.99, 25, 50, 10), face([1, 0], 0.9, 42, 15, 70)];
-    const bySubject = await service.compare(image('shirt.jpg'), key);
+    const bySubject = await service.compare('default', image('shirt.jpg'), key);
     assert.equal(bySubject.verified, false);
     assert.equal(bySubject.faces[1].x, 25);
     assert.equal(bySubject.facesSkipped, 1);
-    const anyFace = await service.compare(image('shirt.jpg'), key, { probeFaces: 'all' });
+    const anyFace = await service.compare('default', image('shirt.jpg'), key, {
+      probeFaces: 'all',
+    });
     assert.equal(anyFace.verified, true);
     assert.equal(anyFace.faces[1].x, 42);
     assert.equal(anyFace.facesSkipped, 0);
@@ -203,9 +214,9 @@ describe('ReferencesService', () => {
 
   it('should let the closest face decide where no face is the subject, as DeepFace does', async () => {
     engine.faces = [face([1, 0])];
-    const { key } = await service.upload(image('me.jpg'));
+    const { key } = await service.upload('default', image('me.jpg'));
     engine.faces = [face([0, 1], 0.99, 1), face([1, 0.05], 0.6, 2)];
-    const result = await service.compare(image('group.jpg'), key);
+    const result = await service.compare('default', image('group.jpg'), key);
     assert.equal(result.verified, true);
     assert.equal(result.faces[1].x, 2);
     assert.equal(result.threshold, 0.1);
@@ -214,18 +225,24 @@ describe('ReferencesService', () => {
 
   it('should say not verified when the distance is above the threshold', async () => {
     engine.faces = [face([1, 0])];
-    const { key } = await service.upload(image('me.jpg'));
+    const { key } = await service.upload('default', image('me.jpg'));
     engine.faces = [face([0.7, 0.7])];
-    const result = await service.compare(image('other.jpg'), key);
+    const result = await service.compare('default', image('other.jpg'), key);
     assert.equal(result.verified, false);
     assert.ok(Math.abs(result.distance - (1 - Math.SQRT1_2)) < 1e-6);
   });
 
   it('should validate the key, then look it up before running the model', async () => {
-    await assert.rejects(service.compare(image('a.jpg'), 'ab-cd'), InvalidReferenceKeyError);
-    await assert.rejects(service.compare(image('a.jpg'), 'abcd'), ReferenceNotFoundError);
     await assert.rejects(
-      service.compare(image('a.jpg'), 'a'.repeat(10_000)),
+      service.compare('default', image('a.jpg'), 'ab-cd'),
+      InvalidReferenceKeyError,
+    );
+    await assert.rejects(
+      service.compare('default', image('a.jpg'), 'abcd'),
+      ReferenceNotFoundError,
+    );
+    await assert.rejects(
+      service.compare('default', image('a.jpg'), 'a'.repeat(10_000)),
       ReferenceNotFoundError,
     );
     assert.equal(engine.calls, 0);
@@ -234,6 +251,7 @@ describe('ReferencesService', () => {
   it('should refuse to compare with an embedding made by another model', async () => {
     store.rows.push({
       id: 99,
+      collection: 'default',
       key: 'old',
       subject: null,
       filename: 'old.jpg',
@@ -244,19 +262,22 @@ describe('ReferencesService', () => {
       quality: { score: 0.9, interOcular: 40, sharpness: 300, contrast: 40, yaw: 0, roll: 0 },
       model: 'some-older-model',
     });
-    await assert.rejects(service.compare(image('a.jpg'), 'old'), ModelMismatchError);
+    await assert.rejects(service.compare('default', image('a.jpg'), 'old'), ModelMismatchError);
     assert.equal(engine.calls, 0);
   });
 
   it('should wrap unexpected failures with the operation that failed', async () => {
     engine.faces = [face([1, 0])];
     store.failWith = new Error('disk full');
-    await assert.rejects(service.upload(image('a.jpg')), (error: OperationFailedError) => {
-      assert.equal(error.message, 'Error processing image: disk full');
-      return true;
-    });
     await assert.rejects(
-      service.list(),
+      service.upload('default', image('a.jpg')),
+      (error: OperationFailedError) => {
+        assert.equal(error.message, 'Error processing image: disk full');
+        return true;
+      },
+    );
+    await assert.rejects(
+      service.list('default'),
       /^OperationFailedError: Error listing embeddings: disk full$/,
     );
   });
@@ -265,15 +286,15 @@ describe('ReferencesService', () => {
     store.failWith = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), {
       code: 'ECONNREFUSED',
     });
-    await assert.rejects(service.list(), DatabaseUnavailableError);
+    await assert.rejects(service.list('default'), DatabaseUnavailableError);
   });
 
   it('should delete a stored reference and answer not found afterwards', async () => {
     engine.faces = [face([1, 0])];
-    const { key } = await service.upload(image('a.jpg'));
-    await service.delete(key);
+    const { key } = await service.upload('default', image('a.jpg'));
+    await service.delete('default', key);
     assert.equal(store.rows.length, 0);
-    await assert.rejects(service.delete(key), ReferenceNotFoundError);
-    await assert.rejects(service.delete('a/b'), InvalidReferenceKeyError);
+    await assert.rejects(service.delete('default', key), ReferenceNotFoundError);
+    await assert.rejects(service.delete('default', 'a/b'), InvalidReferenceKeyError);
   });
 });

@@ -82,6 +82,7 @@ export class ReferencesService {
    * already running finishes; stopping it would cost its worker thread).
    */
   async upload(
+    collection: string,
     image: UploadedImage,
     { subject = null, multiFacePolicy, beforeStore }: EnrolOptions = {},
     signal?: AbortSignal,
@@ -104,6 +105,7 @@ export class ReferencesService {
       const enrolment = { key, box, facesDetected: detected, quality: face.quality };
       beforeStore?.(enrolment);
       await this.store.insert(
+        collection,
         { key, filename, subject, contentType, image: image.bytes, embedding, box, quality, model },
         signal,
       );
@@ -116,6 +118,7 @@ export class ReferencesService {
    * background or printed on a shirt cannot stand in for the person (`probeFaces`).
    */
   async compare(
+    collection: string,
     image: UploadedImage,
     referenceKey: string,
     { probeFaces = 'subject', ...operatingPoint }: CompareOptions = {},
@@ -130,7 +133,9 @@ export class ReferencesService {
     return asOperation('Error processing image', async () => {
       const started = performance.now();
       const reference =
-        referenceKey.length <= MAX_KEY_LENGTH ? await this.store.findEmbedding(referenceKey) : null;
+        referenceKey.length <= MAX_KEY_LENGTH
+          ? await this.store.findEmbedding(collection, referenceKey)
+          : null;
       if (!reference) {
         throw new ReferenceNotFoundError(referenceKey, 'image');
       }
@@ -177,6 +182,7 @@ export class ReferencesService {
    * closest of three photos lets more strangers through than one photo at the same distance).
    */
   async verifySubject(
+    collection: string,
     image: UploadedImage,
     subject: string,
     operatingPoint: OperatingPoint = {},
@@ -188,7 +194,7 @@ export class ReferencesService {
       // Longer than any stored subject: nobody to look up.
       const references =
         [...subject].length <= SUBJECT_MAX_LENGTH
-          ? await this.store.findSubjectEmbeddings(subject)
+          ? await this.store.findSubjectEmbeddings(collection, subject)
           : [];
       if (references.length === 0) throw new SubjectNotFoundError(subject);
       const stale = references.find((reference) => reference.model !== this.engine.model);
@@ -275,26 +281,31 @@ export class ReferencesService {
   }
 
   /** References oldest first; all of them unless a page is asked for. */
-  async list(page: ReferencePageRequest = { offset: 0 }): Promise<ReferencePage> {
-    return asOperation('Error listing embeddings', () => this.store.list(page));
+  async list(
+    collection: string,
+    page: ReferencePageRequest = { offset: 0 },
+  ): Promise<ReferencePage> {
+    return asOperation('Error listing embeddings', () => this.store.list(collection, page));
   }
 
-  async subjects(): Promise<SubjectCount[]> {
-    return asOperation('Error listing subjects', () => this.store.subjects());
+  async subjects(collection: string): Promise<SubjectCount[]> {
+    return asOperation('Error listing subjects', () => this.store.subjects(collection));
   }
 
   /** What is stored about a reference, without its bytes or embedding. */
-  async describe(key: string): Promise<ReferenceMetadata> {
-    return this.stored(key, 'Error reading reference', () => this.store.findMetadata(key));
+  async describe(collection: string, key: string): Promise<ReferenceMetadata> {
+    return this.stored(key, 'Error reading reference', () =>
+      this.store.findMetadata(collection, key),
+    );
   }
 
   /** The uploaded bytes, as stored. */
-  async image(key: string): Promise<StoredImage> {
-    return this.stored(key, 'Error reading reference', () => this.store.readImage(key));
+  async image(collection: string, key: string): Promise<StoredImage> {
+    return this.stored(key, 'Error reading reference', () => this.store.readImage(collection, key));
   }
 
-  async delete(key: string): Promise<void> {
-    await this.stored(key, 'Error deleting embedding', () => this.store.delete(key));
+  async delete(collection: string, key: string): Promise<void> {
+    await this.stored(key, 'Error deleting embedding', () => this.store.delete(collection, key));
   }
 
   /**

@@ -1,5 +1,6 @@
 import {
   In,
+  QueryFailedError,
   type DataSource,
   type FindOptionsOrder,
   type FindOptionsSelect,
@@ -63,4 +64,15 @@ export async function deleteBatch<T extends ObjectLiteral & { id: number }>(
   if (rows.length === 0) return 0;
   await repository.delete({ ...where, id: In(rows.map((row) => row.id)) });
   return rows.length;
+}
+
+/** MySQL/MariaDB's and SQLite's refusal of a second row under a unique or primary key. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const code = (error.driverError as { code?: unknown } | undefined)?.code;
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }

@@ -10,6 +10,6 @@ export interface EnrolledPhoto {
  * adapter.
  */
 export abstract class EnrolledPhotos {
-  /** Every reference whose image has one of `digests`, any number of digests. */
-  abstract find(digests: string[]): Promise<EnrolledPhoto[]>;
+  /** Every reference of the collection whose image has one of `digests`, any number of digests. */
+  abstract find(collection: string, digests: string[]): Promise<EnrolledPhoto[]>;
 }

@@ -1,6 +1,8 @@
 /** What the identification index holds of a reference. */
 export interface IndexedReference {
   id: number;
+  /** The partition of the index it is searched in. */
+  collection: string;
   key: string;
   filename: string;
   subject: string | null;

@@ -80,6 +80,7 @@ export interface SubjectCount {
 /** Which model made a reference's embedding, with its place in id order. */
 export interface ReferenceModel {
   id: number;
+  collection: string;
   key: string;
   model: string;
 }
@@ -87,26 +88,32 @@ export interface ReferenceModel {
 /**
  * Port for the reference endpoints' reads and writes (`ReferencesService`);
  * `TypeOrmReferenceStore` is the adapter. Every write also logs the change for
- * `ReferenceChangeFeed`.
+ * `ReferenceChangeFeed`. Every method works in one collection: a key or subject of another is
+ * not found, exactly as one that nobody holds.
  */
 export abstract class ReferenceStore {
   /**
    * Stores image, embedding and metadata together with an entry in the change log, or nothing at
    * all: nothing either when `signal` has aborted by the time the rows are written (checked last
-   * thing before the commit). Returns the reference's id.
+   * thing before the commit), and CollectionNotFoundError when the collection is gone. Returns
+   * the reference's id.
    */
-  abstract insert(reference: NewReference, signal?: AbortSignal): Promise<number>;
-  abstract findEmbedding(key: string): Promise<StoredEmbedding | null>;
+  abstract insert(
+    collection: string,
+    reference: NewReference,
+    signal?: AbortSignal,
+  ): Promise<number>;
+  abstract findEmbedding(collection: string, key: string): Promise<StoredEmbedding | null>;
   /** Every reference of `subject`, oldest first; none when no reference carries it. */
-  abstract findSubjectEmbeddings(subject: string): Promise<StoredEmbedding[]>;
-  abstract findMetadata(key: string): Promise<ReferenceMetadata | null>;
-  abstract readImage(key: string): Promise<StoredImage | null>;
+  abstract findSubjectEmbeddings(collection: string, subject: string): Promise<StoredEmbedding[]>;
+  abstract findMetadata(collection: string, key: string): Promise<ReferenceMetadata | null>;
+  abstract readImage(collection: string, key: string): Promise<StoredImage | null>;
   /** References oldest first, optionally of one subject, a page at a time. */
-  abstract list(page: ReferencePageRequest): Promise<ReferencePage>;
+  abstract list(collection: string, page: ReferencePageRequest): Promise<ReferencePage>;
   /** Every subject with its number of references, by name. */
-  abstract subjects(): Promise<SubjectCount[]>;
+  abstract subjects(collection: string): Promise<SubjectCount[]>;
   /** Removes the reference with its image and logs the change; its id, or null when there was none. */
-  abstract delete(key: string): Promise<number | null>;
+  abstract delete(collection: string, key: string): Promise<number | null>;
 }
 
 /**
@@ -114,22 +121,25 @@ export abstract class ReferenceStore {
  * order, each one's photo, and a new embedding for it. `TypeOrmReferenceStore` is the adapter.
  */
 export abstract class ReembedStore {
-  abstract readImage(key: string): Promise<StoredImage | null>;
+  abstract readImage(collection: string, key: string): Promise<StoredImage | null>;
   /**
    * Gives the reference a new embedding, face box and model, and logs the change, provided it
    * still exists with the model `from` (not deleted or re-embedded meanwhile); whether it did.
    */
   abstract replaceEmbedding(
+    collection: string,
     key: string,
     from: string,
     embedding: { embedding: Float32Array; box: FaceBox; model: string },
   ): Promise<boolean>;
-  /** References with an id above `afterId`, in id order, at most `limit`. */
+  /** References of every collection with an id above `afterId`, in id order, at most `limit`. */
   abstract modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]>;
 }
 
-/** Port for the one figure metrics read from the store. `TypeOrmReferenceStore` is the adapter. */
+/** Port for the figures metrics read from the store. `TypeOrmReferenceStore` is the adapter. */
 export abstract class ReferenceCount {
-  /** How many references are stored. */
+  /** How many references are stored, in every collection. */
   abstract count(): Promise<number>;
+  /** How many references each collection holds; a collection without any is absent. */
+  abstract countByCollection(): Promise<Map<string, number>>;
 }

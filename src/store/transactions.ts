@@ -30,8 +30,13 @@ function lockOf(dataSource: DataSource): Mutex {
 export interface WriteTouch {
   referenceKeys: string[];
   subjects: string[];
-  /** The write erased a person: whatever else names them must go or be made anonymous. */
-  erasure?: boolean;
+  /**
+   * The write erased a person, or a whole collection: whatever else names them (or anyone in the
+   * collection) must go or be made anonymous.
+   */
+  erasure?: 'person' | 'collection';
+  /** The collection written, where it is not the request's own (the collections' routes). */
+  collection?: string;
 }
 
 /**

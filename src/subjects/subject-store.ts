@@ -12,22 +12,27 @@ export interface SubjectReference {
 
 /**
  * Port for a person's reads and writes (`SubjectsService`); `TypeOrmSubjectStore` is the adapter.
- * A person exists while at least one reference carries their subject.
+ * A person is a subject within a collection, and exists while at least one reference of the
+ * collection carries it.
  */
 export abstract class SubjectStore {
   /** The person's references, oldest first; none when nobody carries the subject. */
-  abstract references(subject: string): Promise<SubjectReference[]>;
+  abstract references(collection: string, subject: string): Promise<SubjectReference[]>;
   /** The metadata stored for each of `subjects` that has any. */
-  abstract metadata(subjects: string[]): Promise<Map<string, SubjectMetadata>>;
+  abstract metadata(collection: string, subjects: string[]): Promise<Map<string, SubjectMetadata>>;
   /**
    * Replaces the person's metadata, provided a reference still carries the subject when it is
    * written (checked in the same transaction); whether it was.
    */
-  abstract saveMetadata(subject: string, metadata: SubjectMetadata): Promise<boolean>;
+  abstract saveMetadata(
+    collection: string,
+    subject: string,
+    metadata: SubjectMetadata,
+  ): Promise<boolean>;
   /**
    * Erases the person in one transaction: every reference with its photo and embedding, the
    * metadata, and the change log entries of those references, replaced by one delete entry each
    * so that other replicas drop them. How many references were erased.
    */
-  abstract erase(subject: string): Promise<number>;
+  abstract erase(collection: string, subject: string): Promise<number>;
 }

@@ -1,3 +1,4 @@
+import { RequiresScope } from '../auth/requires-scope.decorator.js';
 import { Audited } from '../audit/audited.decorator.js';
 import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import {
@@ -10,7 +11,13 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiAuditedRead, ApiProtected, ApiStoreWrite } from '../common/api-docs.js';
+import {
+  ApiAuditedRead,
+  ApiInCollection,
+  ApiProtected,
+  ApiStoreWrite,
+} from '../common/api-docs.js';
+import { InCollection } from '../collections/collection.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import {
@@ -33,11 +40,13 @@ const NOT_FOUND = 'No reference found with subject: <subject>';
 
 @ApiTags('subjects')
 @ApiProtected()
+@ApiInCollection()
 @Controller('subjects')
 export class SubjectsController {
   constructor(private readonly subjects: SubjectsService) {}
 
   @Get(':subject')
+  @RequiresScope('read', 'read persons')
   @ApiAuditedRead()
   @Audited('person-read', (answer) => ({
     referenceKeys: (answer as SubjectResponseDto).references.map(({ key }) => key),
@@ -51,11 +60,15 @@ export class SubjectsController {
     type: ErrorResponseDto,
     description: 'Error reading subject: ...',
   })
-  async get(@Param('subject') subject: string): Promise<SubjectResponseDto> {
-    return toSubjectResponse(await this.subjects.describe(subject));
+  async get(
+    @InCollection() collection: string,
+    @Param('subject') subject: string,
+  ): Promise<SubjectResponseDto> {
+    return toSubjectResponse(await this.subjects.describe(collection, subject));
   }
 
   @Put(':subject')
+  @RequiresScope('enrol', 'write person metadata')
   @Audited('person-metadata-write')
   @ApiOperation({
     summary: 'Replace the metadata kept on a person who has at least one reference',
@@ -79,12 +92,17 @@ export class SubjectsController {
   })
   @ApiStoreWrite()
   @Idempotent()
-  async put(@Param('subject') subject: string, @Body() body: unknown): Promise<SubjectResponseDto> {
-    const person = await this.subjects.setMetadata(subject, parseSubjectMetadata(body));
+  async put(
+    @InCollection() collection: string,
+    @Param('subject') subject: string,
+    @Body() body: unknown,
+  ): Promise<SubjectResponseDto> {
+    const person = await this.subjects.setMetadata(collection, subject, parseSubjectMetadata(body));
     return toSubjectResponse(person);
   }
 
   @Delete(':subject')
+  @RequiresScope('delete', 'erase persons')
   @Audited('person-erase')
   @ApiOperation({
     summary: 'Erase a person: every reference, photo, embedding and the metadata, in one go',
@@ -102,7 +120,10 @@ export class SubjectsController {
   })
   @ApiStoreWrite()
   @Idempotent()
-  async erase(@Param('subject') subject: string): Promise<EraseSubjectResponseDto> {
-    return { success: true, deleted: await this.subjects.erase(subject) };
+  async erase(
+    @InCollection() collection: string,
+    @Param('subject') subject: string,
+  ): Promise<EraseSubjectResponseDto> {
+    return { success: true, deleted: await this.subjects.erase(collection, subject) };
   }
 }

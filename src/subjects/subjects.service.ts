@@ -18,27 +18,31 @@ export interface Person {
 export class SubjectsService {
   constructor(private readonly store: SubjectStore) {}
 
-  async describe(subject: string): Promise<Person> {
+  async describe(collection: string, subject: string): Promise<Person> {
     assertSubject(subject);
-    return asOperation('Error reading subject', () => this.person(subject));
+    return asOperation('Error reading subject', () => this.person(collection, subject));
   }
 
   /** Replaces the person's metadata; the person as `describe` gives it. */
-  async setMetadata(subject: string, metadata: SubjectMetadata): Promise<Person> {
+  async setMetadata(
+    collection: string,
+    subject: string,
+    metadata: SubjectMetadata,
+  ): Promise<Person> {
     assertSubject(subject);
     return asOperation('Error saving subject metadata', async () => {
-      if (!(await this.store.saveMetadata(subject, metadata))) {
+      if (!(await this.store.saveMetadata(collection, subject, metadata))) {
         throw new SubjectNotFoundError(subject);
       }
-      return this.person(subject);
+      return this.person(collection, subject);
     });
   }
 
   /** Erases everything stored about the person; how many references they had. */
-  async erase(subject: string): Promise<number> {
+  async erase(collection: string, subject: string): Promise<number> {
     assertSubject(subject);
     return asOperation('Error erasing subject', async () => {
-      const erased = await this.store.erase(subject);
+      const erased = await this.store.erase(collection, subject);
       if (erased === 0) throw new SubjectNotFoundError(subject);
       return erased;
     });
@@ -48,15 +52,17 @@ export class SubjectsService {
    * The metadata of each of these people that has any, for answers that name people (an
    * identification grouped by person); people without metadata are absent from the map.
    */
-  async metadataOf(subjects: string[]): Promise<Map<string, SubjectMetadata>> {
+  async metadataOf(collection: string, subjects: string[]): Promise<Map<string, SubjectMetadata>> {
     if (subjects.length === 0) return new Map();
-    return asOperation('Error reading subject metadata', () => this.store.metadata(subjects));
+    return asOperation('Error reading subject metadata', () =>
+      this.store.metadata(collection, subjects),
+    );
   }
 
-  private async person(subject: string): Promise<Person> {
-    const references = await this.store.references(subject);
+  private async person(collection: string, subject: string): Promise<Person> {
+    const references = await this.store.references(collection, subject);
     if (references.length === 0) throw new SubjectNotFoundError(subject);
-    const metadata = (await this.store.metadata([subject])).get(subject) ?? {};
+    const metadata = (await this.store.metadata(collection, [subject])).get(subject) ?? {};
     return { subject, references, metadata };
   }
 }

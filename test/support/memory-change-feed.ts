@@ -23,9 +23,15 @@ export class SharedStore extends ReferenceChangeFeed {
   private nextChange = 1;
 
   /** What another replica's upload does; `changeId` lets a test commit out of order. */
-  insertByOtherReplica(id: number, model = MODEL, changeId = this.nextChange++): void {
+  insertByOtherReplica(
+    id: number,
+    model = MODEL,
+    changeId = this.nextChange++,
+    collection = 'default',
+  ): void {
     this.references.set(id, {
       id,
+      collection,
       key: `key${id}`,
       filename: `${id}.jpg`,
       subject: `person${id}`,

@@ -147,8 +147,8 @@ export class StoreAccess {
     const plans: QueryPlan[] = [];
     for (const call of ['findEmbedding', 'list'] as const) {
       this.recorder.queries.length = 0;
-      if (call === 'findEmbedding') await store.findEmbedding(key);
-      else await store.list({ offset: 0 });
+      if (call === 'findEmbedding') await store.findEmbedding('default', key);
+      else await store.list('default', { offset: 0 });
       const selects = this.recorder.queries.filter(({ sql }) => /^\s*SELECT/i.test(sql));
       for (const { sql, parameters } of selects) {
         const explain = this.mysql ? 'EXPLAIN' : 'EXPLAIN QUERY PLAN';

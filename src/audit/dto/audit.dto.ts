@@ -65,10 +65,18 @@ export class AuditQueryDto {
 }
 
 export class AuditKeyDto {
-  @ApiProperty({ example: '3f2a9c1b7e04', description: 'First 12 hex of the key’s SHA-256' })
+  @ApiProperty({
+    example: '3f2a9c1b7e04',
+    description:
+      'A scoped key’s id; for a key of API_KEYS the first 12 hex of its SHA-256; `cli` for the ' +
+      'command line',
+  })
   id!: string;
 
-  @ApiProperty({ example: 'api-keys[0]', description: 'Where the key is configured' })
+  @ApiProperty({
+    example: 'api-keys[0]',
+    description: 'A scoped key’s name; for a key of API_KEYS its place in the list',
+  })
   name!: string;
 }
 

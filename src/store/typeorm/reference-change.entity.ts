@@ -14,6 +14,10 @@ export class ReferenceChangeEntity {
   @Column({ name: 'reference_id', type: 'integer' })
   referenceId!: number;
 
+  /** The reference's collection: an erased collection's entries go with it. */
+  @Column({ type: 'varchar', length: 64 })
+  collection!: string;
+
   @Column({ type: 'varchar', length: 6 })
   kind!: ReferenceChangeKind;
 

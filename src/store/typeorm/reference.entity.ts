@@ -11,7 +11,12 @@ export class ReferenceEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;
 
-  @Column({ name: 'ref_key', type: 'varchar', length: 32, unique: true })
+  /** The collection it belongs to: nothing of it is seen through another. */
+  @Column({ type: 'varchar', length: 64 })
+  collection!: string;
+
+  /** Unique within its collection (with `collection`, the unique key). */
+  @Column({ name: 'ref_key', type: 'varchar', length: 32 })
   key!: string;
 
   @Column({ type: 'varchar', length: 1024 })

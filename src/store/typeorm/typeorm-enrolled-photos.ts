@@ -13,7 +13,7 @@ export class TypeOrmEnrolledPhotos extends EnrolledPhotos {
     super();
   }
 
-  async find(digests: string[]): Promise<EnrolledPhoto[]> {
+  async find(collection: string, digests: string[]): Promise<EnrolledPhoto[]> {
     const unique = [...new Set(digests)];
     const found: EnrolledPhoto[] = [];
     for (let start = 0; start < unique.length; start += CHUNK) {
@@ -22,7 +22,7 @@ export class TypeOrmEnrolledPhotos extends EnrolledPhotos {
         .createQueryBuilder('reference')
         .select('reference.imageSha256', 'sha256')
         .addSelect('reference.subject', 'subject')
-        .where({ imageSha256: In(unique.slice(start, start + CHUNK)) })
+        .where({ collection, imageSha256: In(unique.slice(start, start + CHUNK)) })
         .getRawMany<EnrolledPhoto>();
       found.push(...rows);
     }

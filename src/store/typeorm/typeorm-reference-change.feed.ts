@@ -73,6 +73,7 @@ export class TypeOrmReferenceChangeFeed extends ReferenceChangeFeed {
 
 const INDEXED_COLUMNS = {
   id: true,
+  collection: true,
   key: true,
   filename: true,
   subject: true,
@@ -83,6 +84,7 @@ const INDEXED_COLUMNS = {
 function toIndexed(row: ReferenceEntity): IndexedReference {
   return {
     id: row.id,
+    collection: row.collection,
     key: row.key,
     filename: row.filename,
     subject: row.subject,

@@ -30,6 +30,7 @@ import { forgetMetadataOfGone } from './subject-metadata.entity.js';
 import { joinParticipants } from '../transactions.js';
 import { ReferenceEntity } from './reference.entity.js';
 import { isMysql } from '../dialect.js';
+import { holdCollection } from './collection.entity.js';
 
 export function embeddingToBytes(embedding: Float32Array): Buffer {
   const bytes = Buffer.alloc(embedding.length * 4);
@@ -97,9 +98,11 @@ export class TypeOrmReferenceStore
     return this.space.write(work);
   }
 
-  async insert(reference: NewReference, signal?: AbortSignal): Promise<number> {
+  async insert(collection: string, reference: NewReference, signal?: AbortSignal): Promise<number> {
     const id = await this.transaction(async (manager) => {
+      await holdCollection(manager, collection);
       const row = await manager.getRepository(ReferenceEntity).save({
+        collection,
         key: reference.key,
         filename: reference.filename,
         subject: reference.subject,
@@ -113,7 +116,7 @@ export class TypeOrmReferenceStore
         createdAt: new Date(),
       });
       await writeImage(manager, 'insert', row.id, this.cipher.seal(reference.image, reference.key));
-      await logChange(manager, row.id, 'insert');
+      await logChange(manager, row.id, collection, 'insert');
       // Throwing here rolls all three rows back: the window left is the commit itself.
       signal?.throwIfAborted();
       await joinParticipants(manager, {
@@ -125,12 +128,12 @@ export class TypeOrmReferenceStore
     const { key, filename, subject, embedding, model } = reference;
     this.committed.tell({
       kind: 'stored',
-      reference: { id, key, filename, subject, embedding, model },
+      reference: { id, collection, key, filename, subject, embedding, model },
     });
     return id;
   }
 
-  async findEmbedding(key: string): Promise<StoredEmbedding | null> {
+  async findEmbedding(collection: string, key: string): Promise<StoredEmbedding | null> {
     const row = await this.dataSource.getRepository(ReferenceEntity).findOne({
       select: {
         key: true,
@@ -138,7 +141,7 @@ export class TypeOrmReferenceStore
         ...BOX_COLUMNS,
         model: true,
       },
-      where: { key },
+      where: { collection, key },
     });
     if (!row) return null;
     return {
@@ -149,11 +152,11 @@ export class TypeOrmReferenceStore
     };
   }
 
-  async findSubjectEmbeddings(subject: string): Promise<StoredEmbedding[]> {
-    // By the (subject, id) index: the person's rows only, oldest first, no image bytes.
+  async findSubjectEmbeddings(collection: string, subject: string): Promise<StoredEmbedding[]> {
+    // By the (collection, subject, id) index: the person's rows only, oldest first, no image bytes.
     const rows = await this.dataSource.getRepository(ReferenceEntity).find({
       select: { key: true, embedding: true, ...BOX_COLUMNS, model: true },
-      where: { subject },
+      where: { collection, subject },
       order: { id: 'ASC' },
     });
     return rows.map((row) => ({
@@ -164,7 +167,7 @@ export class TypeOrmReferenceStore
     }));
   }
 
-  async findMetadata(key: string): Promise<ReferenceMetadata | null> {
+  async findMetadata(collection: string, key: string): Promise<ReferenceMetadata | null> {
     const row = await this.dataSource.getRepository(ReferenceEntity).findOne({
       select: {
         key: true,
@@ -178,7 +181,7 @@ export class TypeOrmReferenceStore
         imageSha256: true,
         createdAt: true,
       },
-      where: { key },
+      where: { collection, key },
     });
     if (!row) return null;
     return {
@@ -195,7 +198,7 @@ export class TypeOrmReferenceStore
     };
   }
 
-  async readImage(key: string): Promise<StoredImage | null> {
+  async readImage(collection: string, key: string): Promise<StoredImage | null> {
     const row = await this.dataSource
       .getRepository(ReferenceImageEntity)
       .createQueryBuilder('image')
@@ -205,7 +208,7 @@ export class TypeOrmReferenceStore
         'reference.contentType AS contentType',
         'reference.filename AS filename',
       ])
-      .where('reference.key = :key', { key })
+      .where('reference.collection = :collection AND reference.key = :key', { collection, key })
       .getRawOne<{ bytes: Buffer; contentType: string; filename: string }>();
     if (!row) return null;
     return {
@@ -232,9 +235,15 @@ export class TypeOrmReferenceStore
   }
 
   /** Raw rows, not entities: hydrating 10,000 entities cost several times the query itself. */
-  async list({ limit, offset, subject }: ReferencePageRequest): Promise<ReferencePage> {
-    const matching = this.dataSource.getRepository(ReferenceEntity).createQueryBuilder('reference');
-    if (subject !== undefined) matching.where('reference.subject = :subject', { subject });
+  async list(
+    collection: string,
+    { limit, offset, subject }: ReferencePageRequest,
+  ): Promise<ReferencePage> {
+    const matching = this.dataSource
+      .getRepository(ReferenceEntity)
+      .createQueryBuilder('reference')
+      .where('reference.collection = :collection', { collection });
+    if (subject !== undefined) matching.andWhere('reference.subject = :subject', { subject });
     const [items, total] = await Promise.all([
       matching
         .clone()
@@ -251,13 +260,14 @@ export class TypeOrmReferenceStore
     return { total, items };
   }
 
-  async subjects(): Promise<SubjectCount[]> {
+  async subjects(collection: string): Promise<SubjectCount[]> {
     const rows = await this.dataSource
       .getRepository(ReferenceEntity)
       .createQueryBuilder('reference')
       .select('reference.subject', 'subject')
       .addSelect('COUNT(*)', 'references')
-      .where('reference.subject IS NOT NULL')
+      .where('reference.collection = :collection', { collection })
+      .andWhere('reference.subject IS NOT NULL')
       .groupBy('reference.subject')
       .orderBy('reference.subject', 'ASC')
       .getRawMany<{ subject: string; references: number | string }>();
@@ -269,18 +279,29 @@ export class TypeOrmReferenceStore
     return this.dataSource.getRepository(ReferenceEntity).count();
   }
 
-  async delete(key: string): Promise<number | null> {
+  async countByCollection(): Promise<Map<string, number>> {
+    const rows = await this.dataSource
+      .getRepository(ReferenceEntity)
+      .createQueryBuilder('reference')
+      .select('reference.collection', 'collection')
+      .addSelect('COUNT(*)', 'references')
+      .groupBy('reference.collection')
+      .getRawMany<{ collection: string; references: number | string }>();
+    return new Map(rows.map((row) => [row.collection, Number(row.references)]));
+  }
+
+  async delete(collection: string, key: string): Promise<number | null> {
     const id = await this.transaction(async (manager) => {
       const row = await manager
         .getRepository(ReferenceEntity)
-        .findOne({ select: { id: true, subject: true }, where: { key } });
+        .findOne({ select: { id: true, subject: true }, where: { collection, key } });
       if (!row) return null;
       // Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per connection.
       await manager.getRepository(ReferenceImageEntity).delete({ referenceId: row.id });
       await manager.getRepository(ReferenceEntity).delete({ id: row.id });
-      await logChange(manager, row.id, 'delete');
+      await logChange(manager, row.id, collection, 'delete');
       // A person's metadata goes with their last reference: nothing of them is left behind.
-      if (row.subject !== null) await forgetMetadataOfGone(manager, row.subject);
+      if (row.subject !== null) await forgetMetadataOfGone(manager, collection, row.subject);
       await joinParticipants(manager, {
         referenceKeys: [key],
         subjects: row.subject === null ? [] : [row.subject],
@@ -292,6 +313,7 @@ export class TypeOrmReferenceStore
   }
 
   async replaceEmbedding(
+    collection: string,
     key: string,
     from: string,
     { embedding, box, model }: { embedding: Float32Array; box: FaceBox; model: string },
@@ -300,7 +322,7 @@ export class TypeOrmReferenceStore
       const references = manager.getRepository(ReferenceEntity);
       const row = await references.findOne({
         select: { id: true, filename: true, subject: true },
-        where: { key, model: from },
+        where: { collection, key, model: from },
       });
       if (!row) return null;
       const { affected } = await references.update(
@@ -308,21 +330,21 @@ export class TypeOrmReferenceStore
         { embedding: embeddingToBytes(embedding), ...boxColumns(box), model },
       );
       if (!affected) return null;
-      await logChange(manager, row.id, 'insert');
+      await logChange(manager, row.id, collection, 'insert');
       return row;
     });
     if (!replaced) return false;
     const { id, filename, subject } = replaced;
     this.committed.tell({
       kind: 'stored',
-      reference: { id, key, filename, subject, embedding, model },
+      reference: { id, collection, key, filename, subject, embedding, model },
     });
     return true;
   }
 
   async modelsAfter(afterId: number, limit: number): Promise<ReferenceModel[]> {
     return this.dataSource.getRepository(ReferenceEntity).find({
-      select: { id: true, key: true, model: true },
+      select: { id: true, collection: true, key: true, model: true },
       where: { id: MoreThan(afterId) },
       order: { id: 'ASC' },
       take: limit,
@@ -345,9 +367,10 @@ function boxColumns(box: FaceBox) {
 export async function logChange(
   manager: EntityManager,
   referenceId: number,
+  collection: string,
   kind: ReferenceChangeKind,
 ): Promise<void> {
   await manager
     .getRepository(ReferenceChangeEntity)
-    .insert({ referenceId, kind, createdAt: new Date() });
+    .insert({ referenceId, collection, kind, createdAt: new Date() });
 }

@@ -14,6 +14,7 @@ import type { SubjectMetadata } from '../subject-metadata.js';
 import { SubjectStore, type SubjectReference } from '../subject-store.js';
 import { SubjectMetadataEntity } from '../../store/typeorm/subject-metadata.entity.js';
 import { lockForWrite } from '../../store/dialect.js';
+import { holdCollection } from '../../store/typeorm/collection.entity.js';
 
 /** Ids per IN (...) list: a person with thousands of photos stays within any statement limit. */
 const ID_BATCH = 500;
@@ -28,10 +29,10 @@ export class TypeOrmSubjectStore extends SubjectStore {
     super();
   }
 
-  async references(subject: string): Promise<SubjectReference[]> {
+  async references(collection: string, subject: string): Promise<SubjectReference[]> {
     const rows = await this.dataSource.getRepository(ReferenceEntity).find({
       select: { id: true, key: true, filename: true, faceQuality: true, createdAt: true },
-      where: { subject },
+      where: { collection, subject },
       order: { id: 'ASC' },
     });
     return rows.map((row) => ({
@@ -42,23 +43,30 @@ export class TypeOrmSubjectStore extends SubjectStore {
     }));
   }
 
-  async metadata(subjects: string[]): Promise<Map<string, SubjectMetadata>> {
+  async metadata(collection: string, subjects: string[]): Promise<Map<string, SubjectMetadata>> {
     const found = new Map<string, SubjectMetadata>();
     for (const batch of batches([...new Set(subjects)])) {
-      const rows = await this.dataSource
-        .getRepository(SubjectMetadataEntity)
-        .find({ select: { subject: true, metadata: true }, where: { subject: In(batch) } });
+      const rows = await this.dataSource.getRepository(SubjectMetadataEntity).find({
+        select: { subject: true, metadata: true },
+        where: { collection, subject: In(batch) },
+      });
       for (const row of rows) found.set(row.subject, JSON.parse(row.metadata) as SubjectMetadata);
     }
     return found;
   }
 
-  async saveMetadata(subject: string, metadata: SubjectMetadata): Promise<boolean> {
+  async saveMetadata(
+    collection: string,
+    subject: string,
+    metadata: SubjectMetadata,
+  ): Promise<boolean> {
     return this.space.write(async (manager) => {
+      await holdCollection(manager, collection);
       // Locked, so that a concurrent delete of the last reference waits, or is waited for, and
       // metadata is never written for a person who has just gone.
-      if ((await this.lockReferences(manager, subject)).length === 0) return false;
+      if ((await this.lockReferences(manager, collection, subject)).length === 0) return false;
       await manager.getRepository(SubjectMetadataEntity).save({
+        collection,
         subject,
         metadata: JSON.stringify(metadata),
         updatedAt: new Date(),
@@ -69,9 +77,9 @@ export class TypeOrmSubjectStore extends SubjectStore {
     });
   }
 
-  async erase(subject: string): Promise<number> {
+  async erase(collection: string, subject: string): Promise<number> {
     const ids = await this.space.write(async (manager) => {
-      const rows = await this.lockReferences(manager, subject);
+      const rows = await this.lockReferences(manager, collection, subject);
       const ids = rows.map((row) => row.id);
       for (const batch of batches(ids)) {
         // Explicit rather than relying on ON DELETE CASCADE, which SQLite honours only per connection.
@@ -81,15 +89,16 @@ export class TypeOrmSubjectStore extends SubjectStore {
         await manager.getRepository(ReferenceChangeEntity).delete({ referenceId: In(batch) });
       }
       // One delete entry per reference, carrying its id only, for other replicas to drop it.
-      for (const id of ids) await logChange(manager, id, 'delete');
-      await manager.getRepository(SubjectMetadataEntity).delete({ subject });
+      for (const id of ids) await logChange(manager, id, collection, 'delete');
+      await manager.getRepository(SubjectMetadataEntity).delete({ collection, subject });
       // An idempotent upload's or delete's kept answer names the reference's key: it goes too.
       for (const { key } of rows) {
         await manager
           .getRepository(IdempotencyKeyEntity)
           .createQueryBuilder()
           .delete()
-          .where('response_body LIKE :answer', { answer: `%${key}%` })
+          .where('collection = :collection', { collection })
+          .andWhere('response_body LIKE :answer', { answer: `%${key}%` })
           .execute();
       }
       // After the answers it erased: an idempotent DELETE's own key is spent here, and only when
@@ -98,7 +107,7 @@ export class TypeOrmSubjectStore extends SubjectStore {
         await joinParticipants(manager, {
           referenceKeys: rows.map(({ key }) => key),
           subjects: [subject],
-          erasure: true,
+          erasure: 'person',
         });
       }
       return ids;
@@ -110,6 +119,7 @@ export class TypeOrmSubjectStore extends SubjectStore {
   /** The ids and keys of the subject's references, write-locked on MySQL (SQLite's writes take turns). */
   private lockReferences(
     manager: EntityManager,
+    collection: string,
     subject: string,
   ): Promise<{ id: number; key: string }[]> {
     const query = manager
@@ -117,7 +127,8 @@ export class TypeOrmSubjectStore extends SubjectStore {
       .createQueryBuilder('reference')
       .select('reference.id', 'id')
       .addSelect('reference.key', 'key')
-      .where('reference.subject = :subject', { subject })
+      .where('reference.collection = :collection', { collection })
+      .andWhere('reference.subject = :subject', { subject })
       .orderBy('reference.id', 'ASC');
     return lockForWrite(query).getRawMany<{ id: number; key: string }>();
   }
