@@ -1,8 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import {
+  CALIBRATION_FILE,
+  cohortScoreThreshold,
+  type CalibrationTable,
+} from '../src/face-engine/calibration.js';
 import { fixture, startApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
@@ -82,6 +88,20 @@ describe('identify by person (group_by=subject) on MariaDB', () => {
       distances,
       [...distances].sort((x, y) => x - y),
     );
+  });
+
+  it("should name the cohort rule's operating point: the score threshold for this many people", async () => {
+    const { search } = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+    const body = await identify('orl-s1-4.png', { group_by: 'subject' });
+    assert.equal(body.target_fpir, 0.01);
+    assert.equal(body.threshold, Math.floor(cohortScoreThreshold(search!, 0.01, 5) * 1e5) / 1e5);
+    const high = await identify('orl-s1-4.png', { group_by: 'subject', security: 'high' });
+    assert.equal(high.target_fpir, 0.001);
+    assert.ok(high.threshold < body.threshold);
+    for (const person of body.faces[0].subjects!) {
+      assert.equal(person.verified, person.distance <= person.threshold, JSON.stringify(person));
+      assert.ok(person.fpir > 0 && person.fpir <= 1);
+    }
   });
 
   it('should give each person found the metadata stored on them', async () => {

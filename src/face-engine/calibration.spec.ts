@@ -8,6 +8,8 @@ import {
   CALIBRATION_FILE,
   calibrationFile,
   calibrationProblems,
+  cohortFalsePositiveRate,
+  cohortScoreThreshold,
   falseAcceptRate,
   PERSON_REFERENCE_COUNTS,
   personTable,
@@ -15,6 +17,7 @@ import {
   pairRateForFpir,
   thresholdForPairRate,
   type CalibrationTable,
+  type SearchCalibration,
 } from './calibration.js';
 import { FakeFaceAnalyser } from '../../test/support/fake-face-analyser.js';
 import { appConfigFrom } from '../config/app-config.js';
@@ -267,6 +270,118 @@ describe("a person's operating point", () => {
       assert.equal(targetFpir, 0.01);
       assert.ok(current.personSearchFalsePositiveRate(threshold, 1_000, n)! <= 0.01 * 1.0001);
     }
+  });
+});
+
+describe('the shipped search table (the cohort rule of a search by person)', () => {
+  const search = shipped.search!;
+  const current = new Calibration(analyser(shipped.model), config);
+
+  it('should be there, with a cohort, a weight and gallery sizes ascending', () => {
+    assert.equal(search.rule, 'cohort');
+    assert.ok(search.cohort >= 1 && search.weight > 0);
+    assert.deepEqual(calibrationProblems(shipped), []);
+    assert.ok(search.galleries.length >= 3);
+  });
+
+  it('should rest on enough searches per gallery size to tell FPIR 0.1% from 0', () => {
+    for (const gallery of search.galleries)
+      assert.ok(gallery.searches >= 3_000, String(gallery.people));
+  });
+
+  it('should give each target its threshold: the estimated FPIR there at most the target', () => {
+    for (const people of [1, 5, 10, 100, 1_000, 2_000]) {
+      for (const fpir of [0.001, 0.01, 0.1]) {
+        const threshold = cohortScoreThreshold(search, fpir, people);
+        const estimated = cohortFalsePositiveRate(search, threshold, people);
+        assert.ok(estimated <= fpir * 1.0001, `${fpir} at ${people}: ${estimated}`);
+        assert.ok(cohortFalsePositiveRate(search, threshold + 0.002, people) > fpir);
+      }
+    }
+  });
+
+  it('should name the target of a level and leave a client threshold to the distance', () => {
+    const point = current.cohortSearchThreshold({ security: 'high' }, 1_000, 0.01)!;
+    assert.equal(point.targetFpir, 0.001);
+    assert.ok(point.threshold < current.cohortSearchThreshold({}, 1_000, 0.01)!.threshold);
+    assert.equal(current.cohortSearchThreshold({ threshold: 0.05 }, 1_000, 0.01), undefined);
+    const other = new Calibration(analyser('another-model+p9'), config);
+    assert.equal(other.cohortSearchThreshold({}, 1_000, 0.01), undefined);
+  });
+});
+
+describe('a search table read across gallery sizes', () => {
+  const gallery = (people: number, at: number) => ({
+    people,
+    searches: 1_000,
+    fpir: [
+      [at - 0.01, 0.001],
+      [at + 0.01, 0.1],
+    ] as [number, number][],
+  });
+  const search: SearchCalibration = {
+    rule: 'cohort',
+    cohort: 5,
+    weight: 0.5,
+    measuredOn: 'test',
+    galleries: [gallery(10, 0.03), gallery(1_000, 0.01)],
+  };
+
+  it('should read the measured sizes as measured, and between them as the rate reads', () => {
+    assert.ok(Math.abs(cohortScoreThreshold(search, 0.001, 10) - 0.02) < 1e-12);
+    assert.ok(Math.abs(cohortScoreThreshold(search, 0.001, 1_000) - 0.0) < 1e-12);
+    // Halfway in log size, the rate is the mean of the two sizes' rates at each score.
+    const halfway =
+      (falseAcceptRate({ far: search.galleries[0].fpir }, 0.015) +
+        falseAcceptRate({ far: search.galleries[1].fpir }, 0.015)) /
+      2;
+    assert.ok(Math.abs(cohortFalsePositiveRate(search, 0.015, 100) - halfway) < 1e-12);
+    const between = cohortScoreThreshold(search, 0.05, 100);
+    assert.ok(
+      between > cohortScoreThreshold(search, 0.05, 1_000) &&
+        between < cohortScoreThreshold(search, 0.05, 10),
+    );
+    assert.ok(cohortFalsePositiveRate(search, between, 100) <= 0.05 * 1.0001);
+  });
+
+  it('should keep the smallest size below it and extrapolate beyond the largest, tightening', () => {
+    assert.equal(cohortScoreThreshold(search, 0.01, 2), cohortScoreThreshold(search, 0.01, 10));
+    assert.ok(
+      cohortScoreThreshold(search, 0.01, 100_000) < cohortScoreThreshold(search, 0.01, 1_000),
+    );
+    assert.ok(
+      cohortFalsePositiveRate(search, 0.005, 100_000) >
+        cohortFalsePositiveRate(search, 0.005, 1_000),
+    );
+    assert.ok(cohortFalsePositiveRate(search, 0.01, 1e12) <= 1);
+  });
+
+  it('should refuse a table whose sizes do not ascend or whose rate falls', () => {
+    const unsound = {
+      ...shipped,
+      search: {
+        ...search,
+        galleries: [
+          gallery(1_000, 0.01),
+          {
+            ...gallery(10, 0.03),
+            fpir: [
+              [0, 0.1],
+              [0.1, 0.01],
+            ] as [number, number][],
+          },
+        ],
+      },
+    };
+    const problems = calibrationProblems(unsound);
+    assert.ok(
+      problems.some((problem) => problem.includes('do not ascend')),
+      String(problems),
+    );
+    assert.ok(
+      problems.some((problem) => problem.includes('the rate falls')),
+      String(problems),
+    );
   });
 });
 

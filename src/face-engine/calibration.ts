@@ -12,6 +12,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { FaceModelSetting } from '../config/environment.js';
 import { FaceAnalyser } from './face-analyser.js';
 import { falseAcceptRate } from './false-accept-rate.js';
+import type { CohortRule } from './cohort-rule.js';
 import { PERSON_RULES, type PersonRule } from './person-rule.js';
 
 export { falseAcceptRate };
@@ -29,6 +30,8 @@ export interface CalibrationTable {
   far: [distance: number, rate: number][];
   /** The person-level tables, where `npm run person-level -- --write-person-table` wrote them. */
   person?: PersonCalibration;
+  /** The search by person's cohort rule, where `npm run open-set-rules -- --write-search-table` wrote it. */
+  search?: SearchCalibration;
 }
 
 /**
@@ -59,6 +62,28 @@ export interface PersonTable {
 }
 
 /**
+ * What `npm run open-set-rules -- --write-search-table` measured for the search by person
+ * (`/identify?group_by=subject`) under the cohort rule: per gallery size in people, the share of
+ * searches by people not in the gallery whose nearest person scores at or below each score. A
+ * stranger's best score depends on the whole gallery (the cohort is part of it), so the rate is
+ * measured per gallery size, not derived from a per-pair rate as the other tables are.
+ */
+export interface SearchCalibration extends CohortRule {
+  rule: 'cohort';
+  measuredOn: string;
+  /** Gallery sizes ascending. */
+  galleries: SearchTable[];
+}
+
+export interface SearchTable {
+  people: number;
+  /** Non-mated searches measured; the smallest rate the table can tell is one of them. */
+  searches: number;
+  /** [score, FPIR], score ascending: never 0, one search being the least the table can tell. */
+  fpir: [score: number, rate: number][];
+}
+
+/**
  * The reasons `calibration` cannot be used: each table's false accept rate must rise with the
  * distance, its levels be ordered, and every reference count be present. Empty when it is sound.
  */
@@ -85,6 +110,21 @@ export function calibrationProblems(calibration: CalibrationTable): string[] {
       else problems.push(`person: no table for ${count} references`);
     }
   }
+  const { search } = calibration;
+  if (search) {
+    if (search.rule !== 'cohort') problems.push(`search: unknown rule ${String(search.rule)}`);
+    if (!(search.cohort >= 1 && search.weight >= 0)) problems.push('search: bad cohort or weight');
+    if (search.galleries.length === 0) problems.push('search: no gallery measured');
+    search.galleries.forEach((gallery, index) => {
+      const before = search.galleries[index - 1];
+      if (before && !(gallery.people > before.people)) {
+        problems.push(`search: gallery sizes do not ascend at ${gallery.people}`);
+      }
+      // The same checks as a false accept rate table's, less the levels it has none of.
+      const levels = { high: 0, medium: 0, low: 0 };
+      checkTable(`search table for ${gallery.people}`, { far: gallery.fpir, thresholds: levels });
+    });
+  }
   return problems;
 }
 
@@ -92,6 +132,58 @@ export function calibrationProblems(calibration: CalibrationTable): string[] {
 export function personTable(person: PersonCalibration, references: number): PersonTable {
   const count = Math.min(Math.max(references, 1), PERSON_REFERENCE_COUNTS.at(-1)!);
   return person.tables.find((table) => table.references === count)!;
+}
+
+/**
+ * `read(table)` at a gallery of `people`, from the measured sizes: linear in the logarithm of the
+ * size between two of them, the smallest's below them, and beyond the largest extrapolated along
+ * the last two (an estimate that grows less certain the further the gallery is beyond them).
+ */
+function acrossGalleries(
+  search: SearchCalibration,
+  people: number,
+  read: (table: SearchTable) => number,
+): number {
+  const { galleries } = search;
+  if (galleries.length === 1 || people <= galleries[0].people) return read(galleries[0]);
+  const above = galleries.findIndex((gallery) => gallery.people >= people);
+  const upper = above === -1 ? galleries.length - 1 : above;
+  const [from, to] = [galleries[upper - 1], galleries[upper]];
+  const share = Math.log(people / from.people) / Math.log(to.people / from.people);
+  return read(from) + share * (read(to) - read(from));
+}
+
+/** The estimated chance that a stranger's search of `people` persons has one at `score` or below. */
+export function cohortFalsePositiveRate(
+  search: SearchCalibration,
+  score: number,
+  people: number,
+): number {
+  const rate = acrossGalleries(search, people, (table) =>
+    falseAcceptRate({ far: table.fpir }, score),
+  );
+  return Math.min(Math.max(rate, 0), 1);
+}
+
+/**
+ * The largest score at which a stranger's search of `people` persons matches with `fpir` chance:
+ * the inverse of `cohortFalsePositiveRate` at that size (its rate made to rise with the score where
+ * reading between sizes would make it dip), so that the threshold and the rate it answers agree.
+ */
+export function cohortScoreThreshold(
+  search: SearchCalibration,
+  fpir: number,
+  people: number,
+): number {
+  const scores = [
+    ...new Set(search.galleries.flatMap((gallery) => gallery.fpir.map(([score]) => score))),
+  ].sort((a, b) => a - b);
+  let highest = 0;
+  const atSize = scores.map((score): [number, number] => {
+    highest = Math.max(highest, cohortFalsePositiveRate(search, score, people));
+    return [score, highest];
+  });
+  return thresholdForPairRate(atSize, fpir);
 }
 
 /** Shipped with the code, beside the sums of the weights it was measured with: dlib's. */
@@ -313,6 +405,30 @@ export class Calibration {
           : derived,
       targetFpir,
     };
+  }
+
+  /** The cohort rule of the search by person, where the running model's calibration has one. */
+  search(): SearchCalibration | undefined {
+    return this.current()?.search;
+  }
+
+  /**
+   * The score threshold of a search by person under the cohort rule, for a search of `people`
+   * persons at the chosen target FPIR. Undefined where the client gave a threshold (a distance,
+   * applied as it is) or the model has no cohort calibration.
+   */
+  cohortSearchThreshold(
+    point: OperatingPoint,
+    people: number,
+    defaultFpir: number,
+  ): (SearchOperatingPoint & { targetFpir: number }) | undefined {
+    const search = this.check(point)?.search;
+    if (point.threshold !== undefined || !search) return undefined;
+    const targetFpir =
+      point.security === undefined ? defaultFpir : SEARCH_SECURITY_LEVELS[point.security];
+    // Rounded down: a threshold that reads well must not let more strangers through.
+    const threshold = Math.floor(cohortScoreThreshold(search, targetFpir, people) * 1e5) / 1e5;
+    return { threshold, targetFpir };
   }
 
   /**

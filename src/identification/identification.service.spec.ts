@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   EngineBusyError,
@@ -9,7 +10,14 @@ import {
 import type { UploadedImage } from '../common/photo-form.js';
 import { appConfigFrom } from '../config/app-config.js';
 import { validateEnvironment } from '../config/environment.js';
-import { Calibration } from '../face-engine/calibration.js';
+import {
+  Calibration,
+  CALIBRATION_FILE,
+  cohortFalsePositiveRate,
+  cohortScoreThreshold,
+  type CalibrationTable,
+} from '../face-engine/calibration.js';
+import { cohortDistanceThreshold, cohortMean, cohortScore } from '../face-engine/cohort-rule.js';
 import { FakeFaceAnalyser, fakeFace } from '../../test/support/fake-face-analyser.js';
 import { MODEL, SharedStore, unit } from '../../test/support/memory-change-feed.js';
 import { MemorySubjectStore } from '../../test/support/memory-subject-store.js';
@@ -145,5 +153,85 @@ describe('IdentificationService', () => {
         return true;
       },
     );
+  });
+});
+
+describe('IdentificationService by person under the cohort rule (the shipped calibration)', () => {
+  const shipped = JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) as CalibrationTable;
+  const search = shipped.search!;
+  /** A unit embedding at cosine distance `distance` from the probe (axis 0), off along `axis`. */
+  const at = (distance: number, axis: number) => {
+    const embedding = new Float32Array(128);
+    embedding[0] = 1 - distance;
+    embedding[axis] = Math.sqrt(1 - (1 - distance) ** 2);
+    return embedding;
+  };
+
+  /** The nearest person found by a search of people at `distances` from the probe. */
+  async function nearest(distances: number[], point: { threshold?: number } = {}) {
+    const engine = Object.assign(new FakeFaceAnalyser(), { model: shipped.model });
+    const config = appConfigFrom(validateEnvironment({}));
+    const store = new SharedStore();
+    distances.forEach((distance, index) => {
+      store.insertByOtherReplica(index + 1, shipped.model);
+      store.references.get(index + 1)!.embedding = at(distance, index + 1);
+    });
+    const index = new ReferenceIndex(store, engine, config);
+    await index.onApplicationBootstrap();
+    try {
+      const calibration = new Calibration(engine, config);
+      const service = new IdentificationService(
+        engine,
+        index,
+        calibration,
+        config,
+        new SubjectsService(new MemorySubjectStore()),
+      );
+      engine.faces = [fakeFace(at(0, 127), { box: box(20) })];
+      const result = await service.identify('default', photo, {
+        limit: 1,
+        groupBy: 'subject',
+        ...point,
+      });
+      return { result, person: result.faces[0].subjects![0], calibration };
+    } finally {
+      index.onApplicationShutdown();
+    }
+  }
+
+  it('should hold a face near many people to a closer distance than a distinctive face', async () => {
+    const crowded = await nearest([0.04, 0.05, 0.05, 0.05, 0.06, 0.06]);
+    const distinctive = await nearest([0.04, 0.3, 0.3, 0.3, 0.3, 0.3]);
+    assert.equal(crowded.person.subject, 'person1');
+    assert.equal(crowded.person.verified, false);
+    assert.equal(distinctive.person.verified, true);
+    assert.ok(crowded.person.threshold < distinctive.person.threshold);
+  });
+
+  it('should name the score threshold and target applied, each person the distance it stands for', async () => {
+    const distances = [0.03, 0.05, 0.06, 0.07, 0.08, 0.09];
+    const { result, person, calibration } = await nearest(distances);
+    const scoreThreshold = Math.floor(cohortScoreThreshold(search, 0.01, 6) * 1e5) / 1e5;
+    assert.equal(result.threshold, scoreThreshold);
+    assert.equal(result.targetFpir, 0.01);
+    const mean = cohortMean(distances, search.cohort);
+    const expected = Math.min(
+      Math.floor(cohortDistanceThreshold(scoreThreshold, mean, search) * 1e5) / 1e5,
+      calibration.personThreshold({}, 1, 0.079),
+    );
+    assert.ok(Math.abs(person.threshold - expected) < 1e-9, `${person.threshold} ${expected}`);
+    assert.equal(person.verified, person.distance <= person.threshold);
+    const score = cohortScore(person.distance, mean, search);
+    assert.ok(Math.abs(person.fpir! - cohortFalsePositiveRate(search, score, 6)) < 1e-9);
+  });
+
+  it("should apply a client's threshold to the distance as it is", async () => {
+    const { result, person } = await nearest([0.04, 0.05, 0.05, 0.05, 0.06, 0.06], {
+      threshold: 0.045,
+    });
+    assert.equal(result.threshold, 0.045);
+    assert.equal(result.targetFpir, null);
+    assert.equal(person.threshold, 0.045);
+    assert.equal(person.verified, true);
   });
 });

@@ -3,8 +3,18 @@ import { NoFaceDetectedError } from '../common/errors.js';
 import { asOperation } from '../common/operation.js';
 import { AppConfig } from '../config/app-config.js';
 import type { OperatingPoint } from '../common/operating-point.js';
-import { Calibration, type SearchOperatingPoint } from '../face-engine/calibration.js';
+import {
+  Calibration,
+  cohortFalsePositiveRate,
+  type SearchOperatingPoint,
+} from '../face-engine/calibration.js';
 import { FaceAnalyser } from '../face-engine/face-analyser.js';
+import {
+  cohortDistanceThreshold,
+  cohortMean,
+  cohortScore,
+  type CohortRule,
+} from '../face-engine/cohort-rule.js';
 import { isMatch, judge } from '../face-engine/match-rule.js';
 import { DEFAULT_PERSON_RULE, personDistance } from '../face-engine/person-rule.js';
 import type { FaceBox } from '../face-engine/face-engine.types.js';
@@ -100,8 +110,12 @@ export class IdentificationService {
       if (faces.length === 0) throw new NoFaceDetectedError();
       const searched = this.index.sizeOf(collection);
       const people = options.groupBy === 'subject' ? this.index.people(collection) : undefined;
+      // By person, the calibrated cohort rule's score threshold where the model has one.
+      const cohortPoint =
+        people &&
+        this.calibration.cohortSearchThreshold(options, people.size, IDENTIFY_TARGET_FPIR);
       const { threshold, targetFpir } = people
-        ? this.personPoint(options, people.size, 1)
+        ? (cohortPoint ?? this.personPoint(options, people.size, 1))
         : this.calibration.searchThreshold(
             options,
             searched,
@@ -114,7 +128,10 @@ export class IdentificationService {
       for (const face of leftToRight) {
         identified.push(
           people
-            ? { box: face.box, subjects: this.nearestPeople(face.embedding, people, options) }
+            ? {
+                box: face.box,
+                subjects: this.nearestPeople(face.embedding, people, options, cohortPoint),
+              }
             : {
                 box: face.box,
                 matches: this.index
@@ -165,24 +182,43 @@ export class IdentificationService {
   /**
    * The people nearest to `embedding`, each once, their references combined by the person-level
    * rule: the `limit` nearest, and beyond them every other person within their threshold, so that
-   * a look-alike who also matches is never cut off.
+   * a look-alike who also matches is never cut off. Under the cohort rule (`cohortPoint`) each
+   * person's threshold is the distance the score threshold stands for with this face's cohort.
    */
   private nearestPeople(
     embedding: Float32Array,
     people: ReturnType<ReferenceIndex['people']>,
     options: IdentifyOptions,
+    cohortPoint: SearchOperatingPoint | undefined,
   ): PersonMatch[] {
     const rule = this.calibration.person()?.rule ?? DEFAULT_PERSON_RULE;
+    const ranked = [...people.values()]
+      .map((group) => ({ group, distance: personDistance(embedding, group.vectors, rule) }))
+      .sort((a, b) => a.distance - b.distance);
+    const search = cohortPoint && this.calibration.search();
+    const mean =
+      search &&
+      cohortMean(
+        ranked.slice(0, search.cohort).map(({ distance }) => distance),
+        search.cohort,
+      );
     const points = new Map<number, SearchOperatingPoint>();
     const pointFor = (references: number) => {
       const bucket = Math.min(references, 3);
       let point = points.get(bucket);
-      if (!point) points.set(bucket, (point = this.personPoint(options, people.size, bucket)));
+      if (!point) {
+        point =
+          search && mean !== undefined
+            ? this.cohortPersonPoint(cohortPoint, options, mean, search, bucket)
+            : this.personPoint(options, people.size, bucket);
+        points.set(bucket, point);
+      }
       return point;
     };
-    const ranked = [...people.values()]
-      .map((group) => ({ group, distance: personDistance(embedding, group.vectors, rule) }))
-      .sort((a, b) => a.distance - b.distance);
+    const fpirOf = (distance: number, references: number) =>
+      search && mean !== undefined
+        ? cohortFalsePositiveRate(search, cohortScore(distance, mean, search), people.size)
+        : this.calibration.personSearchFalsePositiveRate(distance, people.size, references);
     return ranked
       .map(({ group, distance }) => ({ group, distance, point: pointFor(group.entries.length) }))
       .filter(
@@ -197,12 +233,36 @@ export class IdentificationService {
           distance,
           threshold: point.threshold,
           ...judge(distance, point.threshold, this.calibration, references),
-          fpir: this.calibration.personSearchFalsePositiveRate(distance, people.size, references),
+          fpir: fpirOf(distance, references),
           referencesUsed: references,
           // Filled in for every face at once (withMetadata): one read of the store per search.
           metadata: {},
         };
       });
+  }
+
+  /**
+   * The distance threshold of a person with `references` references under the cohort rule, for
+   * a face whose cohort mean is `mean`: by default never looser than that person's verification
+   * default, so a small gallery's search is no laxer than verifying the person.
+   */
+  private cohortPersonPoint(
+    point: SearchOperatingPoint,
+    options: IdentifyOptions,
+    mean: number,
+    rule: CohortRule,
+    references: number,
+  ): SearchOperatingPoint {
+    // Rounded down: a threshold that reads well must not let more strangers through.
+    const derived = Math.floor(cohortDistanceThreshold(point.threshold, mean, rule) * 1e5) / 1e5;
+    const threshold =
+      options.security === undefined
+        ? Math.min(
+            derived,
+            this.calibration.personThreshold({}, references, this.config.env.FACE_MATCH_THRESHOLD),
+          )
+        : derived;
+    return { threshold, targetFpir: point.targetFpir };
   }
 
   /** Each person found carries what is stored about them (`PUT /subjects/{subject}`). */

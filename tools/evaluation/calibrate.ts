@@ -490,9 +490,11 @@ if (args['write-table']) {
     thresholds: levels,
     far: farTable(),
   };
-  // The person-level tables (npm run person-level) are kept: they are measured apart.
+  // The person-level and search tables (npm run person-level, open-set-rules) are kept: they
+  // are measured apart.
+  const { person, search } = shippedTable ?? {};
   writeCalibration(
-    shippedTable?.person ? { ...table, person: shippedTable.person } : table,
+    { ...table, ...(person && { person }), ...(search && { search }) },
     env.FACE_MODEL,
   );
   console.log(`wrote ${relative(process.cwd(), calibrationFile(env.FACE_MODEL))}`);

@@ -7,7 +7,7 @@
 // TAR at FAR 0.1%, and the open-set figures of a gallery of people (TPIR at FPIR 1%).
 // `--write-person-table` writes the chosen rule's false accept rates into models/calibration.json.
 import 'reflect-metadata';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SECURITY_LEVELS } from '../../src/common/operating-point.js';
@@ -20,11 +20,10 @@ import {
   type CalibrationTable,
   type PersonCalibration,
 } from '../../src/face-engine/calibration.js';
-import { subjectFace } from '../../src/face-engine/pipeline/selection.js';
-import type { FaceBox } from '../../src/face-engine/face-engine.types.js';
 import { centroid, PERSON_RULES, type PersonRule } from '../../src/face-engine/person-rule.js';
 import { table } from '../bench/table.js';
-import { modelCacheFile, readCalibration, writeCalibration } from './calibration-file.js';
+import { enrolledUnits, readCachedAnalyses } from './cached-analyses.js';
+import { readCalibration, writeCalibration } from './calibration-file.js';
 import { identityPhotos, REAL_WORLD_SECOND_SPELLINGS } from './labelled-sets.js';
 import { searchFigures, type MatedOutcome } from './open-set.js';
 import { countAtOrBelow } from './verdicts.js';
@@ -45,12 +44,6 @@ const PHOTOS_PER_PERSON = 4;
 const FAR_TARGET = 0.001;
 const FPIR_TARGET = 0.01;
 
-interface CachedPhoto {
-  width: number;
-  height: number;
-  faces: { box: FaceBox; score: number; embedding: number[] }[];
-}
-
 const context = await createServiceContext([], {
   env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
 });
@@ -64,29 +57,14 @@ if (!shippedTable) {
   );
 }
 const shipped: CalibrationTable = shippedTable;
-const cacheFile = resolve(modelCacheFile(args.cache, env.FACE_MODEL));
-if (!existsSync(cacheFile)) {
-  throw new Error(`${cacheFile} is missing: npm run calibrate builds it`);
-}
-const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as {
-  model: string;
-  images: Record<string, CachedPhoto>;
-};
-// The cache is keyed by model and detector; the table must describe the model that ships.
-if (!cached.model.startsWith(`${shipped.model} `)) {
-  throw new Error(`${cacheFile} holds ${cached.model}, the shipped table ${shipped.model}`);
-}
 const facesDir = resolve(args.faces);
 const setDir = join(facesDir, SET);
-
 /** Unit-length enrolled embedding of each photo that enrols, by the service's enrolment rule. */
-function enrolledUnit(path: string): Float64Array | undefined {
-  const photo = cached.images[relative(facesDir, path)];
-  if (!photo) throw new Error(`${path} is not in the cache: run npm run calibrate`);
-  const face = subjectFace(photo.faces, photo, env.MULTI_FACE_POLICY);
-  if (!face) return undefined;
-  return centroid([face.embedding]);
-}
+const enrolledUnit = enrolledUnits(
+  readCachedAnalyses(args.cache, env.FACE_MODEL, shipped),
+  facesDir,
+  env.MULTI_FACE_POLICY,
+);
 
 const canonical = (person: string) => REAL_WORLD_SECOND_SPELLINGS.get(person) ?? person;
 const people = identityPhotos(setDir).map(({ person, photos }) => ({

@@ -92,8 +92,9 @@ export class PersonMatchDto {
 
   @ApiProperty({
     description:
-      "The threshold this person is judged by: the request's, or the one for their number of " +
-      'references at which a search of this many people gives a stranger target_fpir',
+      "The distance this person is judged by: the request's threshold, or the one the search's " +
+      "score threshold stands for with this face's cohort (the cohort rule: distance minus half " +
+      'the mean distance to the 5 nearest people), never looser than verifying the person',
     example: 0.0431,
   })
   threshold!: number;
@@ -112,7 +113,7 @@ export class PersonMatchDto {
   @ApiPropertyOptional({
     description:
       'Estimated chance that a search of these people by someone not enrolled finds one at least ' +
-      'this close',
+      'this close (for the cohort rule, with a score at least this low)',
     example: 0.004,
   })
   fpir?: number;
@@ -157,7 +158,10 @@ export class IdentifyResponseDto {
   @ApiProperty({
     description:
       "The threshold applied: the request's, or the one at which a search of this many " +
-      'references gives someone not enrolled the target_fpir chance of a match',
+      'references gives someone not enrolled the target_fpir chance of a match. With ' +
+      'group_by=subject, a threshold on the cohort score (distance minus half the mean distance ' +
+      "to the face's 5 nearest people) unless the request gave one; each person names the " +
+      'distance it stands for',
     example: 0.0447,
   })
   threshold!: number;
