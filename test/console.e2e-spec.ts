@@ -22,6 +22,7 @@ import { assertKeyboardReachable, assertLabelled, PageProblems } from './support
 
 /** What the spec reads inside the page; declared in this module only, away from Node's types. */
 declare const sessionStorage: { getItem(name: string): string | null };
+declare const navigator: { clipboard: { readText(): Promise<string> } };
 declare const performance: { getEntriesByName(name: string): { startTime: number }[] };
 interface PageImage {
   complete: boolean;
@@ -224,12 +225,20 @@ describe('the operator console in a real browser', { skip: noBrowser }, () => {
     assert.equal(await rows.count(), 1);
     assert.match(await rows.innerText(), /erased a person/);
     await checkPage('7-audit');
+
+    // Keys, with API_KEYS unset: the service checks none, and the page says so instead of failing.
+    problems.expect('/keys', 409);
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByText(/This service does not check keys: API_KEYS is unset/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Make the key' }).count(), 0);
+    problems.assertNone();
     await page.close();
   });
 
   it('should ask for a key when API_KEYS is set, keep it for the tab, and send it', async () => {
     const key = 'console-spec-key-0123456789';
     await start({ API_KEYS: key });
+    const server = app.getHttpServer() as App;
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     problems = new PageProblems(page);
     // The first call, unauthenticated, is what tells the console to ask.
@@ -250,6 +259,48 @@ describe('the operator console in a real browser', { skip: noBrowser }, () => {
     );
     await page.reload();
     await page.locator('.person-card', { hasText: 'Amy' }).waitFor();
+    problems.assertNone();
+
+    // Keys: make one for a kiosk with the form, its secret shown once, then revoke it.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: baseUrl,
+    });
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByText('No keys made yet').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('front-door kiosk');
+    assert.deepEqual(
+      await page.getByLabel('Collection').locator('option').allInnerTexts(),
+      ['default'],
+      'the collections of GET /collections',
+    );
+    await page.getByRole('checkbox', { name: /^verify/ }).check();
+    await page.getByRole('checkbox', { name: /^read/ }).check();
+    await page.getByRole('button', { name: 'Make the key' }).click();
+    const secret = page.getByLabel('Secret', { exact: true });
+    await secret.waitFor();
+    assert.match(await page.locator('.secret').innerText(), /it will not be shown again/);
+    const made = await secret.inputValue();
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByRole('status').getByText('Copied.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), made);
+    // The secret works, for what it was given: read yes, admin no.
+    await request(server).get('/subjects').set('X-API-Key', made).expect(200);
+    await request(server).get('/keys').set('X-API-Key', made).expect(403);
+    const row = page.locator('table.key-list tbody tr', { hasText: 'front-door kiosk' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /default\s+verify\s*read/);
+    assert.equal(await row.locator('.key-state').innerText(), 'active');
+    await checkPage('9-keys');
+
+    // Revoke, confirmed in a dialog; the row stays, marked, and the secret is refused at once.
+    await row.getByRole('button', { name: 'Revoke front-door kiosk…' }).click();
+    const confirm = page.getByRole('dialog');
+    assert.match(await confirm.innerText(), /Every request with this key is refused from now on/);
+    await confirm.getByRole('button', { name: 'Revoke the key' }).click();
+    await row.locator('.key-state', { hasText: /^revoked / }).waitFor();
+    assert.equal(await row.getByRole('button').count(), 0);
+    await request(server).get('/subjects').set('X-API-Key', made).expect(401);
+    await assertLabelled(page);
     problems.assertNone();
     await page.close();
   });

@@ -4,7 +4,8 @@
 const KEY_ITEM = 'facegate.apiKey';
 
 /** What a key may do, as scoped keys name it; a key of API_KEYS may do everything. */
-export type Scope = 'enrol' | 'verify' | 'identify' | 'read' | 'images' | 'delete' | 'admin';
+export const SCOPES = ['enrol', 'verify', 'identify', 'read', 'images', 'delete', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
 
 export class ApiError extends Error {
   constructor(
@@ -220,4 +221,25 @@ export interface AuditEntry {
   outcome: number;
   request_id: string;
   client_address: string;
+}
+
+export interface ApiKeyItem {
+  id: string;
+  name: string;
+  collection: string;
+  scopes: Scope[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  secret: string;
+  collection: string;
+  scopes: Scope[];
+  created_at: string;
+  expires_at: string | null;
 }

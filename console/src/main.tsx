@@ -5,6 +5,7 @@ import { useAuthVersion, useLoad } from './hooks.ts';
 import { Audit } from './pages/Audit.tsx';
 import { Calibration } from './pages/Calibration.tsx';
 import { People } from './pages/People.tsx';
+import { Keys } from './pages/Keys.tsx';
 import { Person } from './pages/Person.tsx';
 import { Service } from './pages/Service.tsx';
 import { Try } from './pages/Try.tsx';
@@ -17,6 +18,7 @@ const NAV: { page: Route['page']; label: string; scope?: Parameters<typeof auth.
   { page: 'calibration', label: 'Calibration' },
   { page: 'service', label: 'Service' },
   { page: 'audit', label: 'Audit trail', scope: 'admin' },
+  { page: 'keys', label: 'Keys', scope: 'admin' },
 ];
 
 function App() {
@@ -74,6 +76,8 @@ function Page({ route }: { route: Route }) {
       return <Service />;
     case 'audit':
       return <Audit />;
+    case 'keys':
+      return <Keys />;
   }
 }
 

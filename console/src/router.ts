@@ -6,7 +6,8 @@ export type Route =
   | { page: 'try' }
   | { page: 'calibration' }
   | { page: 'service' }
-  | { page: 'audit' };
+  | { page: 'audit' }
+  | { page: 'keys' };
 
 /** Hash routes: the service serves one index.html, and a reload lands on the same page. */
 export function parse(hash: string): Route {
@@ -20,6 +21,7 @@ export function parse(hash: string): Route {
     case 'calibration':
     case 'service':
     case 'audit':
+    case 'keys':
       return { page };
     default:
       return { page: 'people' };
