@@ -48,6 +48,8 @@ export interface StoredAuditEntry extends AuditEntry {
 }
 
 export interface AuditFilter {
+  /** Only the entries of requests in this collection (a bound key's reading). */
+  collection?: string;
   since?: Date;
   until?: Date;
   action?: string;

@@ -1,4 +1,6 @@
 import { RequiresScope } from '../auth/requires-scope.decorator.js';
+import { CallerKey } from '../auth/caller-key.decorator.js';
+import type { RequestKey } from '../auth/key-identity.js';
 import { Controller, Get, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -25,7 +27,9 @@ export class AuditController {
   @RequiresScope('admin', 'read the audit trail')
   @ApiOperation({
     summary: 'The audit trail: who enrolled, compared, identified, downloaded or erased whom',
-    description: 'Newest first; `next_cursor` pages on.',
+    description:
+      'Newest first; `next_cursor` pages on. A key bound to one collection reads only the ' +
+      "entries of that collection's requests.",
   })
   @ApiOkResponse({ type: AuditPageDto })
   @ApiBadRequestResponse({
@@ -36,8 +40,12 @@ export class AuditController {
     type: ErrorResponseDto,
     description: 'Error reading audit trail: ...',
   })
-  async list(@Query(parsedFields) query: AuditQueryDto): Promise<AuditPageDto> {
+  async list(
+    @Query(parsedFields) query: AuditQueryDto,
+    @CallerKey() caller: RequestKey | null,
+  ): Promise<AuditPageDto> {
     const { entries, nextBefore } = await this.audit.page({
+      collection: caller?.collection ?? undefined,
       since: query.since === undefined ? undefined : new Date(query.since),
       until: query.until === undefined ? undefined : new Date(query.until),
       action: query.action,

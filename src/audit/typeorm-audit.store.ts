@@ -151,6 +151,8 @@ export class TypeOrmAuditStore extends AuditStore {
       .take(filter.limit);
     if (filter.since) query.andWhere('entry.occurred_at >= :since', { since: filter.since });
     if (filter.until) query.andWhere('entry.occurred_at < :until', { until: filter.until });
+    if (filter.collection !== undefined)
+      query.andWhere('entry.collection = :collection', { collection: filter.collection });
     if (filter.action) query.andWhere('entry.action = :action', { action: filter.action });
     if (filter.before !== undefined)
       query.andWhere('entry.id < :before', { before: filter.before });

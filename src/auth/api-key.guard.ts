@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import {
   NotAuthenticatedError,
   ScopeMissingError,
+  KeyBoundToCollectionError,
   TooManyFailedAttemptsError,
 } from '../common/errors.js';
 import { KeyRing } from '../keys/key-ring.js';
@@ -71,6 +72,10 @@ export class ApiKeyGuard implements CanActivate {
     if (!identity.scopes.includes(needed.scope)) {
       await this.recordRefusal(context, request, 403);
       throw new ScopeMissingError(needed.action, needed.scope);
+    }
+    if (needed.everyCollection && identity.collection !== null) {
+      await this.recordRefusal(context, request, 403);
+      throw new KeyBoundToCollectionError(needed.action, identity.collection);
     }
     return true;
   }

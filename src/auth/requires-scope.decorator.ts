@@ -12,6 +12,11 @@ export interface RequiredScope {
   scope: Scope;
   /** A short phrase after "This key may not": "compare faces". */
   action: string;
+  /**
+   * The route reaches every collection (making or erasing collections): a key bound to one
+   * collection may not call it even with the scope; only a key of every collection (API_KEYS) may.
+   */
+  everyCollection?: boolean;
 }
 
 /**
@@ -20,9 +25,13 @@ export interface RequiredScope {
  * routes and fails on one that does not, and the guard refuses such a route to every key but an
  * admin one rather than let it through. OpenAPI gets the scope as `x-required-scope` and the 403.
  */
-export const RequiresScope = (scope: Scope, action: string): MethodDecorator =>
+export const RequiresScope = (
+  scope: Scope,
+  action: string,
+  { everyCollection = false }: { everyCollection?: boolean } = {},
+): MethodDecorator =>
   applyDecorators(
-    SetMetadata(REQUIRED_SCOPE, { scope, action } satisfies RequiredScope),
+    SetMetadata(REQUIRED_SCOPE, { scope, action, everyCollection } satisfies RequiredScope),
     ApiExtension('x-required-scope', scope),
     ApiForbiddenResponse({
       type: ErrorResponseDto,

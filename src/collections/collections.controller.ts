@@ -1,4 +1,6 @@
 import { RequiresScope } from '../auth/requires-scope.decorator.js';
+import { CallerKey } from '../auth/caller-key.decorator.js';
+import type { RequestKey } from '../auth/key-identity.js';
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -41,7 +43,7 @@ export class CollectionsController {
   constructor(private readonly collections: CollectionsService) {}
 
   @Post()
-  @RequiresScope('admin', 'create collections')
+  @RequiresScope('admin', 'create collections', { everyCollection: true })
   @Audited('collection-create')
   @ApiOperation({
     summary: 'Make an empty collection',
@@ -68,19 +70,25 @@ export class CollectionsController {
 
   @Get()
   @RequiresScope('admin', 'list collections')
-  @ApiOperation({ summary: 'Every collection, by name, with its reference and person counts' })
+  @ApiOperation({
+    summary: 'Every collection, by name, with its reference and person counts',
+    description: 'A key bound to one collection sees only that one.',
+  })
   @ApiOkResponse({ type: ListCollectionsResponseDto })
   @ApiInternalServerErrorResponse({
     type: ErrorResponseDto,
     description: 'Error listing collections: ...',
   })
-  async list(): Promise<ListCollectionsResponseDto> {
-    const collections = await this.collections.list();
+  async list(@CallerKey() caller: RequestKey | null): Promise<ListCollectionsResponseDto> {
+    // A key bound to one collection sees that one only: the others' names and sizes are not its.
+    const collections = (await this.collections.list()).filter(
+      ({ name }) => !caller?.collection || name === caller.collection,
+    );
     return { count: collections.length, collections: collections.map(toCollection) };
   }
 
   @Delete(':collection')
-  @RequiresScope('admin', 'erase collections')
+  @RequiresScope('admin', 'erase collections', { everyCollection: true })
   @Audited('collection-delete')
   @ApiOperation({
     summary: 'Erase a collection: every reference, photo, embedding and person in it, in one go',

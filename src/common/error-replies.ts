@@ -66,6 +66,7 @@ export const ERROR_REPLIES: {
   UnknownCollectionError: { status: HttpStatus.BAD_REQUEST },
   KeyExpiryInPastError: { status: HttpStatus.BAD_REQUEST },
   ScopeMissingError: { status: HttpStatus.FORBIDDEN },
+  KeyBoundToCollectionError: { status: HttpStatus.FORBIDDEN },
   KeyGrantRefusedError: { status: HttpStatus.FORBIDDEN },
   KeyNotFoundError: { status: HttpStatus.NOT_FOUND },
   KeysNotCheckedError: { status: HttpStatus.CONFLICT },

@@ -261,6 +261,16 @@ export class ScopeMissingError extends DomainError {
   }
 }
 
+/** A key bound to one collection called a route that reaches every collection. */
+export class KeyBoundToCollectionError extends DomainError {
+  constructor(
+    readonly action: string,
+    readonly collection: string,
+  ) {
+    super(`This key may not ${action}: it works on the collection '${collection}' only`);
+  }
+}
+
 /** A key may hand on only scopes it holds itself, and only for its own collection. */
 export class KeyGrantRefusedError extends DomainError {
   constructor(readonly refusal: { scope: string } | { collection: string }) {

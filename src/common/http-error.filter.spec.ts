@@ -188,6 +188,16 @@ const CONTRACT: Record<keyof typeof ERROR_REPLIES, [errors.DomainError, Answer]>
       headers: {},
     },
   ],
+  KeyBoundToCollectionError: [
+    new errors.KeyBoundToCollectionError('erase collections', 'shop'),
+    {
+      status: 403,
+      body: {
+        detail: "This key may not erase collections: it works on the collection 'shop' only",
+      },
+      headers: {},
+    },
+  ],
   KeyGrantRefusedError: [
     new errors.KeyGrantRefusedError({ scope: 'images' }),
     {

@@ -10,7 +10,7 @@ import type { App } from 'supertest/types.js';
 import { DataSource } from 'typeorm';
 import { SCOPES, type Scope } from '../../src/auth/scopes.js';
 import { startContractApp } from '../support/contract-app.js';
-import { ROUTE_SCOPES, routesOf } from '../support/routes.js';
+import { EVERY_COLLECTION_ROUTES, ROUTE_SCOPES, routesOf } from '../support/routes.js';
 
 const ADMIN = 'admin-key-0123456789';
 
@@ -109,9 +109,20 @@ describe('scoped keys', () => {
           outcome: 403,
         },
       );
-      // Any other key holds the scope: whatever the route answers then, it is not a refusal.
-      const other = holders.get(scope === 'admin' ? 'read' : 'admin')!;
-      const allowed = await call(server, route, other.secret);
+      // Any other key holds the scope: whatever the route answers then, it is not a refusal. A
+      // route that reaches every collection takes a key of every collection as well.
+      const other = EVERY_COLLECTION_ROUTES.includes(route)
+        ? ADMIN
+        : holders.get(scope === 'admin' ? 'read' : 'admin')!.secret;
+      const allowed = await call(server, route, other);
+      if (EVERY_COLLECTION_ROUTES.includes(route)) {
+        // A key with admin but bound to one collection may not reach every collection.
+        const bound = await call(server, route, holders.get('read')!.secret);
+        assert.equal(bound.status, 403, route);
+        assert.deepEqual(bound.body, {
+          detail: `This key may not ${action}: it works on the collection 'default' only`,
+        });
+      }
       assert.ok(![401, 403].includes(allowed.status), `${route} -> ${allowed.status}`);
     }
   });

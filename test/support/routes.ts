@@ -9,6 +9,9 @@ import { requiredScope } from '../../src/auth/requires-scope.decorator.js';
 import type { Scope } from '../../src/auth/scopes.js';
 
 /** Each route, the scope the issue gives it, and the phrase its 403 uses. */
+/** The routes that reach every collection: only a key of every collection (API_KEYS) may call them. */
+export const EVERY_COLLECTION_ROUTES = ['POST /collections', 'DELETE /collections/:collection'];
+
 export const ROUTE_SCOPES: [route: string, scope: Scope, action: string][] = [
   ['POST /upload_reference', 'enrol', 'enrol faces'],
   ['POST /compare_with_reference', 'verify', 'compare faces'],
