@@ -306,7 +306,7 @@ describe('the isolation matrix: every route x {own, other collection} x {scope p
       const ownPresent = await call(server, route, secret, ownTarget);
       // Nothing of B in any answer about A: its reference, its person, its name, its key. The
       // trail's refused attempts are left out: they record the names A's keys sent, which A knew.
-      const answer =
+      const answer: unknown =
         route === 'GET /audit'
           ? (ownPresent.body as { entries: { outcome: number }[] }).entries.filter(
               (entry) => entry.outcome < 400,
