@@ -1,39 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CollectionStore, type CollectionSummary } from './collection-store.js';
+import { MemoryCollectionStore } from '../../test/support/memory-collection-store.js';
 import { KNOWN_FOR_MS, KnownCollections } from './known-collections.js';
-
-/** The collections by name, counting the look-ups. */
-class CountingStore extends CollectionStore {
-  readonly names = new Set<string>();
-  lookups = 0;
-  exists(name: string): Promise<boolean> {
-    this.lookups++;
-    return Promise.resolve(this.names.has(name));
-  }
-  create(name: string): Promise<boolean> {
-    if (this.names.has(name)) return Promise.resolve(false);
-    this.names.add(name);
-    return Promise.resolve(true);
-  }
-  list(): Promise<CollectionSummary[]> {
-    return Promise.resolve([]);
-  }
-  erase(name: string): Promise<null> {
-    this.names.delete(name);
-    return Promise.resolve(null);
-  }
-}
 
 describe('KnownCollections', () => {
   it('should take default as existing without asking the store', async () => {
-    const store = new CountingStore();
+    const store = new MemoryCollectionStore();
     assert.equal(await new KnownCollections(store).exists('default'), true);
     assert.equal(store.lookups, 0);
   });
 
   it('should remember a collection found for a few seconds, and ask again after', async () => {
-    const store = new CountingStore();
+    const store = new MemoryCollectionStore();
     const known = new KnownCollections(store);
     store.names.add('shop');
     assert.equal(await known.exists('shop', 0), true);
@@ -45,7 +23,7 @@ describe('KnownCollections', () => {
   });
 
   it('should never remember a collection not found: one made since is usable at once', async () => {
-    const store = new CountingStore();
+    const store = new MemoryCollectionStore();
     const known = new KnownCollections(store);
     assert.equal(await known.exists('door', 0), false);
     store.names.add('door');
@@ -53,7 +31,7 @@ describe('KnownCollections', () => {
   });
 
   it('should refuse at once a collection this replica erased', async () => {
-    const store = new CountingStore();
+    const store = new MemoryCollectionStore();
     const known = new KnownCollections(store);
     store.names.add('shop');
     assert.equal(await known.exists('shop', 0), true);

@@ -4,11 +4,13 @@ import {
   type ErasedCollection,
 } from '../../src/collections/collection-store.js';
 
-/** Collections by name in memory, empty ones: for a unit that only asks which exist. */
+/** Collections by name in memory, empty ones, counting the look-ups: for a unit that only asks which exist. */
 export class MemoryCollectionStore extends CollectionStore {
   readonly names = new Set<string>(['default']);
+  lookups = 0;
 
   exists(name: string): Promise<boolean> {
+    this.lookups++;
     return Promise.resolve(this.names.has(name));
   }
   create(name: string): Promise<boolean> {
